@@ -1,0 +1,13 @@
+"""nmfkit: non-negative matrix factorization.
+
+Public surface: :func:`nmf` (functional API returning a :class:`FitResult`) and
+the scikit-learn estimator :class:`NMF`. Solvers, initializations and stopping
+rules live in :mod:`nmfkit.solvers`, :mod:`nmfkit.initialization` and
+:mod:`nmfkit.stopping`.
+"""
+
+from nmfkit._version import __version__
+from nmfkit.estimators import NMF
+from nmfkit.fit import FitResult, nmf
+
+__all__ = ["nmf", "NMF", "FitResult", "__version__"]

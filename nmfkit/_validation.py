@@ -1,0 +1,274 @@
+"""Checks at the public boundary, with one message format.
+
+Parameter errors read
+``The 'max_iter' parameter of nmf must be an int in the range [1, inf). Got 0 instead.``
+Data errors name the argument, what is wrong, and the fix. Private functions
+trust what passed through here.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = [
+    "DataWarning", "check_interval", "check_options", "check_data", "check_factor",
+    "check_mask", "check_n_components", "check_random_state", "check_beta_loss",
+]
+
+
+class DataWarning(UserWarning):
+    """Something about the input data that the user should know (e.g. all-zero rows)."""
+
+
+def _fmt_interval(kind: str, low: float | None, high: float | None, closed: str) -> str:
+    left = "[" if closed in ("left", "both") else "("
+    right = "]" if closed in ("right", "both") else ")"
+    lo = "-inf" if low is None else f"{low:g}"
+    hi = "inf" if high is None else f"{high:g}"
+    return f"{kind} in the range {left}{lo}, {hi}{right}"
+
+
+def check_interval(value: Any, name: str, caller: str, *, kind: str = "float",
+                   low: float | None = None, high: float | None = None, closed: str = "both",
+                   allow_none: bool = False) -> Any:
+    """Check a scalar parameter against an interval; return it (ints stay ints)."""
+    if value is None and allow_none:
+        return None
+    ok_type = isinstance(value, numbers.Integral) if kind == "int" else isinstance(value, numbers.Real)
+    ok = ok_type and not isinstance(value, bool) and np.isfinite(value) if ok_type else False
+    if ok:
+        if low is not None and (value < low or (value == low and closed in ("right", "neither"))):
+            ok = False
+        if high is not None and (value > high or (value == high and closed in ("left", "neither"))):
+            ok = False
+    if not ok:
+        desc = _fmt_interval(f"an {kind}" if kind == "int" else f"a {kind}", low, high, closed)
+        if allow_none:
+            desc += " or None"
+        msg = f"The {name!r} parameter of {caller} must be {desc}. Got {value!r} instead."
+        raise ValueError(msg)
+    return value
+
+
+def check_options(value: Any, name: str, caller: str, options: tuple, *, extra: str = "") -> Any:
+    """Check that ``value`` is one of ``options``."""
+    if not isinstance(value, str) or value not in options:
+        opts = "{" + ", ".join(repr(o) for o in sorted(options)) + "}"
+        msg = f"The {name!r} parameter of {caller} must be one of {opts}{extra}. Got {value!r} instead."
+        raise ValueError(msg)
+    return value
+
+
+def check_beta_loss(beta_loss: Any, caller: str) -> float:
+    """Resolve ``beta_loss`` to a float >= 0."""
+    from nmfkit.losses import BETA_ALIASES
+
+    if isinstance(beta_loss, str) and beta_loss in BETA_ALIASES:
+        return BETA_ALIASES[beta_loss]
+    if isinstance(beta_loss, numbers.Real) and not isinstance(beta_loss, bool) and np.isfinite(beta_loss) \
+            and beta_loss >= 0:
+        return float(beta_loss)
+    opts = "{" + ", ".join(repr(o) for o in sorted(BETA_ALIASES)) + "}"
+    msg = f"The 'beta_loss' parameter of {caller} must be a float >= 0 or one of {opts}. Got {beta_loss!r} instead."
+    raise ValueError(msg)
+
+
+def check_random_state(random_state: Any, caller: str) -> tuple[np.random.Generator, int | None]:
+    """The one Generator of a fit, and the seed to record (None when not an int)."""
+    if random_state is None:
+        return np.random.default_rng(), None
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool) and random_state >= 0:
+        return np.random.default_rng(int(random_state)), int(random_state)
+    if isinstance(random_state, np.random.Generator):
+        return random_state, None
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max)), None
+    msg = (f"The 'random_state' parameter of {caller} must be None, an int >= 0, a numpy.random.Generator "
+           f"or a numpy.random.RandomState. Got {random_state!r} instead.")
+    raise ValueError(msg)
+
+
+def _float_dtype(dtype: np.dtype) -> np.dtype:
+    if dtype in (np.float32, np.float64):
+        return dtype
+    if dtype == np.float16:
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def _as_numeric(X: Any, name: str) -> Any:
+    """NumPy array or CSR matrix with a float dtype; TypeError for anything else."""
+    if sp.issparse(X):
+        if np.iscomplexobj(np.empty(0, dtype=X.dtype)):
+            msg = f"Complex data not supported: {name} has dtype {X.dtype}; NMF needs real non-negative values."
+            raise ValueError(msg)
+        X = X.tocsr()
+        if X.dtype.kind not in "biuf":
+            msg = f"{name} must hold numbers; got a sparse matrix of dtype {X.dtype}."
+            raise TypeError(msg)
+        X = X.astype(_float_dtype(X.dtype), copy=False)
+        X.sum_duplicates()
+        return X
+    if isinstance(X, (str, bytes)) or X is None or isinstance(X, (numbers.Number, dict, set)):
+        msg = (f"{name} must be a 2-D array-like of numbers or a scipy.sparse matrix; "
+               f"got {type(X).__name__}.")
+        raise TypeError(msg)
+    if hasattr(X, "__array__") or isinstance(X, (list, tuple)):
+        arr = np.asarray(X)
+    else:
+        msg = (f"{name} must be a 2-D array-like of numbers or a scipy.sparse matrix; "
+               f"got {type(X).__module__}.{type(X).__qualname__}.")
+        raise TypeError(msg)
+    if np.iscomplexobj(arr):
+        msg = f"Complex data not supported: {name} has dtype {arr.dtype}; NMF needs real non-negative values."
+        raise ValueError(msg)
+    if arr.dtype.kind == "O":
+        arr = arr.astype(np.float64)  # raises TypeError naming the bad element
+    elif arr.dtype.kind not in "biuf":
+        msg = f"{name} must hold numbers; got dtype {arr.dtype}."
+        raise TypeError(msg)
+    return np.asarray(arr, dtype=_float_dtype(arr.dtype))
+
+
+def check_2d(X: Any, name: str = "X") -> None:
+    """Raise the 2-D error early (estimators call it before their feature-count bookkeeping)."""
+    if not hasattr(X, "ndim"):
+        X = np.asarray(X)
+    if X.ndim != 2:
+        shape = X.shape
+        msg = (f"{name} must be 2-D (n_samples, n_features); got an array of shape {shape}. "
+               "Reshape your data with X.reshape(-1, 1) for one feature or X.reshape(1, -1) for one sample.")
+        raise ValueError(msg)
+
+
+def check_data(X: Any, *, caller: str, missing: str = "error",
+               beta: float = 2.0, name: str = "X") -> tuple[Any, Any]:
+    """Validate the data matrix.
+
+    Returns
+    -------
+    X : ndarray or CSR matrix of float32/float64
+        NaN entries replaced by 0 when ``missing="mask"``.
+    nan_mask : ndarray of bool or None
+        ``True`` where ``X`` was observed, when NaN were found and masked.
+    """
+    X = _as_numeric(X, name)
+    check_2d(X, name)
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        what = "sample" if X.shape[0] == 0 else "feature"
+        msg = (f"{name} is empty: 0 {what}(s) (shape={X.shape}) while a minimum of 1 is required; "
+               "NMF needs at least one sample and one feature.")
+        raise ValueError(msg)
+    values = X.data if sp.issparse(X) else X
+    n_nan = int(np.count_nonzero(np.isnan(values)))
+    n_inf = int(np.count_nonzero(np.isinf(values)))
+    if n_inf:
+        msg = f"{name} contains inf ({n_inf} entries); NMF needs finite input."
+        raise ValueError(msg)
+    nan_mask = None
+    if n_nan:
+        if missing != "mask":
+            msg = (f"{name} contains NaN ({n_nan} entries); pass missing='mask' to treat NaN as "
+                   "missing values, or remove them.")
+            raise ValueError(msg)
+        if sp.issparse(X):
+            msg = f"{name} is sparse and contains NaN; masks need a dense {name} (use {name}.toarray())."
+            raise ValueError(msg)
+        nan_mask = ~np.isnan(X)
+        X = np.where(nan_mask, X, 0.0).astype(X.dtype)
+        values = X
+    neg = values < 0
+    n_neg = int(np.count_nonzero(neg))
+    if n_neg:
+        msg = (f"Negative values in data passed to {caller} ({name}): {n_neg} negative "
+               f"entr{'y' if n_neg == 1 else 'ies'}, min = {values.min():.6g}; NMF needs non-negative input.")
+        raise ValueError(msg)
+    return X, nan_mask
+
+
+def check_zeros(X: Any, mask: Any, *, beta: float, name: str = "X") -> None:
+    """Reject zeros with beta <= 0; warn (once) about all-zero rows and columns."""
+    if sp.issparse(X):
+        row_nz = np.diff(X.indptr) > 0
+        row_nz &= np.asarray(abs(X).sum(axis=1)).ravel() > 0
+        col_nz = np.bincount(X.indices[X.data != 0], minlength=X.shape[1]) > 0
+        n_zero = X.shape[0] * X.shape[1] - int(np.count_nonzero(X.data))
+    else:
+        observed = X if mask is None else X * (mask > 0)
+        row_nz = np.any(observed != 0, axis=1)
+        col_nz = np.any(observed != 0, axis=0)
+        n_zero = int(np.count_nonzero((X == 0) if mask is None else ((X == 0) & (mask > 0))))
+    if not row_nz.any():
+        msg = f"{name} is all zeros (over its observed entries); there is nothing to factorize."
+        raise ValueError(msg)
+    if beta <= 0 and n_zero:
+        msg = (f"{name} contains zeros ({n_zero} entries) and beta_loss={beta:g}: the beta-divergence is "
+               "infinite at x = 0 for beta <= 0 (e.g. Itakura-Saito). Add a small positive offset to "
+               f"{name}, mask the zeros, or use beta_loss > 0.")
+        raise ValueError(msg)
+    n_rows, n_cols = int(np.count_nonzero(~row_nz)), int(np.count_nonzero(~col_nz))
+    if n_rows or n_cols:
+        msg = (f"{name} has {n_rows} all-zero row{'s' * (n_rows != 1)} and {n_cols} all-zero "
+               f"column{'s' * (n_cols != 1)}; their entries in W (rows) and H (columns) will be zero.")
+        warnings.warn(msg, DataWarning, stacklevel=3)
+
+
+def check_n_components(n_components: Any, shape: tuple[int, int], caller: str) -> int:
+    """An int in [1, min(n_samples, n_features)]."""
+    limit = min(shape)
+    if (not isinstance(n_components, numbers.Integral) or isinstance(n_components, bool)
+            or not 1 <= n_components <= limit):
+        msg = (f"The 'n_components' parameter of {caller} must be an int in the range "
+               f"[1, min(n_samples, n_features)] = [1, {limit}] for X of shape {shape}. "
+               f"Got {n_components!r} instead.")
+        raise ValueError(msg)
+    return int(n_components)
+
+
+def check_factor(F: Any, name: str, expected: tuple[int, int], dtype: np.dtype, caller: str) -> np.ndarray:
+    """A user-given W or H: dense, right shape, finite, non-negative; cast to X's dtype."""
+    if sp.issparse(F):
+        F = F.toarray()
+    F = _as_numeric(F, name)
+    if F.shape != expected:
+        rows, cols = ("n_samples", "n_components") if name == "W" else ("n_components", "n_features")
+        msg = f"{name} must have shape ({rows}, {cols}) = {expected}; got {F.shape}."
+        raise ValueError(msg)
+    if not np.all(np.isfinite(F)):
+        msg = f"{name} contains NaN or inf; initial factors must be finite."
+        raise ValueError(msg)
+    n_neg = int(np.count_nonzero(F < 0))
+    if n_neg:
+        msg = (f"{name} has {n_neg} negative entr{'y' if n_neg == 1 else 'ies'} (min = {F.min():.6g}); "
+               f"factors passed to {caller} must be non-negative.")
+        raise ValueError(msg)
+    return np.array(F, dtype=dtype, copy=True)
+
+
+def check_mask(mask: Any, X: Any, caller: str) -> np.ndarray:
+    """A dense mask of X's shape: booleans or finite non-negative weights (0 = missing)."""
+    if sp.issparse(X):
+        msg = "mask is not supported with sparse X; pass X.toarray() to fit with a mask."
+        raise ValueError(msg)
+    if sp.issparse(mask):
+        mask = mask.toarray()
+    M = np.asarray(mask)
+    if M.shape != X.shape:
+        msg = f"mask must have the shape of X {X.shape}; got {M.shape}."
+        raise ValueError(msg)
+    if M.dtype.kind not in "biuf":
+        msg = f"mask must be boolean or numeric weights; got dtype {M.dtype}."
+        raise TypeError(msg)
+    M = M.astype(X.dtype)
+    if not np.all(np.isfinite(M)):
+        msg = "mask contains NaN or inf; weights must be finite."
+        raise ValueError(msg)
+    if np.any(M < 0):
+        msg = f"mask has negative weights (min = {M.min():.6g}); weights must be >= 0 (0 = missing)."
+        raise ValueError(msg)
+    return M

@@ -1,0 +1,161 @@
+"""scikit-learn estimators: thin wrappers over the functional API (no math here)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from nmfkit._validation import check_2d
+from nmfkit.fit import FitResult, nmf
+
+__all__ = ["NMF"]
+
+
+class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Non-negative matrix factorization ``X ~ W @ H`` as a scikit-learn transformer.
+
+    Every parameter has the meaning it has in :func:`nmfkit.nmf`, which does the
+    work; ``fit_transform`` returns ``W`` and stores ``H`` as ``components_``.
+
+    Parameters
+    ----------
+    n_components : int, default=None
+        Rank; ``None`` means ``min(n_samples, n_features)``.
+    beta_loss : float or str, default="frobenius"
+    solver : str or Solver, default="auto"
+    init : str or Initializer, default=None
+    alpha_W : float, default=0.0
+    alpha_H : float or "same", default="same"
+    l1_ratio : float, default=0.0
+    stop : str or StoppingRule, default="objective"
+    tol : float, default=1e-4
+    max_iter : int, default=200
+    max_time : float, default=None
+    missing : {"error", "mask"}, default="error"
+    random_state : int, Generator, RandomState or None, default=None
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+        ``H``.
+    n_components_ : int
+    reconstruction_err_ : float
+        ``sqrt(2 * loss)``: the Frobenius norm of ``X - WH`` for beta = 2.
+    n_iter_ : int
+    result_ : FitResult
+        The full result of the last fit (history, stop reason, ...).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` has string column names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit import NMF
+    >>> X = np.array([[1, 1], [2, 1], [3, 1.2], [4, 1], [5, 0.8], [6, 1]])
+    >>> model = NMF(n_components=2, random_state=0, max_iter=1000)
+    >>> W = model.fit_transform(X)
+    >>> model.components_.shape
+    (2, 2)
+    """
+
+    def __init__(self, n_components: int | None = None, *, beta_loss: str | float = "frobenius",
+                 solver: Any = "auto", init: Any = None, alpha_W: float = 0.0, alpha_H: float | str = "same",
+                 l1_ratio: float = 0.0, stop: Any = "objective", tol: float = 1e-4, max_iter: int = 200,
+                 max_time: float | None = None, missing: str = "error", random_state: Any = None,
+                 verbose: int = 0) -> None:
+        self.n_components = n_components
+        self.beta_loss = beta_loss
+        self.solver = solver
+        self.init = init
+        self.alpha_W = alpha_W
+        self.alpha_H = alpha_H
+        self.l1_ratio = l1_ratio
+        self.stop = stop
+        self.tol = tol
+        self.max_iter = max_iter
+        self.max_time = max_time
+        self.missing = missing
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _fit_params(self) -> dict:
+        return {k: v for k, v in self.get_params().items() if k != "n_components"}
+
+    def fit_transform(self, X: Any, y: Any = None, W: Any = None, H: Any = None, mask: Any = None) -> np.ndarray:
+        """Fit to ``X`` and return ``W`` of shape (n_samples, n_components).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : ignored
+        W, H : array-like, optional
+            Starting factors (both).
+        mask : array-like of shape (n_samples, n_features), optional
+            Weights of the entries (0 = missing).
+        """
+        check_2d(X)
+        validate_data(self, X, skip_check_array=True, reset=True)
+        result = nmf(X, self.n_components, W=W, H=H, mask=mask, _caller=type(self).__name__,
+                     **self._fit_params())
+        self._store(result)
+        return result.W
+
+    def fit(self, X: Any, y: Any = None, **params: Any) -> NMF:
+        """Fit to ``X``; see :meth:`fit_transform`."""
+        self.fit_transform(X, y, **params)
+        return self
+
+    def _store(self, result: FitResult) -> None:
+        self.result_ = result
+        self.components_ = result.H
+        self.n_components_ = result.H.shape[0]
+        self.n_iter_ = result.n_iter
+        self.reconstruction_err_ = float(np.sqrt(2.0 * max(result.extras["loss_value"], 0.0)))
+
+    def transform(self, X: Any, mask: Any = None) -> np.ndarray:
+        """``W`` for new data with the fitted components held fixed.
+
+        For the Frobenius loss each row of ``W`` is the exact non-negative least
+        squares solution (block principal pivoting), so rows are independent of
+        each other; other losses run the fitted solver with ``H`` fixed.
+        """
+        check_is_fitted(self)
+        check_2d(X)
+        validate_data(self, X, skip_check_array=True, reset=False)
+        params = self._fit_params()
+        params.update(init=None, stop="factor", tol=min(self.tol, 1e-6), max_iter=max(self.max_iter, 1000))
+        if params["beta_loss"] in (2, 2.0, "frobenius") and mask is None:
+            params.update(solver="anls-bpp", stop="factor", tol=0.0, max_iter=1)
+        with warnings.catch_warnings():
+            if params["max_iter"] == 1:  # one exact solve is the answer, not a truncated loop
+                warnings.simplefilter("ignore", ConvergenceWarning)
+            result = nmf(X, self.n_components_, H=self.components_, update_H=False, mask=mask,
+                         _caller=type(self).__name__, **params)
+        return result.W
+
+    def inverse_transform(self, X: Any) -> np.ndarray:
+        """``X @ components_``: data of shape (n_samples, n_features) from ``W`` of shape (n_samples, n_components)."""
+        check_is_fitted(self)
+        W = np.asarray(X, dtype=self.components_.dtype)
+        if W.ndim != 2 or W.shape[1] != self.n_components_:
+            msg = f"X must have shape (n_samples, n_components={self.n_components_}); got {W.shape}."
+            raise ValueError(msg)
+        return W @ self.components_
+
+    @property
+    def _n_features_out(self) -> int:
+        return self.components_.shape[0]
+
+    def __sklearn_tags__(self):  # noqa: D105
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

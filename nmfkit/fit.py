@@ -1,0 +1,414 @@
+"""The driver loop shared by every method, the result type, and the functional API :func:`nmf`."""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, NamedTuple, Protocol
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from nmfkit import _validation as V
+from nmfkit.backend import Backend, get_backend
+from nmfkit.initialization import CustomInit, Initializer, get_initializer
+from nmfkit.losses import BetaDivergence
+from nmfkit.penalties import elastic_net
+from nmfkit.solvers import Problem, Solver, resolve_solver
+from nmfkit.stopping import AnyOf, MaxIter, MaxTime, Stop, StoppingRule, StopState, get_stopping
+
+__all__ = ["FitResult", "HistoryEntry", "Iterative", "CallbackInfo", "run", "nmf"]
+
+
+class HistoryEntry(NamedTuple):
+    """One objective evaluation: after ``n_iter`` sweeps, ``elapsed`` seconds into the fit."""
+
+    n_iter: int
+    objective: float
+    elapsed: float
+
+
+@dataclass
+class FitResult:
+    """What every fit returns.
+
+    Attributes
+    ----------
+    W : array of shape (n_samples, n_components)
+    H : array of shape (n_components, n_features)
+    n_iter : int
+        Sweeps performed (one sweep updates every factor once).
+    converged : bool
+        Whether a convergence rule (not a limit or a callback) stopped the loop.
+    stop_reason : str
+        Why the loop stopped, e.g. ``"converged: relative objective change 8.1e-05 <= tol=0.0001 ..."``.
+    objective : float
+        Final objective (loss plus penalties).
+    history : list of HistoryEntry
+        Objective values at iteration 0 and every check, with elapsed seconds.
+    elapsed : float
+        Seconds spent in the loop (initialization excluded).
+    backend : str
+    random_state : int or None
+        The seed, when an int was given.
+    extras : dict
+        Method-specific results (solver, init, loss name, ...).
+    """
+
+    W: Any
+    H: Any
+    n_iter: int
+    converged: bool
+    stop_reason: str
+    objective: float
+    history: list = field(default_factory=list)
+    elapsed: float = 0.0
+    backend: str = "numpy"
+    random_state: int | None = None
+    extras: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        shape = f"W{tuple(self.W.shape)}, H{tuple(self.H.shape)}"
+        return (f"FitResult({shape}, n_iter={self.n_iter}, converged={self.converged}, "
+                f"objective={self.objective:.6g}, stop_reason={self.stop_reason!r})")
+
+
+class Iterative(Protocol):
+    """What the driver needs from a method. State is opaque to the driver."""
+
+    def step(self, state: Any) -> Any: ...
+
+    def objective(self, state: Any) -> Any: ...
+
+    def factors(self, state: Any) -> dict: ...
+
+
+@dataclass
+class CallbackInfo:
+    """Passed to ``callback`` after each sweep; return True (or raise StopIteration) to stop."""
+
+    n_iter: int
+    factors: dict
+    elapsed: float
+    objective: float | None
+
+
+class _Printer:
+    """The one progress table (``verbose >= 1``)."""
+
+    def __init__(self, stream: Any = None) -> None:
+        self.stream = stream or sys.stdout
+        self.header = False
+
+    def row(self, n_iter: int, objective: float, previous: float | None, elapsed: float) -> None:
+        if not self.header:
+            print(f"{'iter':>8}  {'objective':>14}  {'rel. change':>12}  {'time (s)':>9}", file=self.stream)
+            self.header = True
+        change = "" if previous is None or previous == 0 else f"{(previous - objective) / abs(previous):12.3e}"
+        print(f"{n_iter:8d}  {objective:14.6e}  {change:>12}  {elapsed:9.3f}", file=self.stream)
+
+    def stop(self, reason: str) -> None:
+        print(f"stopped: {reason}", file=self.stream)
+
+
+def run(method: Iterative, state: Any, *, stop: StoppingRule, backend: Backend,
+        callback: Callable[[CallbackInfo], Any] | None = None, verbose: int = 0,
+        record_every: int | None = None, warn_name: str = "max_iter") -> tuple[Any, dict]:
+    """Iterate ``method.step`` until ``stop`` fires; the loop every method shares.
+
+    Parameters
+    ----------
+    method : Iterative
+    state : any
+        Initial state for ``method.step``.
+    stop : StoppingRule
+        Usually an :class:`~nmfkit.stopping.AnyOf` of a convergence rule and limits.
+    backend : Backend
+        Used for the only host synchronisations: objective values when due.
+    callback : callable, optional
+        ``callback(CallbackInfo)`` after every sweep; True or StopIteration stops.
+    verbose : int, default=0
+        Print a progress row at each objective evaluation.
+    record_every : int, optional
+        Sweeps between objective evaluations; default ``stop.every`` or 10.
+
+    Returns
+    -------
+    state : any
+        Final state.
+    info : dict
+        ``n_iter, converged, stop_reason, objective, history, elapsed``.
+    """
+    every = record_every or stop.every or 10
+    printer = _Printer() if verbose else None
+    started = time.perf_counter()
+    history: list[HistoryEntry] = []
+
+    def record(n: int) -> float:
+        value = backend.to_float(method.objective(state))
+        elapsed = time.perf_counter() - started
+        if printer is not None:
+            printer.row(n, value, history[-1].objective if history else None, elapsed)
+        history.append(HistoryEntry(n, value, elapsed))
+        return value
+
+    record(0)
+    n_iter = 0
+    outcome: Stop | None = None
+    while outcome is None:
+        previous = None
+        if stop.needs_previous:
+            previous = {k: backend.xp.asarray(v, copy=True) for k, v in method.factors(state).items()}
+        state = method.step(state)
+        n_iter += 1
+        new_record = n_iter % every == 0
+        if new_record:
+            record(n_iter)
+        outcome = stop.check(StopState(n_iter, history, new_record, method.factors(state), previous,
+                                       started, backend))
+        if outcome is None and callback is not None:
+            info = CallbackInfo(n_iter, method.factors(state), time.perf_counter() - started,
+                                history[-1].objective if new_record else None)
+            try:
+                if callback(info) is True:
+                    outcome = Stop("callback requested stop", False)
+            except StopIteration:
+                outcome = Stop("callback requested stop", False)
+    if history[-1].n_iter != n_iter:
+        record(n_iter)
+    elapsed = time.perf_counter() - started
+    if printer is not None:
+        printer.stop(outcome.reason)
+    if not outcome.converged and outcome.reason.startswith(("max_iter", "max_time")):
+        progress = stop.progress()
+        detail = f" ({progress})" if progress else ""
+        limit = "iterations" if outcome.reason.startswith("max_iter") else "time"
+        what = warn_name if limit == "iterations" else "max_time"
+        msg = (f"Maximum number of {limit} reached: {outcome.reason}{detail}. "
+               f"Increase {what} or tol.")
+        warnings.warn(msg, ConvergenceWarning, stacklevel=3)
+    info = {"n_iter": n_iter, "converged": outcome.converged, "stop_reason": outcome.reason,
+            "objective": history[-1].objective, "history": history, "elapsed": elapsed}
+    return state, info
+
+
+class _AlternatingNMF:
+    """Standard NMF as an :class:`Iterative`: W by the solver, H by the solver on the transposed problem."""
+
+    def __init__(self, problem: Problem, solver: Solver, update_W: bool = True, update_H: bool = True) -> None:
+        self.problem = problem
+        self.solver = solver
+        self.update_W = update_W
+        self.update_H = update_H
+
+    def step(self, state: tuple) -> tuple:
+        W, H = state
+        if self.update_W:
+            W = self.solver.update_left(self.problem, W, H)
+        if self.update_H:
+            H = self.solver.update_left(self.problem.T, H.T, W.T).T
+        return (W, H)
+
+    def objective(self, state: tuple) -> Any:
+        return self.problem.objective(*state)
+
+    def factors(self, state: tuple) -> dict:
+        W, H = state
+        return {"W": W, "H": H}
+
+
+def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "frobenius",
+        solver: str | Solver = "auto", init: str | Initializer | None = None, W: Any = None, H: Any = None,
+        update_H: bool = True, mask: Any = None, missing: str = "error", alpha_W: float = 0.0,
+        alpha_H: float | str = "same", l1_ratio: float = 0.0, stop: str | StoppingRule = "objective",
+        tol: float = 1e-4, max_iter: int = 200, max_time: float | None = None, random_state: Any = None,
+        callback: Callable[[CallbackInfo], Any] | None = None, verbose: int = 0,
+        _caller: str = "nmf") -> FitResult:
+    """Non-negative matrix factorization ``X ~ W @ H`` with a beta-divergence.
+
+    Minimizes ``sum d_beta(X | W H)`` (over the observed entries) plus the
+    scikit-learn-scaled penalties
+    ``n_features * alpha_W * (l1_ratio ||W||_1 + (1 - l1_ratio)/2 ||W||_F^2)``
+    and the same for ``H`` with ``n_samples * alpha_H``, over ``W, H >= 0``.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Non-negative data. Integer input is converted to float64; float32 is kept.
+    n_components : int, default=None
+        Rank ``k`` in ``[1, min(n_samples, n_features)]``. ``None``: from ``W``
+        or ``H`` when given, else ``min(n_samples, n_features)``.
+    beta_loss : float or {"frobenius", "kullback-leibler", "itakura-saito"}, default="frobenius"
+        Any ``beta >= 0``; the names stand for 2, 1 and 0. With beta = 2 the loss
+        is ``0.5 * ||X - WH||_F^2``.
+    solver : str or Solver, default="auto"
+        ``"hals"`` (accelerated HALS), ``"anls-bpp"``, ``"gcd"``, ``"anls-pg"``
+        (Frobenius only), ``"mu"`` (any beta), or a :class:`~nmfkit.solvers.Solver`
+        instance. ``"auto"``: HALS for beta = 2, MU otherwise.
+    init : str or Initializer, default=None
+        ``"random"``, ``"nndsvd"``, ``"nndsvda"``, ``"nndsvdar"``, ``"spa"`` or an
+        instance (e.g. ``NNDSVD(fill="zero", leading="uniform")``). ``None``:
+        ``"custom"`` when ``W`` and ``H`` are given, else ``"nndsvda"``.
+    W : array-like of shape (n_samples, n_components), default=None
+        Starting ``W`` (with ``H``), copied.
+    H : array-like of shape (n_components, n_features), default=None
+        Starting ``H`` (with ``W``), or the fixed components when ``update_H=False``.
+    update_H : bool, default=True
+        ``False`` keeps ``H`` fixed and fits ``W`` only (projection of new data).
+    mask : array-like of shape (n_samples, n_features), default=None
+        Booleans or non-negative weights; 0 marks a missing entry. Dense ``X``;
+        solvers ``"mu"`` and ``"hals"``.
+    missing : {"error", "mask"}, default="error"
+        ``"mask"`` treats NaN in ``X`` as missing (combined with ``mask``).
+    alpha_W : float, default=0.0
+        Penalty strength on ``W``.
+    alpha_H : float or "same", default="same"
+        Penalty strength on ``H``; ``"same"`` uses ``alpha_W``.
+    l1_ratio : float, default=0.0
+        Share of L1 in the penalties (0: L2 only, 1: L1 only).
+    stop : str or StoppingRule, default="objective"
+        Convergence rule: ``"objective"`` (relative objective change over 10
+        sweeps) or ``"factor"`` (per-component relative factor change, NMF.jl),
+        or an instance from :mod:`nmfkit.stopping`.
+    tol : float, default=1e-4
+        Tolerance of the named rule.
+    max_iter : int, default=200
+        Most sweeps; reaching it warns with :class:`~sklearn.exceptions.ConvergenceWarning`.
+    max_time : float, default=None
+        Most seconds in the loop.
+    random_state : int, Generator, RandomState or None, default=None
+        The only source of randomness (random init, NNDSVDar fill, randomized SVD).
+    callback : callable, default=None
+        Called after every sweep with a :class:`CallbackInfo`; return True to stop.
+    verbose : int, default=0
+        Print a progress table.
+
+    Returns
+    -------
+    FitResult
+        ``W``, ``H`` (same array type and dtype as ``X``), iterations, why it stopped, history.
+
+    Raises
+    ------
+    ValueError
+        For invalid data or parameters; the message names the argument.
+    TypeError
+        For unsupported input types.
+
+    References
+    ----------
+    .. [1] D. D. Lee and H. S. Seung, "Learning the parts of objects by
+       non-negative matrix factorization", Nature 401, 1999. :doi:`10.1038/44565`
+    .. [2] C. Févotte and J. Idier, "Algorithms for nonnegative matrix
+       factorization with the beta-divergence", Neural Computation 23(9),
+       2011. :doi:`10.1162/NECO_a_00168`
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nmfkit import nmf
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((30, 4)) @ rng.random((4, 20))
+    >>> result = nmf(X, 4, tol=1e-6, max_iter=2000, random_state=0)
+    >>> result.W.shape, result.H.shape
+    ((30, 4), (4, 20))
+    >>> bool(np.linalg.norm(X - result.W @ result.H) / np.linalg.norm(X) < 1e-2)
+    True
+    """
+    caller = _caller
+    beta = V.check_beta_loss(beta_loss, caller)
+    V.check_options(missing, "missing", caller, ("error", "mask"))
+    alpha_W = V.check_interval(alpha_W, "alpha_W", caller, low=0.0)
+    if not (isinstance(alpha_H, str) and alpha_H == "same"):
+        V.check_interval(alpha_H, "alpha_H", caller, low=0.0)
+    l1_ratio = V.check_interval(l1_ratio, "l1_ratio", caller, low=0.0, high=1.0)
+    tol = V.check_interval(tol, "tol", caller, low=0.0)
+    max_iter = V.check_interval(max_iter, "max_iter", caller, kind="int", low=1, closed="left")
+    max_time = V.check_interval(max_time, "max_time", caller, low=0.0, closed="neither", allow_none=True)
+    verbose = V.check_interval(verbose, "verbose", caller, kind="int", low=0, closed="left")
+    if not isinstance(update_H, (bool, np.bool_)):
+        msg = f"The 'update_H' parameter of {caller} must be a bool. Got {update_H!r} instead."
+        raise ValueError(msg)
+    if callback is not None and not callable(callback):
+        msg = f"The 'callback' parameter of {caller} must be callable or None. Got {callback!r} instead."
+        raise ValueError(msg)
+    rng, seed = V.check_random_state(random_state, caller)
+    solver_obj = resolve_solver(solver, beta)
+    stop_rule = get_stopping(stop, tol=tol)
+    init_obj = None if init is None else get_initializer(init)
+
+    # -- data ------------------------------------------------------------------------
+    X, nan_mask = V.check_data(X, caller=caller, missing=missing, beta=beta)
+    if mask is not None:
+        mask = V.check_mask(mask, X, caller)
+    if nan_mask is not None:
+        mask = nan_mask.astype(X.dtype) if mask is None else mask * nan_mask
+    n, m = X.shape
+    if n_components is None:
+        if H is not None:
+            n_components = np.shape(H)[0]
+        elif W is not None:
+            n_components = np.shape(W)[1]
+        else:
+            n_components = min(n, m)
+    k = V.check_n_components(n_components, (n, m), caller)
+    V.check_zeros(X, mask, beta=beta)
+
+    # -- starting factors ----------------------------------------------------------------
+    if not update_H:
+        if H is None:
+            msg = f"update_H=False needs the fixed components: pass H of shape (n_components, n_features) = {(k, m)}."
+            raise ValueError(msg)
+        H = V.check_factor(H, "H", (k, m), X.dtype, caller)
+        if W is None:
+            # constant start at the data's scale (as scikit-learn); the solver does the work
+            avg = np.sqrt(float(X.sum()) / (n * m) / k)
+            W = np.full((n, k), avg, dtype=X.dtype)
+        else:
+            W = V.check_factor(W, "W", (n, k), X.dtype, caller)
+        init_name = "fixed H"
+    elif W is not None or H is not None or isinstance(init_obj, CustomInit):
+        if isinstance(init_obj, CustomInit):
+            W, H = init_obj.W, init_obj.H
+        if W is None or H is None:
+            msg = (f"Pass both W and H to start from given factors (or H alone with update_H=False); "
+                   f"got only {'W' if H is None else 'H'}.")
+            raise ValueError(msg)
+        if init_obj is not None and not isinstance(init_obj, CustomInit):
+            msg = f"W and H were given, so init must be None or 'custom'; got init={init!r}."
+            raise ValueError(msg)
+        W = V.check_factor(W, "W", (n, k), X.dtype, caller)
+        H = V.check_factor(H, "H", (k, m), X.dtype, caller)
+        init_name = "custom"
+    else:
+        init_name = init if isinstance(init, str) else ("nndsvda" if init is None else repr(init_obj))
+        init_obj = init_obj or get_initializer("nndsvda")
+        W, H = init_obj(X, k, rng=rng)
+
+    backend = get_backend(X)
+    W = backend.asarray(W, like=X, dtype=X.dtype)
+    H = backend.asarray(H, like=X, dtype=X.dtype)
+
+    # -- problem, solver, loop ---------------------------------------------------------------
+    alpha_H_value = alpha_W if isinstance(alpha_H, str) else alpha_H
+    loss = BetaDivergence(beta)
+    XT = backend.transpose(X)
+    problem = Problem(
+        X, XT, loss, backend,
+        penalties_left=elastic_net(alpha_W, l1_ratio, m),
+        penalties_right=elastic_net(alpha_H_value, l1_ratio, n),
+        mask=mask, maskT=None if mask is None else mask.T,
+    )
+    solver_obj.check(problem)
+    rules: list[StoppingRule] = [stop_rule, MaxIter(max_iter)]
+    if max_time is not None:
+        rules.append(MaxTime(max_time))
+    method = _AlternatingNMF(problem, solver_obj, update_W=True, update_H=bool(update_H))
+    (W, H), info = run(method, (W, H), stop=AnyOf(*rules), backend=backend, callback=callback,
+                       verbose=verbose)
+    loss_value = backend.to_float(loss.value(X, W, H, backend=backend, mask=mask))
+    extras = {"loss_value": loss_value, "solver": solver_obj, "init": init_name, "beta_loss": beta, "loss": loss.name,
+              "stopping": stop_rule}
+    return FitResult(W, H, backend=backend.name, random_state=seed, extras=extras, **info)

@@ -1,0 +1,302 @@
+"""Initializations: random, NNDSVD variants, SPA, and user-given factors.
+
+Initialization runs once per fit, on the host: SVDs and anchor selection use
+NumPy/SciPy on ``backend.to_numpy(X)`` (or the sparse matrix itself), random
+draws come from the single ``numpy.random.Generator`` of the fit, and the
+resulting factors are moved to the data's backend with its dtype.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+
+__all__ = [
+    "Initializer", "RandomInit", "NNDSVD", "SPA", "CustomInit", "truncated_svd",
+    "register_initializer", "get_initializer", "available_initializers",
+]
+
+
+def truncated_svd(X: Any, k: int, *, method: str = "auto",
+                  rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Leading ``k`` singular triplets of ``X``, sorted by decreasing singular value.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n, m)
+    k : int
+    method : {"auto", "full", "randomized"}, default="auto"
+        ``"full"``: LAPACK (exact); ``"randomized"``: Halko et al. with power
+        iterations (scikit-learn's ``randomized_svd``) for large inputs;
+        ``"auto"``: full for dense inputs with ``min(n, m) <= 2000``,
+        randomized otherwise.
+    rng : numpy.random.Generator, optional
+        Seeds the randomized method.
+
+    Returns
+    -------
+    U : ndarray of shape (n, k)
+    s : ndarray of shape (k,)
+    Vt : ndarray of shape (k, m)
+    """
+    if method == "auto":
+        method = "full" if not sp.issparse(X) and min(X.shape) <= 2000 else "randomized"
+    if method == "full":
+        dense = X.toarray() if sp.issparse(X) else np.asarray(X)
+        U, s, Vt = scipy.linalg.svd(dense, full_matrices=False, check_finite=False)
+        return U[:, :k], s[:k], Vt[:k]
+    if method == "randomized":
+        from sklearn.utils.extmath import randomized_svd
+
+        seed = None if rng is None else int(rng.integers(2**31 - 1))
+        U, s, Vt = randomized_svd(X, k, n_oversamples=max(10, k), n_iter=7, random_state=seed)
+        return U, s, Vt
+    msg = f"Unknown SVD method {method!r}. Valid methods: 'auto', 'full', 'randomized'."
+    raise ValueError(msg)
+
+
+def _mean(X: Any) -> float:
+    return float(X.sum()) / (X.shape[0] * X.shape[1])
+
+
+class Initializer(ABC):
+    """Produces starting factors ``(W, H)`` as host NumPy arrays."""
+
+    name: str
+
+    @abstractmethod
+    def __call__(self, X: Any, n_components: int, *, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """``X`` is a NumPy array or scipy.sparse matrix of shape (n, m)."""
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({params})"
+
+
+class RandomInit(Initializer):
+    """``|N(0, 1)| * sqrt(mean(X) / k)`` entries, so that ``W @ H`` has the data's scale.
+
+    Same draw as scikit-learn's ``init="random"`` (H drawn first, then W).
+    """
+
+    name = "random"
+
+    def __call__(self, X: Any, n_components: int, *, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        n, m = X.shape
+        avg = np.sqrt(_mean(X) / n_components)
+        H = avg * np.abs(rng.standard_normal((n_components, m)))
+        W = avg * np.abs(rng.standard_normal((n, n_components)))
+        return W, H
+
+
+class NNDSVD(Initializer):
+    """Non-negative double SVD (Boutsidis & Gallopoulos 2008).
+
+    Each singular pair ``(s_j, u_j, v_j)`` is replaced by the dominant
+    non-negative rank-1 part of ``u_j v_j^T``: with ``m_p = ||u+|| ||v+||`` and
+    ``m_n = ||u-|| ||v-||``, ``W[:, j] = sqrt(s_j m) u*/||u*||`` and
+    ``H[j] = sqrt(s_j m) v*/||v*||`` for the larger of the two parts.
+
+    Parameters
+    ----------
+    fill : {"zero", "mean", "random"}, default="zero"
+        Value of entries left at zero: none (NNDSVD), ``mean(X)`` (NNDSVDa),
+        or small random values (NNDSVDar).
+    leading : {"special", "uniform"}, default="special"
+        ``"special"`` uses ``|u_1|, |v_1|`` for the leading pair (Boutsidis;
+        scikit-learn); ``"uniform"`` treats it like the others (NMF.jl).
+    ties : {"negative", "positive"}, default="negative"
+        Part chosen when ``m_p == m_n`` (scikit-learn and the pNMF code take the
+        negative part; NMF.jl the positive one).
+    threshold : float, default=0.0
+        Entries below it are set to zero before filling (scikit-learn uses 1e-6).
+    random_fill : {"entry", "component"}, default="entry"
+        For ``fill="random"``: ``mean(X) * |N(0,1)| / 100`` per entry
+        (scikit-learn) or ``0.01 * mean(X) * U(0,1)`` per component (NMF.jl).
+    svd : {"auto", "full", "randomized"}, default="auto"
+        See :func:`truncated_svd`.
+
+    References
+    ----------
+    .. [1] C. Boutsidis and E. Gallopoulos, "SVD based initialization: a head
+       start for nonnegative matrix factorization", Pattern Recognition 41(4),
+       2008. :doi:`10.1016/j.patcog.2007.09.010`
+    """
+
+    name = "nndsvd"
+
+    def __init__(self, fill: str = "zero", *, leading: str = "special", ties: str = "negative",
+                 threshold: float = 0.0, random_fill: str = "entry", svd: str = "auto") -> None:
+        for arg, value, options in (("fill", fill, ("zero", "mean", "random")),
+                                    ("leading", leading, ("special", "uniform")),
+                                    ("ties", ties, ("negative", "positive")),
+                                    ("random_fill", random_fill, ("entry", "component"))):
+            if value not in options:
+                msg = f"The {arg!r} parameter of NNDSVD must be one of {options}. Got {value!r} instead."
+                raise ValueError(msg)
+        self.fill = fill
+        self.leading = leading
+        self.ties = ties
+        self.threshold = threshold
+        self.random_fill = random_fill
+        self.svd = svd
+
+    def __call__(self, X: Any, n_components: int, *, rng: np.random.Generator,
+                 svd: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
+        U, s, Vt = svd if svd is not None else truncated_svd(X, n_components, method=self.svd, rng=rng)
+        n, m = X.shape
+        W = np.zeros((n, n_components))
+        H = np.zeros((n_components, m))
+        for j in range(n_components):
+            x, y = U[:, j], Vt[j]
+            if j == 0 and self.leading == "special":
+                W[:, 0] = np.sqrt(s[0]) * np.abs(x)
+                H[0] = np.sqrt(s[0]) * np.abs(y)
+                continue
+            xp_, xn = np.maximum(x, 0), np.maximum(-x, 0)
+            yp, yn = np.maximum(y, 0), np.maximum(-y, 0)
+            nxp, nyp, nxn, nyn = (np.linalg.norm(v) for v in (xp_, yp, xn, yn))
+            m_p, m_n = nxp * nyp, nxn * nyn
+            positive = m_p > m_n or (m_p == m_n and self.ties == "positive")
+            u, v, nu, nv, mm = (xp_, yp, nxp, nyp, m_p) if positive else (xn, yn, nxn, nyn, m_n)
+            if mm == 0:  # 0/0: both parts empty; leave the component to the fill value
+                continue
+            scale = np.sqrt(s[j] * mm)
+            W[:, j] = scale * u / nu
+            H[j] = scale * v / nv
+        if self.threshold > 0:
+            W[W < self.threshold] = 0
+            H[H < self.threshold] = 0
+        if self.fill == "mean":
+            avg = _mean(X)
+            W[W == 0] = avg
+            H[H == 0] = avg
+        elif self.fill == "random":
+            avg = _mean(X)
+            if self.random_fill == "entry":
+                W[W == 0] = np.abs(avg * rng.standard_normal(int(np.sum(W == 0))) / 100)
+                H[H == 0] = np.abs(avg * rng.standard_normal(int(np.sum(H == 0))) / 100)
+            else:
+                values = 0.01 * avg * rng.random(n_components)
+                W = np.where(W == 0, values[None, :], W)
+                H = np.where(H == 0, values[:, None], H)
+        return W, H
+
+
+class SPA(Initializer):
+    """Successive projection algorithm for separable NMF (Gillis & Vavasis 2014).
+
+    Picks ``k`` samples (rows of ``X``, normalized to unit sum) that span the
+    others: each step takes the row with the largest residual norm and
+    projects every row onto the orthogonal complement of its residual. ``H``
+    is the chosen rows of ``X`` and ``W`` solves the NNLS problem
+    ``min_{W >= 0} ||X - W H||_F`` exactly (block principal pivoting). The
+    residual is never formed, so sparse ``X`` stays sparse.
+
+    References
+    ----------
+    .. [1] N. Gillis and S. A. Vavasis, "Fast and robust recursive algorithms
+       for separable nonnegative matrix factorization", IEEE TPAMI 36(4),
+       2014. :doi:`10.1109/TPAMI.2013.226`
+    """
+
+    name = "spa"
+
+    def anchors(self, X: Any, n_components: int) -> np.ndarray:
+        """Indices of the ``n_components`` rows chosen by SPA."""
+        sums = np.asarray(X.sum(axis=1)).ravel()
+        inv = np.where(sums > 0, 1.0 / np.where(sums > 0, sums, 1.0), 0.0)
+        Xn = sp.diags(inv) @ X if sp.issparse(X) else X * inv[:, None]
+        if sp.issparse(Xn):
+            norms = np.asarray(Xn.multiply(Xn).sum(axis=1)).ravel()
+        else:
+            norms = np.einsum("ij,ij->i", Xn, Xn)
+        residual = norms.copy()
+        basis: list[np.ndarray] = []
+        chosen: list[int] = []
+        top = residual.max()
+        for _ in range(n_components):
+            j = int(np.argmax(residual))
+            if residual[j] <= 1e-12 * top:
+                msg = (f"SPA found only {len(chosen)} linearly independent samples; X has numerical "
+                       f"rank below n_components={n_components}. Lower n_components or use another init.")
+                raise ValueError(msg)
+            row = np.asarray(Xn[j].toarray()).ravel() if sp.issparse(Xn) else np.array(Xn[j], dtype=float)
+            for q in basis:
+                row -= (row @ q) * q
+            q = row / np.linalg.norm(row)
+            basis.append(q)
+            chosen.append(j)
+            proj = np.asarray(Xn @ q).ravel()
+            residual = np.maximum(residual - proj * proj, 0.0)
+        return np.asarray(chosen)
+
+    def __call__(self, X: Any, n_components: int, *, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        from nmfkit.backend import get_backend
+        from nmfkit.solvers.anls import nnls_bpp
+
+        idx = self.anchors(X, n_components)
+        H = np.asarray(X[idx].toarray() if sp.issparse(X) else X[idx], dtype=float)
+        A = np.asarray(X @ H.T)
+        G = H @ H.T
+        W = nnls_bpp(G, A.T, np.ones(A.T.shape, dtype=bool), get_backend(G)).T
+        return W, H
+
+
+class CustomInit(Initializer):
+    """User-given starting factors (validated at the public boundary)."""
+
+    name = "custom"
+
+    def __init__(self, W: Any, H: Any) -> None:
+        self.W = W
+        self.H = H
+
+    def __call__(self, X: Any, n_components: int, *, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        return self.W, self.H
+
+    def __repr__(self) -> str:
+        return "CustomInit(W, H)"
+
+
+_INITS: dict[str, Any] = {
+    "random": RandomInit,
+    "nndsvd": lambda: NNDSVD("zero"),
+    "nndsvda": lambda: NNDSVD("mean"),
+    "nndsvdar": lambda: NNDSVD("random"),
+    "spa": SPA,
+}
+
+
+def register_initializer(name: str, factory: Any) -> None:
+    """Register a zero-argument factory returning an :class:`Initializer`."""
+    if name in _INITS or name == "custom":
+        msg = f"An initializer named {name!r} is already registered."
+        raise KeyError(msg)
+    _INITS[name] = factory
+
+
+def available_initializers() -> list[str]:
+    """Registered initializer names, sorted."""
+    return sorted(_INITS)
+
+
+def get_initializer(init: str | Initializer) -> Initializer:
+    """An initializer from a registered name or an instance.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists the valid names.
+    """
+    if isinstance(init, Initializer):
+        return init
+    if isinstance(init, str) and init in _INITS:
+        return _INITS[init]()
+    names = ", ".join(repr(n) for n in available_initializers())
+    msg = f"Unknown init {init!r}. Valid inits: {names}, 'custom' (pass W and H), or an Initializer instance."
+    raise ValueError(msg)

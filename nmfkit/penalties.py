@@ -1,0 +1,95 @@
+"""Penalties on one factor.
+
+A penalty never touches the data. It reports its value and edits the
+statistics that solvers consume:
+
+- multiplicative updates: the numerator/denominator of the MU step (the
+  gradient of the penalty is split into a positive part added to the
+  denominator and a negative part added to the numerator);
+- quadratic solvers (HALS, ANLS, GCD): ``A = X @ H.T`` and ``G = H @ H.T``,
+  the linear and quadratic terms of ``0.5 * tr(W G W^T) - tr(A^T W)``;
+- weighted HALS (masks): per-entry linear and diagonal terms of one column.
+
+Scaling follows scikit-learn: with ``alpha_W``, ``l1_ratio`` and ``X`` of shape
+(n_samples, n_features) the objective gains
+``n_features * alpha_W * (l1_ratio * ||W||_1 + 0.5 * (1 - l1_ratio) * ||W||_F^2)``
+and likewise for ``H`` with ``n_samples * alpha_H``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+__all__ = ["Penalty", "L1", "L2", "elastic_net"]
+
+
+class Penalty(Protocol):
+    """What a penalty on one factor ``F`` provides."""
+
+    def value(self, F: Any, xp: Any) -> Any: ...
+
+    def gradient(self, F: Any, xp: Any) -> Any: ...
+
+    def edit_mu(self, num: Any, den: Any, F: Any) -> tuple[Any, Any]: ...
+
+    def edit_quadratic(self, A: Any, G: Any, F: Any, xp: Any) -> tuple[Any, Any]: ...
+
+    def edit_weighted(self, num: Any, den: Any, F: Any) -> tuple[Any, Any]: ...
+
+
+@dataclass(frozen=True)
+class L1:
+    """``alpha * sum(F)`` (F is non-negative, so this is its L1 norm)."""
+
+    alpha: float
+
+    def value(self, F: Any, xp: Any) -> Any:
+        return self.alpha * xp.sum(F)
+
+    def gradient(self, F: Any, xp: Any) -> Any:
+        return xp.full_like(F, self.alpha)
+
+    def edit_mu(self, num: Any, den: Any, F: Any) -> tuple[Any, Any]:
+        return num, den + self.alpha
+
+    def edit_quadratic(self, A: Any, G: Any, F: Any, xp: Any) -> tuple[Any, Any]:
+        return A - self.alpha, G
+
+    def edit_weighted(self, num: Any, den: Any, F: Any) -> tuple[Any, Any]:
+        return num - self.alpha, den
+
+
+@dataclass(frozen=True)
+class L2:
+    """``0.5 * alpha * ||F||_F^2``."""
+
+    alpha: float
+
+    def value(self, F: Any, xp: Any) -> Any:
+        return 0.5 * self.alpha * xp.sum(F * F)
+
+    def gradient(self, F: Any, xp: Any) -> Any:
+        return self.alpha * F
+
+    def edit_mu(self, num: Any, den: Any, F: Any) -> tuple[Any, Any]:
+        return num, den + self.alpha * F
+
+    def edit_quadratic(self, A: Any, G: Any, F: Any, xp: Any) -> tuple[Any, Any]:
+        k = G.shape[0]
+        return A, G + self.alpha * xp.eye(k, dtype=G.dtype)
+
+    def edit_weighted(self, num: Any, den: Any, F: Any) -> tuple[Any, Any]:
+        return num, den + self.alpha
+
+
+def elastic_net(alpha: float, l1_ratio: float, scale: int) -> tuple[Penalty, ...]:
+    """The scikit-learn-scaled L1/L2 pair for one factor (zero terms omitted)."""
+    out: list[Penalty] = []
+    l1 = scale * alpha * l1_ratio
+    l2 = scale * alpha * (1.0 - l1_ratio)
+    if l1 > 0:
+        out.append(L1(l1))
+    if l2 > 0:
+        out.append(L2(l2))
+    return tuple(out)

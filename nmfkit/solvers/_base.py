@@ -1,0 +1,120 @@
+"""The problem a solver sees, the solver strategy, and the shared quadratic statistics."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from nmfkit.losses import BetaDivergence
+
+__all__ = ["Problem", "Solver", "quadratic_stats"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One NMF problem ``X ~ W @ H``, seen from the left factor ``W``.
+
+    Parameters
+    ----------
+    X : {array, sparse matrix} of shape (n, m)
+    XT : {array, sparse matrix} of shape (m, n)
+        ``X`` transposed, computed once (CSR on both sides for sparse input).
+    loss : BetaDivergence
+    backend : Backend
+    penalties_left : tuple of Penalty
+        Penalties on ``W``.
+    penalties_right : tuple of Penalty
+        Penalties on the right factor, applied to it in left orientation (``H.T``).
+    mask, maskT : array of shape (n, m) and (m, n), or None
+        Non-negative weights of the entries (0 = missing).
+    """
+
+    X: Any
+    XT: Any
+    loss: BetaDivergence
+    backend: Any
+    penalties_left: tuple = ()
+    penalties_right: tuple = ()
+    mask: Any = None
+    maskT: Any = None
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def T(self) -> Problem:
+        """The transposed problem ``X.T ~ H.T @ W.T`` (its left factor is ``H.T``)."""
+        if "T" not in self._cache:
+            t = Problem(self.XT, self.X, self.loss, self.backend, self.penalties_right,
+                        self.penalties_left, self.maskT, self.mask)
+            t._cache["T"] = self
+            self._cache["T"] = t
+        return self._cache["T"]
+
+    @property
+    def nnz(self) -> int:
+        """Number of stored entries of ``X``."""
+        if self.backend.is_sparse(self.X):
+            return int(self.X.nnz)
+        return int(self.X.shape[0] * self.X.shape[1])
+
+    def objective(self, W: Any, H: Any) -> Any:
+        """Loss plus every penalty value, as a 0-d array."""
+        xp = self.backend.xp
+        total = self.loss.value(self.X, W, H, backend=self.backend, mask=self.mask)
+        for p in self.penalties_left:
+            total = total + p.value(W, xp)
+        for p in self.penalties_right:
+            total = total + p.value(H.T, xp)
+        return total
+
+
+def quadratic_stats(problem: Problem, W: Any, H: Any) -> tuple[Any, Any]:
+    """``A = X @ H.T`` and ``G = H @ H.T``, edited by the left penalties.
+
+    The W-subproblem of the Frobenius loss is
+    ``min_{W >= 0} 0.5 * tr(W G W^T) - tr(A^T W)`` (+ const).
+    """
+    xp = problem.backend.xp
+    A = problem.backend.matmul(problem.X, H.T)
+    G = H @ H.T
+    for p in problem.penalties_left:
+        A, G = p.edit_quadratic(A, G, W, xp)
+    return A, G
+
+
+class Solver(ABC):
+    """A strategy that decreases the objective over the left factor.
+
+    Subclasses implement :meth:`update_left` only; the driver updates ``H`` as
+    ``update_left(problem.T, H.T, W.T).T``.
+    """
+
+    name: ClassVar[str]
+    #: ``"quadratic"`` (Frobenius only) or ``"any"`` (every beta >= 0)
+    losses: ClassVar[str] = "quadratic"
+    supports_mask: ClassVar[bool] = False
+    supports_sparse: ClassVar[bool] = True
+
+    def check(self, problem: Problem) -> None:
+        """Raise ``ValueError`` naming what this solver cannot do and a solver that can."""
+        if self.losses == "quadratic" and not problem.loss.is_quadratic:
+            msg = (
+                f"Solver '{self.name}' supports only the Frobenius loss (beta_loss=2); "
+                f"got beta_loss={problem.loss.beta:g} ({problem.loss.name}). "
+                "Use solver='mu', which supports every beta >= 0."
+            )
+            raise ValueError(msg)
+        if problem.mask is not None and not self.supports_mask:
+            msg = (
+                f"Solver '{self.name}' does not support masks or missing values; "
+                "use solver='hals' (Frobenius) or solver='mu' (any beta)."
+            )
+            raise ValueError(msg)
+
+    @abstractmethod
+    def update_left(self, problem: Problem, W: Any, H: Any) -> Any:
+        """Return a new ``W`` (shape (n, k)) that does not increase the objective."""
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({params})"

@@ -1,0 +1,262 @@
+"""Stopping rules.
+
+A rule looks at the driver's state after each sweep and returns a
+:class:`Stop` (why to stop, and whether that counts as convergence) or
+``None``. Rules are combined with :class:`AnyOf`; names resolve through a
+registry like solvers and initializations.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "Stop", "StopState", "StoppingRule", "RelativeObjectiveChange", "FactorChange", "MaxIter",
+    "MaxTime", "AnyOf", "register_stopping", "get_stopping", "available_stopping",
+]
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Why a loop stopped."""
+
+    reason: str
+    converged: bool
+
+
+@dataclass
+class StopState:
+    """What a rule may look at after sweep ``n_iter``.
+
+    ``history`` holds ``(n_iter, objective, elapsed)`` entries, newest last;
+    ``new_record`` tells whether the last entry was added after this sweep.
+    ``factors`` and ``previous`` map factor names to arrays after and before
+    the sweep (``previous`` is only filled for rules with ``needs_previous``).
+    """
+
+    n_iter: int
+    history: list
+    new_record: bool
+    factors: dict
+    previous: dict | None
+    started: float
+    backend: Any
+
+
+class StoppingRule(ABC):
+    """Protocol of stopping rules.
+
+    Attributes
+    ----------
+    every : int
+        Sweeps between two objective evaluations this rule needs (``0``: none).
+    needs_previous : bool
+        Whether the driver must keep the factors from before each sweep.
+    """
+
+    every: int = 0
+    needs_previous: bool = False
+
+    @abstractmethod
+    def check(self, state: StopState) -> Stop | None:
+        """Return a :class:`Stop` to end the loop, else ``None``."""
+
+    def progress(self) -> str | None:
+        """The last measured criterion, for messages, e.g. ``"relative objective change 3e-03 > tol=1e-04"``."""
+        return None
+
+
+@dataclass
+class RelativeObjectiveChange(StoppingRule):
+    """Converged when ``(f_prev - f) / |f_prev| <= tol`` between two evaluations ``every`` sweeps apart.
+
+    Parameters
+    ----------
+    tol : float, default=1e-4
+    every : int, default=10
+        Sweeps between evaluations (scikit-learn's MU checks every 10 sweeps).
+    """
+
+    tol: float = 1e-4
+    every: int = 10
+    _last: float | None = field(default=None, repr=False)
+
+    def check(self, state: StopState) -> Stop | None:
+        if not state.new_record or len(state.history) < 2:
+            return None
+        prev, cur = state.history[-2][1], state.history[-1][1]
+        scale = abs(prev) if prev != 0 else 1.0
+        self._last = (prev - cur) / scale
+        if self._last <= self.tol:
+            return Stop(
+                f"converged: relative objective change {self._last:.3e} <= tol={self.tol:g} "
+                f"over {self.every} sweeps", True)
+        return None
+
+    def progress(self) -> str | None:
+        if self._last is None:
+            return None
+        return f"relative objective change {self._last:.3e} > tol={self.tol:g}"
+
+
+@dataclass
+class FactorChange(StoppingRule):
+    """Converged when every factor changed little over one sweep (NMF.jl's rule).
+
+    With ``per_component=True`` (default) the test holds when, for every
+    component ``j``,
+    ``||W[:, j] - W_prev[:, j]|| <= tol * ||W[:, j] + W_prev[:, j]||`` and the
+    same for the rows of ``H``. The denominator is the norm of the *sum*; the
+    norms are *not* squared unless ``squared=True`` (then
+    ``||.||^2 <= tol * ||.||^2``). An all-zero component (0/0) counts as
+    converged. The rule is scale invariant.
+
+    Parameters
+    ----------
+    tol : float, default=1e-4
+    per_component : bool, default=True
+        Whole-matrix norms when False.
+    squared : bool, default=False
+        Compare squared norms (the printed form of Guo & Holy's eq. 17).
+
+    References
+    ----------
+    .. [1] Y. Guo and T. E. Holy, "NMF-Merge: ...", IEEE Trans. Signal
+       Process., 2025 (stopping rule of NMF.jl, PR #83).
+    """
+
+    tol: float = 1e-4
+    per_component: bool = True
+    squared: bool = False
+    every: int = 0
+    needs_previous: bool = True
+    _last: float | None = field(default=None, repr=False)
+
+    def _ratio(self, F: Any, P: Any, axis: int, xp: Any) -> Any:
+        diff, total = F - P, F + P
+        if self.per_component:
+            d = xp.sum(diff * diff, axis=axis)
+            s = xp.sum(total * total, axis=axis)
+        else:
+            d, s = xp.sum(diff * diff), xp.sum(total * total)
+        # 0/0 (an all-zero component before and after) counts as no change
+        return xp.max(xp.where(s > 0, d / xp.where(s > 0, s, 1.0), xp.where(d > 0, xp.inf, 0.0)))
+
+    def check(self, state: StopState) -> Stop | None:
+        xp = state.backend.xp
+        worst = 0.0
+        for name, F in state.factors.items():
+            P = state.previous[name]
+            # W-like factors (n, k): components are columns; H-like (k, m): rows
+            axis = 0 if name.startswith("W") else 1
+            worst = xp.maximum(worst, self._ratio(F, P, axis, xp))
+        ratio_sq = state.backend.to_float(worst)
+        self._last = ratio_sq if self.squared else ratio_sq**0.5
+        if self._last <= self.tol:
+            kind = "per-component " if self.per_component else ""
+            sq = "squared " if self.squared else ""
+            return Stop(f"converged: {kind}relative factor change ({sq}norms) {self._last:.3e} "
+                        f"<= tol={self.tol:g}", True)
+        return None
+
+    def progress(self) -> str | None:
+        if self._last is None:
+            return None
+        return f"relative factor change {self._last:.3e} > tol={self.tol:g}"
+
+
+@dataclass
+class MaxIter(StoppingRule):
+    """Stop after ``max_iter`` sweeps (not convergence; the driver warns)."""
+
+    max_iter: int = 200
+
+    def check(self, state: StopState) -> Stop | None:
+        if state.n_iter >= self.max_iter:
+            return Stop(f"max_iter={self.max_iter} reached", False)
+        return None
+
+
+@dataclass
+class MaxTime(StoppingRule):
+    """Stop once ``max_time`` seconds have elapsed (not convergence)."""
+
+    max_time: float = 60.0
+
+    def check(self, state: StopState) -> Stop | None:
+        if time.perf_counter() - state.started >= self.max_time:
+            return Stop(f"max_time={self.max_time:g}s reached", False)
+        return None
+
+
+class AnyOf(StoppingRule):
+    """Stop when any of the rules says so (the first one listed wins ties)."""
+
+    def __init__(self, *rules: StoppingRule) -> None:
+        self.rules = rules
+        everies = [r.every for r in rules if r.every]
+        self.every = min(everies) if everies else 0
+        self.needs_previous = any(r.needs_previous for r in rules)
+
+    def check(self, state: StopState) -> Stop | None:
+        for rule in self.rules:
+            stop = rule.check(state)
+            if stop is not None:
+                return stop
+        return None
+
+    def progress(self) -> str | None:
+        for rule in self.rules:
+            p = rule.progress()
+            if p is not None:
+                return p
+        return None
+
+    def __repr__(self) -> str:
+        return f"AnyOf({', '.join(map(repr, self.rules))})"
+
+
+_STOPPING: dict[str, type[StoppingRule]] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register_stopping(name: str, cls: type[StoppingRule], *, aliases: tuple[str, ...] = ()) -> None:
+    """Register a stopping rule class; its constructor must accept ``tol``."""
+    for key in (name, *aliases):
+        if key in _STOPPING or key in _ALIASES:
+            msg = f"A stopping rule named {key!r} is already registered."
+            raise KeyError(msg)
+    _STOPPING[name] = cls
+    for alias in aliases:
+        _ALIASES[alias] = name
+
+
+def available_stopping() -> list[str]:
+    """Canonical names of the registered convergence rules."""
+    return sorted(_STOPPING)
+
+
+def get_stopping(stop: str | StoppingRule, *, tol: float) -> StoppingRule:
+    """A rule instance from a name (built with ``tol``) or an instance (returned as is).
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists the valid names.
+    """
+    if isinstance(stop, StoppingRule):
+        return stop
+    if isinstance(stop, str):
+        key = _ALIASES.get(stop, stop)
+        if key in _STOPPING:
+            return _STOPPING[key](tol=tol)
+    names = ", ".join(repr(n) for n in sorted([*_STOPPING, *_ALIASES]))
+    msg = f"Unknown stopping rule {stop!r}. Valid rules: {names}, or a StoppingRule instance."
+    raise ValueError(msg)
+
+
+register_stopping("objective", RelativeObjectiveChange, aliases=("relative-objective",))
+register_stopping("factor", FactorChange, aliases=("factor-change", "per-component"))
