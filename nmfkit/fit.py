@@ -184,10 +184,10 @@ def run(method: Iterative, state: Any, *, stop: StoppingRule, backend: Backend,
     if not outcome.converged and outcome.reason.startswith(("max_iter", "max_time")):
         progress = stop.progress()
         detail = f" ({progress})" if progress else ""
-        limit = "iterations" if outcome.reason.startswith("max_iter") else "time"
-        what = warn_name if limit == "iterations" else "max_time"
-        msg = (f"Maximum number of {limit} reached: {outcome.reason}{detail}. "
-               f"Increase {what} or tol.")
+        if outcome.reason.startswith("max_iter"):
+            msg = f"Maximum number of iterations reached: {outcome.reason}{detail}. Increase {warn_name} or tol."
+        else:
+            msg = f"Time limit reached: {outcome.reason}{detail}. Increase max_time or tol."
         warnings.warn(msg, ConvergenceWarning, stacklevel=3)
     info = {"n_iter": n_iter, "converged": outcome.converged, "stop_reason": outcome.reason,
             "objective": history[-1].objective, "history": history, "elapsed": elapsed}

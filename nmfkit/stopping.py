@@ -73,6 +73,10 @@ class StoppingRule(ABC):
 class RelativeObjectiveChange(StoppingRule):
     """Converged when ``(f_prev - f) / |f_prev| <= tol`` between two evaluations ``every`` sweeps apart.
 
+    The denominator is floored at ``1e-12 * |f_0|`` (``f_0``: the objective at
+    the start), so fits that reach an exact factorization stop instead of
+    chasing round-off.
+
     Parameters
     ----------
     tol : float, default=1e-4
@@ -88,7 +92,8 @@ class RelativeObjectiveChange(StoppingRule):
         if not state.new_record or len(state.history) < 2:
             return None
         prev, cur = state.history[-2][1], state.history[-1][1]
-        scale = abs(prev) if prev != 0 else 1.0
+        # an objective that fell to round-off level (exact fits) is measured against the start
+        scale = max(abs(prev), 1e-12 * abs(state.history[0][1]), 1e-300)
         self._last = (prev - cur) / scale
         if self._last <= self.tol:
             return Stop(
@@ -131,8 +136,8 @@ class FactorChange(StoppingRule):
     tol: float = 1e-4
     per_component: bool = True
     squared: bool = False
-    every: int = 0
-    needs_previous: bool = True
+    every: int = field(default=0, init=False, repr=False)
+    needs_previous: bool = field(default=True, init=False, repr=False)
     _last: float | None = field(default=None, repr=False)
 
     def _ratio(self, F: Any, P: Any, axis: int, xp: Any) -> Any:

@@ -1,0 +1,48 @@
+"""Docstrings: examples run, and documented parameters match the signatures."""
+
+import doctest
+import inspect
+import re
+
+import pytest
+
+import nmfkit
+import nmfkit.estimators
+import nmfkit.fit
+from nmfkit import initialization, solvers, stopping
+
+MODULES = [nmfkit.fit, nmfkit.estimators]
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__)
+def test_examples_run(module):
+    failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert tried > 0 and failures == 0
+
+
+def documented_parameters(doc):
+    """Names in the numpydoc 'Parameters' section."""
+    match = re.search(r"\n\s*Parameters\n\s*-+\n(.*?)(\n\s*\n\s*[A-Z][a-z]+\n\s*-+\n|\Z)", doc, re.S)
+    if not match:
+        return []
+    names = []
+    for line in match.group(1).splitlines():
+        if line and not line[0].isspace():  # "name : type" at column 0; descriptions are indented
+            for name in line.split(" : ")[0].split(","):
+                names.append(name.strip().lstrip("*"))
+    return [n for n in names if n]
+
+
+PUBLIC = [nmfkit.nmf, nmfkit.NMF, solvers.MU, solvers.HALS, solvers.ANLSPG, solvers.GreedyCD,
+          initialization.NNDSVD, stopping.FactorChange, stopping.RelativeObjectiveChange, solvers.nnls_bpp,
+          initialization.truncated_svd]
+
+
+@pytest.mark.parametrize("obj", PUBLIC, ids=lambda o: o.__name__)
+def test_parameters_section_matches_signature(obj):
+    doc = inspect.getdoc(obj)
+    assert doc, f"{obj.__name__} has no docstring"
+    target = obj.__init__ if inspect.isclass(obj) else obj
+    params = [p for p in inspect.signature(target).parameters if p not in ("self",) and not p.startswith("_")]
+    documented = documented_parameters("\n" + doc)
+    assert documented == params, f"{obj.__name__}: documented {documented} vs signature {params}"
