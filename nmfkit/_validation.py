@@ -26,8 +26,8 @@ class DataWarning(UserWarning):
 
 
 def _fmt_interval(kind: str, low: float | None, high: float | None, closed: str) -> str:
-    left = "[" if closed in ("left", "both") else "("
-    right = "]" if closed in ("right", "both") else ")"
+    left = "[" if closed in ("left", "both") and low is not None else "("
+    right = "]" if closed in ("right", "both") and high is not None else ")"
     lo = "-inf" if low is None else f"{low:g}"
     hi = "inf" if high is None else f"{high:g}"
     return f"{kind} in the range {left}{lo}, {hi}{right}"
@@ -39,8 +39,8 @@ def check_interval(value: Any, name: str, caller: str, *, kind: str = "float",
     """Check a scalar parameter against an interval; return it (ints stay ints)."""
     if value is None and allow_none:
         return None
-    ok_type = isinstance(value, numbers.Integral) if kind == "int" else isinstance(value, numbers.Real)
-    ok = ok_type and not isinstance(value, bool) and np.isfinite(value) if ok_type else False
+    wanted = numbers.Integral if kind == "int" else numbers.Real
+    ok = isinstance(value, wanted) and not isinstance(value, bool) and bool(np.isfinite(value))
     if ok:
         if low is not None and (value < low or (value == low and closed in ("right", "neither"))):
             ok = False

@@ -270,8 +270,9 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         Share of L1 in the penalties (0: L2 only, 1: L1 only).
     stop : str or StoppingRule, default="objective"
         Convergence rule: ``"objective"`` (relative objective change over 10
-        sweeps) or ``"factor"`` (per-component relative factor change, NMF.jl),
-        or an instance from :mod:`nmfkit.stopping`.
+        sweeps), ``"factor"`` (per-component relative factor change, NMF.jl),
+        ``"fixed"`` (exactly ``max_iter`` sweeps, no warning), or an instance
+        from :mod:`nmfkit.stopping`.
     tol : float, default=1e-4
         Tolerance of the named rule.
     max_iter : int, default=200
@@ -328,6 +329,7 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
     max_iter = V.check_interval(max_iter, "max_iter", caller, kind="int", low=1, closed="left")
     max_time = V.check_interval(max_time, "max_time", caller, low=0.0, closed="neither", allow_none=True)
     verbose = V.check_interval(verbose, "verbose", caller, kind="int", low=0, closed="left")
+    stop_rule = get_stopping(stop, tol=tol, max_iter=max_iter)
     if not isinstance(update_H, (bool, np.bool_)):
         msg = f"The 'update_H' parameter of {caller} must be a bool. Got {update_H!r} instead."
         raise ValueError(msg)
@@ -336,7 +338,6 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         raise ValueError(msg)
     rng, seed = V.check_random_state(random_state, caller)
     solver_obj = resolve_solver(solver, beta)
-    stop_rule = get_stopping(stop, tol=tol)
     init_obj = None if init is None else get_initializer(init)
 
     # -- data ------------------------------------------------------------------------

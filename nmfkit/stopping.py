@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
-    "Stop", "StopState", "StoppingRule", "RelativeObjectiveChange", "FactorChange", "MaxIter",
+    "Stop", "StopState", "StoppingRule", "RelativeObjectiveChange", "FactorChange", "FixedSweeps", "MaxIter",
     "MaxTime", "AnyOf", "register_stopping", "get_stopping", "available_stopping",
 ]
 
@@ -186,6 +186,22 @@ class MaxIter(StoppingRule):
 
 
 @dataclass
+class FixedSweeps(StoppingRule):
+    """Run exactly ``n_sweeps`` sweeps; finishing them is the intended end (``converged=True``, no warning).
+
+    The rule of methods analysed with a fixed budget (e.g. deep beta-NMF). As a
+    name, ``stop="fixed"`` runs ``max_iter`` sweeps.
+    """
+
+    n_sweeps: int = 100
+
+    def check(self, state: StopState) -> Stop | None:
+        if state.n_iter >= self.n_sweeps:
+            return Stop(f"completed the requested {self.n_sweeps} sweeps", True)
+        return None
+
+
+@dataclass
 class MaxTime(StoppingRule):
     """Stop once ``max_time`` seconds have elapsed (not convergence)."""
 
@@ -224,17 +240,17 @@ class AnyOf(StoppingRule):
         return f"AnyOf({', '.join(map(repr, self.rules))})"
 
 
-_STOPPING: dict[str, type[StoppingRule]] = {}
+_STOPPING: dict[str, Any] = {}
 _ALIASES: dict[str, str] = {}
 
 
-def register_stopping(name: str, cls: type[StoppingRule], *, aliases: tuple[str, ...] = ()) -> None:
-    """Register a stopping rule class; its constructor must accept ``tol``."""
+def register_stopping(name: str, factory: Any, *, aliases: tuple[str, ...] = ()) -> None:
+    """Register a factory ``factory(tol=..., max_iter=...) -> StoppingRule`` under ``name``."""
     for key in (name, *aliases):
         if key in _STOPPING or key in _ALIASES:
             msg = f"A stopping rule named {key!r} is already registered."
             raise KeyError(msg)
-    _STOPPING[name] = cls
+    _STOPPING[name] = factory
     for alias in aliases:
         _ALIASES[alias] = name
 
@@ -244,8 +260,8 @@ def available_stopping() -> list[str]:
     return sorted(_STOPPING)
 
 
-def get_stopping(stop: str | StoppingRule, *, tol: float) -> StoppingRule:
-    """A rule instance from a name (built with ``tol``) or an instance (returned as is).
+def get_stopping(stop: str | StoppingRule, *, tol: float, max_iter: int = 200) -> StoppingRule:
+    """A rule instance from a name (built from ``tol`` and ``max_iter``) or an instance (returned as is).
 
     Raises
     ------
@@ -257,11 +273,13 @@ def get_stopping(stop: str | StoppingRule, *, tol: float) -> StoppingRule:
     if isinstance(stop, str):
         key = _ALIASES.get(stop, stop)
         if key in _STOPPING:
-            return _STOPPING[key](tol=tol)
+            return _STOPPING[key](tol=tol, max_iter=max_iter)
     names = ", ".join(repr(n) for n in sorted([*_STOPPING, *_ALIASES]))
     msg = f"Unknown stopping rule {stop!r}. Valid rules: {names}, or a StoppingRule instance."
     raise ValueError(msg)
 
 
-register_stopping("objective", RelativeObjectiveChange, aliases=("relative-objective",))
-register_stopping("factor", FactorChange, aliases=("factor-change", "per-component"))
+register_stopping("objective", lambda tol, max_iter: RelativeObjectiveChange(tol),
+                  aliases=("relative-objective",))
+register_stopping("factor", lambda tol, max_iter: FactorChange(tol), aliases=("factor-change", "per-component"))
+register_stopping("fixed", lambda tol, max_iter: FixedSweeps(max_iter), aliases=("max_iter",))

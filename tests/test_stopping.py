@@ -80,10 +80,24 @@ def test_limits_and_any_of():
 
 
 def test_registry():
-    assert available_stopping() == ["factor", "objective"]
+    assert available_stopping() == ["factor", "fixed", "objective"]
+    assert get_stopping("fixed", tol=1.0, max_iter=7).n_sweeps == 7
     assert isinstance(get_stopping("factor", tol=1e-3), FactorChange)
     assert get_stopping("objective", tol=1e-3).tol == 1e-3
     inst = FactorChange(1e-2)
     assert get_stopping(inst, tol=1.0) is inst
     with pytest.raises(ValueError, match=re.escape("Unknown stopping rule 'x'. Valid rules: 'factor', ")):
         get_stopping("x", tol=1.0)
+
+
+def test_fixed_sweeps_is_a_normal_end_without_warning():
+    import warnings
+
+    from nmfkit import nmf
+
+    X = np.random.default_rng(0).random((10, 8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = nmf(X, 2, stop="fixed", max_iter=7)
+    assert result.n_iter == 7 and result.converged
+    assert result.stop_reason == "completed the requested 7 sweeps"

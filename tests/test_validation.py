@@ -167,14 +167,15 @@ def test_zeros_with_itakura_saito():
     ({"beta_loss": -1}, "The 'beta_loss' parameter of nmf must be a float >= 0 or one of "
                         "{'frobenius', 'itakura-saito', 'kullback-leibler'}. Got -1 instead."),
     ({"max_iter": 0}, "The 'max_iter' parameter of nmf must be an int in the range [1, inf). Got 0 instead."),
-    ({"tol": -1.0}, "The 'tol' parameter of nmf must be a float in the range [0, inf]. Got -1.0 instead."),
+    ({"tol": -1.0}, "The 'tol' parameter of nmf must be a float in the range [0, inf). Got -1.0 instead."),
     ({"l1_ratio": 2}, "The 'l1_ratio' parameter of nmf must be a float in the range [0, 1]. Got 2 instead."),
-    ({"alpha_W": -0.1}, "The 'alpha_W' parameter of nmf must be a float in the range [0, inf]. Got -0.1 instead."),
+    ({"alpha_W": -0.1}, "The 'alpha_W' parameter of nmf must be a float in the range [0, inf). Got -0.1 instead."),
     ({"missing": "drop"}, "The 'missing' parameter of nmf must be one of {'error', 'mask'}. Got 'drop' instead."),
     ({"init": "svd"}, "Unknown init 'svd'. Valid inits: 'nndsvd', 'nndsvda', 'nndsvdar', 'random', 'spa', "
                       "'custom' (pass W and H), or an Initializer instance."),
-    ({"stop": "never"}, "Unknown stopping rule 'never'. Valid rules: 'factor', 'factor-change', 'objective', "
-                        "'per-component', 'relative-objective', or a StoppingRule instance."),
+    ({"stop": "never"}, "Unknown stopping rule 'never'. Valid rules: 'factor', 'factor-change', 'fixed', "
+                        "'max_iter', 'objective', 'per-component', 'relative-objective', or a StoppingRule "
+                        "instance."),
     ({"random_state": "seed"}, "The 'random_state' parameter of nmf must be None, an int >= 0, a "
                                "numpy.random.Generator or a numpy.random.RandomState. Got 'seed' instead."),
 ])

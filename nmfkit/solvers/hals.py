@@ -65,9 +65,12 @@ class HALS(Solver):
         d = xp.linalg.diagonal(G)
         inv_d = xp.where(d > 0, 1.0 / xp.where(d > 0, d, 1.0), 0.0)  # skip columns with G_tt = 0
         W = xp.asarray(W, copy=True)
+        if passes == 1:
+            self._pass(W, A, G, inv_d, xp, track=False)
+            return W
         first = None
         for p in range(passes):
-            change = self._pass(W, A, G, inv_d, xp)
+            change = self._pass(W, A, G, inv_d, xp, track=True)
             if p == 0:
                 first = change
             elif backend.to_float(change) <= self.delta**2 * backend.to_float(first):
@@ -75,14 +78,15 @@ class HALS(Solver):
         return W
 
     @staticmethod
-    def _pass(W: Any, A: Any, G: Any, inv_d: Any, xp: Any) -> Any:
-        """One Gauss-Seidel pass over the columns of W, in place; returns ||dW||^2."""
+    def _pass(W: Any, A: Any, G: Any, inv_d: Any, xp: Any, track: bool) -> Any:
+        """One Gauss-Seidel pass over the columns of W, in place; returns ||dW||^2 when tracked."""
         change = 0.0
         for t in range(W.shape[1]):
             old = W[:, t]
             new = xp.maximum(old - (W @ G[:, t] - A[:, t]) * inv_d[t], 0.0)
-            step = new - old
-            change = change + xp.sum(step * step)
+            if track:
+                step = new - old
+                change = change + xp.sum(step * step)
             W[:, t] = new
         return change
 
