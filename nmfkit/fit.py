@@ -338,9 +338,12 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         raise ValueError(msg)
     rng, seed = V.check_random_state(random_state, caller)
     solver_obj = resolve_solver(solver, beta)
-    init_obj = None if init is None else get_initializer(init)
+    custom = isinstance(init, str) and init == "custom"
+    init_obj = None if init is None or custom else get_initializer(init)
+    if isinstance(init_obj, CustomInit):
+        W, H, custom = init_obj.W, init_obj.H, True
 
-    # -- data ------------------------------------------------------------------------
+    # -- data and problem (checked against the solver before any costly initialization) ----
     X, nan_mask = V.check_data(X, caller=caller, missing=missing, beta=beta)
     if mask is not None:
         mask = V.check_mask(mask, X, caller)
@@ -356,6 +359,16 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
             n_components = min(n, m)
     k = V.check_n_components(n_components, (n, m), caller)
     V.check_zeros(X, mask, beta=beta)
+    backend = get_backend(X)
+    alpha_H_value = alpha_W if isinstance(alpha_H, str) else alpha_H
+    loss = BetaDivergence(beta)
+    problem = Problem(
+        X, backend.transpose(X), loss, backend,
+        penalties_left=elastic_net(alpha_W, l1_ratio, m),
+        penalties_right=elastic_net(alpha_H_value, l1_ratio, n),
+        mask=mask, maskT=None if mask is None else mask.T,
+    )
+    solver_obj.check(problem)
 
     # -- starting factors ----------------------------------------------------------------
     if not update_H:
@@ -370,12 +383,10 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         else:
             W = V.check_factor(W, "W", (n, k), X.dtype, caller)
         init_name = "fixed H"
-    elif W is not None or H is not None or isinstance(init_obj, CustomInit):
-        if isinstance(init_obj, CustomInit):
-            W, H = init_obj.W, init_obj.H
+    elif custom or W is not None or H is not None:
         if W is None or H is None:
             msg = (f"Pass both W and H to start from given factors (or H alone with update_H=False); "
-                   f"got only {'W' if H is None else 'H'}.")
+                   f"got {'only W' if W is not None else 'only H' if H is not None else 'neither'}.")
             raise ValueError(msg)
         if init_obj is not None and not isinstance(init_obj, CustomInit):
             msg = f"W and H were given, so init must be None or 'custom'; got init={init!r}."
@@ -385,24 +396,11 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         init_name = "custom"
     else:
         init_name = init if isinstance(init, str) else ("nndsvda" if init is None else repr(init_obj))
-        init_obj = init_obj or get_initializer("nndsvda")
-        W, H = init_obj(X, k, rng=rng)
-
-    backend = get_backend(X)
+        W, H = (init_obj or get_initializer("nndsvda"))(X, k, rng=rng)
     W = backend.asarray(W, like=X, dtype=X.dtype)
     H = backend.asarray(H, like=X, dtype=X.dtype)
 
-    # -- problem, solver, loop ---------------------------------------------------------------
-    alpha_H_value = alpha_W if isinstance(alpha_H, str) else alpha_H
-    loss = BetaDivergence(beta)
-    XT = backend.transpose(X)
-    problem = Problem(
-        X, XT, loss, backend,
-        penalties_left=elastic_net(alpha_W, l1_ratio, m),
-        penalties_right=elastic_net(alpha_H_value, l1_ratio, n),
-        mask=mask, maskT=None if mask is None else mask.T,
-    )
-    solver_obj.check(problem)
+    # -- loop ------------------------------------------------------------------------------
     rules: list[StoppingRule] = [stop_rule, MaxIter(max_iter)]
     if max_time is not None:
         rules.append(MaxTime(max_time))
@@ -410,6 +408,6 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
     (W, H), info = run(method, (W, H), stop=AnyOf(*rules), backend=backend, callback=callback,
                        verbose=verbose)
     loss_value = backend.to_float(loss.value(X, W, H, backend=backend, mask=mask))
-    extras = {"loss_value": loss_value, "solver": solver_obj, "init": init_name, "beta_loss": beta, "loss": loss.name,
-              "stopping": stop_rule}
+    extras = {"loss_value": loss_value, "solver": solver_obj, "init": init_name, "beta_loss": beta,
+              "loss": loss.name, "stopping": stop_rule}
     return FitResult(W, H, backend=backend.name, random_state=seed, extras=extras, **info)

@@ -210,3 +210,13 @@ def test_max_iter_warns_with_what_to_increase():
         result = nmf(X_ok(), 2, stop="factor", tol=1e-12, max_iter=2)
     assert not result.converged
     assert result.stop_reason == "max_iter=2 reached"
+
+
+def test_init_custom_needs_both_factors_and_init_conflict():
+    with raises(ValueError, "Pass both W and H to start from given factors (or H alone with update_H=False); "
+                            "got neither."):
+        nmf(X_ok(), 2, init="custom")
+    with raises(ValueError, "W and H were given, so init must be None or 'custom'; got init='random'."):
+        nmf(X_ok(), 2, init="random", W=np.ones((6, 2)), H=np.ones((2, 5)))
+    result = nmf(X_ok(), 2, init="custom", W=np.ones((6, 2)), H=np.ones((2, 5)), max_iter=500)
+    assert result.extras["init"] == "custom"
