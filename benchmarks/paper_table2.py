@@ -136,7 +136,8 @@ def markdown(report: dict) -> str:
             f"{ours['fitting_error']:.4f} | {'yes' if case['in_band'] else 'NO'} | {ours['n_iter']} | "
             f"{ours['seconds_total']:.1f} | {ours['seconds_to_target']:.1f} |")
     lines += ["", "Time to reach the same fitting error (FE below the band's upper edge), same run:", "",
-              "| data | solver | reached | FE | sweeps | time (s) | ratio to nmfkit HALS |", "|---|---|---|---|---|---|---|"]
+              "| data | solver | reached | FE | sweeps | time (s) | ratio to nmfkit HALS |",
+              "|---|---|---|---|---|---|---|"]
     for name, case in report["cases"].items():
         base = case["nmfkit_hals"]["seconds_to_target"]
         rows = [("nmfkit hals (alpha=0)", case["nmfkit_hals"]["seconds_to_target"], True,

@@ -15,6 +15,8 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
+from nmfkit._registry import Registry
+
 __all__ = [
     "Initializer", "RandomInit", "NNDSVD", "SPA", "CustomInit", "truncated_svd",
     "register_initializer", "get_initializer", "available_initializers",
@@ -263,26 +265,25 @@ class CustomInit(Initializer):
         return "CustomInit(W, H)"
 
 
-_INITS: dict[str, Any] = {
-    "random": RandomInit,
-    "nndsvd": lambda: NNDSVD("zero"),
-    "nndsvda": lambda: NNDSVD("mean"),
-    "nndsvdar": lambda: NNDSVD("random"),
-    "spa": SPA,
-}
+_INITS = Registry("init", "inits", Initializer, note=", 'custom' (pass W and H)")
+_INITS.register("random", RandomInit)
+_INITS.register("nndsvd", lambda: NNDSVD("zero"))
+_INITS.register("nndsvda", lambda: NNDSVD("mean"))
+_INITS.register("nndsvdar", lambda: NNDSVD("random"))
+_INITS.register("spa", SPA)
 
 
 def register_initializer(name: str, factory: Any) -> None:
     """Register a zero-argument factory returning an :class:`Initializer`."""
-    if name in _INITS or name == "custom":
-        msg = f"An initializer named {name!r} is already registered."
+    if name == "custom":
+        msg = "An init named 'custom' is already registered."
         raise KeyError(msg)
-    _INITS[name] = factory
+    _INITS.register(name, factory)
 
 
 def available_initializers() -> list[str]:
     """Registered initializer names, sorted."""
-    return sorted(_INITS)
+    return _INITS.names()
 
 
 def get_initializer(init: str | Initializer) -> Initializer:
@@ -293,10 +294,4 @@ def get_initializer(init: str | Initializer) -> Initializer:
     ValueError
         For an unknown name; the message lists the valid names.
     """
-    if isinstance(init, Initializer):
-        return init
-    if isinstance(init, str) and init in _INITS:
-        return _INITS[init]()
-    names = ", ".join(repr(n) for n in available_initializers())
-    msg = f"Unknown init {init!r}. Valid inits: {names}, 'custom' (pass W and H), or an Initializer instance."
-    raise ValueError(msg)
+    return _INITS.get(init)

@@ -13,6 +13,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
+from nmfkit._registry import Registry
+
 __all__ = [
     "Stop", "StopState", "StoppingRule", "RelativeObjectiveChange", "FactorChange", "FixedSweeps", "MaxIter",
     "MaxTime", "AnyOf", "register_stopping", "get_stopping", "available_stopping",
@@ -240,24 +242,17 @@ class AnyOf(StoppingRule):
         return f"AnyOf({', '.join(map(repr, self.rules))})"
 
 
-_STOPPING: dict[str, Any] = {}
-_ALIASES: dict[str, str] = {}
+_STOPPING = Registry("stopping rule", "rules", StoppingRule)
 
 
 def register_stopping(name: str, factory: Any, *, aliases: tuple[str, ...] = ()) -> None:
     """Register a factory ``factory(tol=..., max_iter=...) -> StoppingRule`` under ``name``."""
-    for key in (name, *aliases):
-        if key in _STOPPING or key in _ALIASES:
-            msg = f"A stopping rule named {key!r} is already registered."
-            raise KeyError(msg)
-    _STOPPING[name] = factory
-    for alias in aliases:
-        _ALIASES[alias] = name
+    _STOPPING.register(name, factory, aliases=aliases)
 
 
 def available_stopping() -> list[str]:
     """Canonical names of the registered convergence rules."""
-    return sorted(_STOPPING)
+    return _STOPPING.names()
 
 
 def get_stopping(stop: str | StoppingRule, *, tol: float, max_iter: int = 200) -> StoppingRule:
@@ -268,15 +263,7 @@ def get_stopping(stop: str | StoppingRule, *, tol: float, max_iter: int = 200) -
     ValueError
         For an unknown name; the message lists the valid names.
     """
-    if isinstance(stop, StoppingRule):
-        return stop
-    if isinstance(stop, str):
-        key = _ALIASES.get(stop, stop)
-        if key in _STOPPING:
-            return _STOPPING[key](tol=tol, max_iter=max_iter)
-    names = ", ".join(repr(n) for n in sorted([*_STOPPING, *_ALIASES]))
-    msg = f"Unknown stopping rule {stop!r}. Valid rules: {names}, or a StoppingRule instance."
-    raise ValueError(msg)
+    return _STOPPING.get(stop, tol=tol, max_iter=max_iter)
 
 
 register_stopping("objective", lambda tol, max_iter: RelativeObjectiveChange(tol),

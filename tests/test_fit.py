@@ -26,7 +26,7 @@ def test_result_fields_and_history(X):
     assert result.converged and result.stop_reason.startswith("converged: relative objective change")
     assert result.history[0].n_iter == 0 and result.history[-1].n_iter == result.n_iter
     its = [h.n_iter for h in result.history]
-    assert its == sorted(its) and all(b - a <= 10 for a, b in zip(its, its[1:]))
+    assert its == sorted(its) and all(b - a <= 10 for a, b in zip(its, its[1:], strict=False))
     times = [h.elapsed for h in result.history]
     assert times == sorted(times) and result.elapsed >= times[-1]
     assert result.objective == result.history[-1].objective
@@ -69,7 +69,8 @@ def test_verbose_prints_one_table(X):
 
 
 def test_max_time_stops_and_warns(X):
-    with pytest.warns(ConvergenceWarning, match=r"Time limit reached: max_time=1e-09s reached.*Increase max_time or tol\."):
+    pattern = r"Time limit reached: max_time=1e-09s reached.*Increase max_time or tol\."
+    with pytest.warns(ConvergenceWarning, match=pattern):
         result = nmf(X, 3, max_time=1e-9, tol=0.0, max_iter=10**6)
     assert result.stop_reason == "max_time=1e-09s reached" and not result.converged
 

@@ -6,11 +6,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from sklearn.exceptions import ConvergenceWarning
 
 from nmfkit import nmf
-from nmfkit.losses import BetaDivergence
 from nmfkit.backend import get_backend
+from nmfkit.losses import BetaDivergence
 
 matrices = st.integers(2, 7).flatmap(
     lambda n: st.integers(2, 7).flatmap(

@@ -5,9 +5,17 @@ import numpy as np
 import pytest
 
 from nmfkit.backend import get_backend
-from nmfkit.stopping import (AnyOf, FactorChange, MaxIter, MaxTime, RelativeObjectiveChange, StopState,
-                             available_stopping, get_stopping)
 from nmfkit.fit import HistoryEntry
+from nmfkit.stopping import (
+    AnyOf,
+    FactorChange,
+    MaxIter,
+    MaxTime,
+    RelativeObjectiveChange,
+    StopState,
+    available_stopping,
+    get_stopping,
+)
 
 BE = get_backend(np.zeros(1))
 

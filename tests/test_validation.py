@@ -205,8 +205,9 @@ def test_integer_input_becomes_float64_and_float32_is_kept():
 def test_max_iter_warns_with_what_to_increase():
     from sklearn.exceptions import ConvergenceWarning
 
-    with pytest.warns(ConvergenceWarning, match=r"Maximum number of iterations reached: max_iter=2 reached "
-                                                r"\(relative factor change .* > tol=1e-12\)\. Increase max_iter or tol\."):
+    pattern = (r"Maximum number of iterations reached: max_iter=2 reached "
+               r"\(relative factor change .* > tol=1e-12\)\. Increase max_iter or tol\.")
+    with pytest.warns(ConvergenceWarning, match=pattern):
         result = nmf(X_ok(), 2, stop="factor", tol=1e-12, max_iter=2)
     assert not result.converged
     assert result.stop_reason == "max_iter=2 reached"

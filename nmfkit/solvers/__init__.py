@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from nmfkit._registry import Registry
 from nmfkit.solvers._base import Problem, Solver, quadratic_stats
 from nmfkit.solvers.anls import ANLSBPP, ANLSPG, nnls_bpp
 from nmfkit.solvers.gcd import GreedyCD
@@ -20,8 +21,7 @@ __all__ = [
     "nnls_bpp", "register_solver", "get_solver", "available_solvers", "resolve_solver",
 ]
 
-_SOLVERS: dict[str, type[Solver]] = {}
-_ALIASES: dict[str, str] = {}
+_SOLVERS = Registry("solver", "solvers", Solver, reserved=("auto",))
 
 
 def register_solver(name: str, cls: type[Solver], *, aliases: tuple[str, ...] = ()) -> None:
@@ -32,23 +32,12 @@ def register_solver(name: str, cls: type[Solver], *, aliases: tuple[str, ...] = 
     KeyError
         If the name or an alias is already taken.
     """
-    for key in (name, *aliases):
-        if key in _SOLVERS or key in _ALIASES or key == "auto":
-            msg = f"A solver named {key!r} is already registered."
-            raise KeyError(msg)
-    _SOLVERS[name] = cls
-    for alias in aliases:
-        _ALIASES[alias] = name
+    _SOLVERS.register(name, cls, aliases=aliases)
 
 
 def available_solvers() -> list[str]:
     """Canonical names of the registered solvers, sorted."""
-    return sorted(_SOLVERS)
-
-
-def _valid_names() -> str:
-    names = sorted([*_SOLVERS, *_ALIASES, "auto"])
-    return ", ".join(repr(n) for n in names)
+    return _SOLVERS.names()
 
 
 def get_solver(solver: str | Solver, **options: Any) -> Solver:
@@ -59,14 +48,7 @@ def get_solver(solver: str | Solver, **options: Any) -> Solver:
     ValueError
         For an unknown name; the message lists the valid names.
     """
-    if isinstance(solver, Solver):
-        return solver
-    if isinstance(solver, str):
-        key = _ALIASES.get(solver, solver)
-        if key in _SOLVERS:
-            return _SOLVERS[key](**options)
-    msg = f"Unknown solver {solver!r}. Valid solvers: {_valid_names()}, or a Solver instance."
-    raise ValueError(msg)
+    return _SOLVERS.get(solver, **options)
 
 
 def resolve_solver(solver: str | Solver, beta: float) -> Solver:
