@@ -1,0 +1,373 @@
+"""The ``nmfkit`` command line: ``nmfkit fit | demo | datasets`` (``python -m nmfkit`` too).
+
+Each subcommand registers itself in one place with :func:`command`; later
+methods add theirs the same way. Every failure the user can cause ends with
+exit code 2 and one line on stderr, and outputs appear only when complete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["main", "command", "fit_to_folder"]
+
+
+@dataclass
+class _Command:
+    name: str
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+_COMMANDS: dict[str, _Command] = {}
+
+
+def command(name: str, help: str) -> Callable:
+    """Register a subcommand: decorate ``run(args) -> int``; its ``configure(parser)`` is attached as
+    ``run.configure`` (see :func:`fit_command`)."""
+    def register(run: Callable[[argparse.Namespace], int]) -> Callable:
+        if name in _COMMANDS:
+            msg = f"A command named {name!r} is already registered."
+            raise KeyError(msg)
+        configure = getattr(run, "configure", lambda parser: None)
+        _COMMANDS[name] = _Command(name, help, configure, run)
+        return run
+    return register
+
+
+def _with_options(configure: Callable[[argparse.ArgumentParser], None]) -> Callable:
+    def attach(run: Callable) -> Callable:
+        run.configure = configure
+        return run
+    return attach
+
+
+class UsageError(Exception):
+    """A problem the user can fix; printed as one line, exit code 2."""
+
+
+# -- progress ------------------------------------------------------------------------------------
+class Progress:
+    """Progress of a fit on stderr: a tqdm bar on a terminal, log lines every ``every`` seconds otherwise."""
+
+    def __init__(self, total: int, *, quiet: bool = False, every: float = 5.0, stream: Any = None) -> None:
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+        self.every = every
+        self.started = time.perf_counter()
+        self.last = self.started
+        self.bar = None
+        self.objective: float | None = None
+        if not quiet and getattr(self.stream, "isatty", lambda: False)():
+            try:
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=total, file=self.stream, unit="sweep", leave=False, dynamic_ncols=True)
+            except ImportError:
+                self.bar = None
+
+    def __call__(self, info: Any) -> None:
+        if self.quiet:
+            return
+        if info.objective is not None:
+            self.objective = info.objective
+        if self.bar is not None:
+            self.bar.update(1)
+            if self.objective is not None:
+                self.bar.set_postfix(objective=f"{self.objective:.4g}", refresh=False)
+            return
+        now = time.perf_counter()
+        if now - self.last >= self.every:
+            self.last = now
+            obj = "" if self.objective is None else f", objective {self.objective:.6g}"
+            print(f"nmfkit: sweep {info.n_iter}{obj}, {now - self.started:.1f} s", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+# -- the fit pipeline shared by `fit` and `demo` -----------------------------------------------------
+def fit_to_folder(matrix: Any, out: Path, *, n_components: int, beta_loss: Any = "frobenius", solver: str = "auto",
+                  init: str | None = None, random_state: int | None = 0, max_iter: int = 500, tol: float = 1e-4,
+                  force: bool = False, quiet: bool = False, image_shape: tuple[int, int] | None = None,
+                  title: str | None = None, description: str | None = None) -> dict:
+    """Fit ``matrix`` (an :class:`nmfkit.io.Matrix`) and write W.tsv, H.tsv, summary.json, plots and report.html.
+
+    Everything is written into a temporary folder that replaces ``out`` only at the end.
+
+    Returns
+    -------
+    dict
+        The summary written to ``summary.json``.
+    """
+    from nmfkit import __version__, nmf
+    from nmfkit._validation import DataWarning
+    from nmfkit.io import atomic_directory, write_table
+
+    X = matrix.X
+    progress = Progress(max_iter, quiet=quiet)
+    caught: list[str] = []
+    started = time.perf_counter()
+    with atomic_directory(out, force=force) as tmp:
+        try:
+            with warnings.catch_warnings(record=True) as records:
+                warnings.simplefilter("always")
+                result = nmf(X, n_components, beta_loss=beta_loss, solver=solver, init=init, max_iter=max_iter,
+                             tol=tol, random_state=random_state, callback=progress)
+        finally:
+            progress.close()
+        for w in records:
+            if issubclass(w.category, (DataWarning, UserWarning)):
+                caught.append(str(w.message))
+        seconds = time.perf_counter() - started
+        W, H = np.asarray(result.W), np.asarray(result.H)
+        comp = [f"component_{i + 1}" for i in range(W.shape[1])]
+        write_table(tmp / "W.tsv", W, matrix.row_names, comp, corner="sample")
+        write_table(tmp / "H.tsv", H, comp, matrix.col_names, corner="component")
+        norm_X = math.sqrt(float(X.multiply(X).sum()) if sp.issparse(X) else float(np.sum(np.square(X, dtype=float))))
+        resid = math.sqrt(2.0 * max(result.extras["loss_value"], 0.0)) if result.extras["beta_loss"] == 2 else \
+            float(_frobenius_residual(X, W, H))
+        summary = {
+            "nmfkit_version": __version__,
+            "method": "nmf",
+            "input": {"path": str(matrix.path), "format": matrix.format, "shape": list(matrix.shape),
+                      "nnz": matrix.nnz},
+            "n_components": int(W.shape[1]),
+            "beta_loss": result.extras["beta_loss"],
+            "loss": result.extras["loss"],
+            "solver": type(result.extras["solver"]).__name__,
+            "init": str(result.extras["init"]),
+            "random_state": random_state,
+            "max_iter": max_iter,
+            "tol": tol,
+            "n_iter": result.n_iter,
+            "converged": result.converged,
+            "stop_reason": result.stop_reason,
+            "objective": result.objective,
+            "relative_error": resid / norm_X if norm_X > 0 else float("nan"),
+            "seconds": seconds,
+            "warnings": caught,
+            "history": [list(h) for h in result.history],
+        }
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        _plots_and_report(tmp, matrix, result, summary, image_shape=image_shape,
+                          title=title or f"nmfkit: NMF of {Path(matrix.path).name}", description=description)
+    return summary
+
+
+def _frobenius_residual(X: Any, W: np.ndarray, H: np.ndarray) -> float:
+    if sp.issparse(X):
+        sq = float(X.multiply(X).sum()) - 2.0 * float(np.sum(W * (X @ H.T))) + float(np.sum((W.T @ W) * (H @ H.T)))
+        return math.sqrt(max(sq, 0.0))
+    return float(np.linalg.norm(np.asarray(X) - W @ H))
+
+
+def _plots_and_report(folder: Path, matrix: Any, result: Any, summary: dict, *, image_shape: Any, title: str,
+                      description: str | None) -> None:
+    from nmfkit import plotting
+    from nmfkit.report import Report
+
+    W, H = np.asarray(result.W), np.asarray(result.H)
+    report = Report(title)
+    if description:
+        report.paragraph(description)
+    report.section("Parameters").mapping({k: summary[k] for k in (
+        "method", "n_components", "loss", "beta_loss", "solver", "init", "random_state", "max_iter", "tol")})
+    X = matrix.X
+    report.section("Data").mapping({
+        "file": summary["input"]["path"], "format": matrix.format, "shape (samples x features)": str(matrix.shape),
+        "stored / non-zero entries": summary["input"]["nnz"],
+        "density": summary["input"]["nnz"] / max(1, matrix.shape[0] * matrix.shape[1]),
+        "min": float(X.min()), "max": float(X.max()),
+    })
+    report.section("Convergence").mapping({
+        "sweeps": result.n_iter, "converged": result.converged, "stop reason": result.stop_reason,
+        "objective": result.objective, "relative error ||X - WH|| / ||X||": summary["relative_error"],
+        "seconds": summary["seconds"]})
+    fig = plotting.plot_convergence(result)
+    fig.savefig(folder / "convergence.png", dpi=110)
+    report.figure(fig, "Objective at each check.", alt="convergence curve")
+    if summary["warnings"]:
+        report.table([[w] for w in summary["warnings"]], ["warnings"])
+    report.section("Components")
+    if image_shape is not None:
+        fig = plotting.plot_component_images(H, image_shape)
+        caption = f"Each component (row of H) as a {image_shape[0]} x {image_shape[1]} image."
+    else:
+        fig = plotting.plot_top_features(H, matrix.col_names, n_top=min(10, H.shape[1]))
+        caption = "Top features of each component (loadings scaled to each component's maximum)."
+    fig.savefig(folder / "components.png", dpi=110)
+    report.figure(fig, caption, alt="components")
+    top = []
+    for i, row in enumerate(H):
+        idx = np.argsort(row)[::-1][:8]
+        top.append([f"component {i + 1}", ", ".join(f"{matrix.col_names[j]} ({row[j]:.3g})" for j in idx)])
+    report.table(top, ["component", "top features (loading)"])
+    report.section("Usage")
+    usage = W / np.maximum(W.sum(axis=0, keepdims=True), np.finfo(float).tiny)
+    share = W.sum(axis=0) / max(float(W.sum()), np.finfo(float).tiny)
+    report.table([[f"component {i + 1}", float(share[i]), int(np.count_nonzero(np.argmax(W, axis=1) == i)),
+                   matrix.row_names[int(np.argmax(usage[:, i]))]] for i in range(W.shape[1])],
+                 ["component", "share of total usage", "samples where it dominates", "top sample"])
+    report.figure(plotting.plot_usage(W, sample_names=matrix.row_names), "Normalized usage per sample (rows of W).",
+                  alt="usage")
+    report.section("Outputs").table([
+        ["W.tsv", "sample x component usage (W)"], ["H.tsv", "component x feature loadings (H)"],
+        ["summary.json", "parameters, convergence and timing"], ["convergence.png", "objective per check"],
+        ["components.png", "the components"], ["report.html", "this report"]], ["file", "contents"])
+    (folder / "report.html").write_text(report.render(), encoding="utf-8")
+
+
+# -- subcommands ---------------------------------------------------------------------------------------
+def _fit_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", help="data file (csv, tsv, txt, npy, npz, mtx[.gz], h5, h5ad, mat)")
+    p.add_argument("--rank", "--n-components", dest="n_components", type=int, required=True,
+                   help="number of components k")
+    _common_fit_options(p)
+    p.add_argument("--format", dest="fmt", default=None, help="override the format guessed from the file name")
+    p.add_argument("--var", dest="variable", default=None, help="array to read from .npz/.mat files")
+    p.add_argument("--layer", default=None, help="AnnData layer ('raw' for adata.raw.X)")
+    p.add_argument("--transpose", action="store_true",
+                   help="the file has features in rows and samples in columns (e.g. genes x cells)")
+    p.add_argument("--image-shape", default=None, help="HEIGHTxWIDTH: show components as images")
+    p.add_argument("--out", default=None, help="output folder (default: INPUT stem + '_nmf')")
+
+
+def _common_fit_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--loss", "--beta-loss", dest="beta_loss", default="frobenius",
+                   help="frobenius, kullback-leibler, itakura-saito, or a number beta >= 0")
+    p.add_argument("--solver", default="auto", help="auto, hals, mu, anls-bpp, gcd, anls-pg")
+    p.add_argument("--init", default=None, help="random, nndsvd, nndsvda, nndsvdar, spa")
+    p.add_argument("--seed", "--random-state", dest="random_state", type=int, default=0)
+    p.add_argument("--max-iter", type=int, default=500)
+    p.add_argument("--tol", type=float, default=1e-4)
+    p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _beta(text: str) -> Any:
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _image_shape(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise UsageError(f"--image-shape must look like 19x19; got {text!r}.") from None
+    return h, w
+
+
+@command("fit", "factorize a data file and write factors, plots and a report")
+@_with_options(_fit_options)
+def fit_command(args: argparse.Namespace) -> int:
+    from nmfkit.io import read_matrix
+
+    matrix = read_matrix(args.input, fmt=args.fmt, variable=args.variable, layer=args.layer, transpose=args.transpose)
+    shape = _image_shape(args.image_shape)
+    if shape is not None and shape[0] * shape[1] != matrix.shape[1]:
+        raise UsageError(f"--image-shape {args.image_shape} has {shape[0] * shape[1]} pixels but the data has "
+                         f"{matrix.shape[1]} features.")
+    out = Path(args.out) if args.out else Path(args.input).with_name(Path(args.input).name.split(".")[0] + "_nmf")
+    summary = fit_to_folder(matrix, out, n_components=args.n_components, beta_loss=_beta(args.beta_loss),
+                            solver=args.solver, init=args.init, random_state=args.random_state,
+                            max_iter=args.max_iter, tol=args.tol, force=args.force, quiet=args.quiet,
+                            image_shape=shape)
+    if not args.quiet:
+        print(f"nmfkit: {summary['stop_reason']}; relative error {summary['relative_error']:.4g}; "
+              f"wrote {out}/ (report: {out / 'report.html'})")
+    return 0
+
+
+def _demo_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", default="nmfkit-demo", help="output folder (default: nmfkit-demo)")
+    p.add_argument("--rank", "--n-components", dest="n_components", type=int, default=16)
+    _common_fit_options(p)
+
+
+@command("demo", "factorize the handwritten digits that ship with scikit-learn and write a report")
+@_with_options(_demo_options)
+def demo_command(args: argparse.Namespace) -> int:
+    from nmfkit.datasets import load_digits
+
+    data = load_digits()
+    out = Path(args.out)
+    summary = fit_to_folder(data.as_matrix(), out, n_components=args.n_components, beta_loss=_beta(args.beta_loss),
+                            solver=args.solver, init=args.init, random_state=args.random_state,
+                            max_iter=args.max_iter, tol=args.tol, force=args.force, quiet=args.quiet,
+                            image_shape=data.image_shape, title="nmfkit demo: parts of handwritten digits",
+                            description=data.description)
+    if not args.quiet:
+        print(f"nmfkit demo: {data.name} {summary['input']['shape'][0]} x {summary['input']['shape'][1]}, "
+              f"rank {summary['n_components']}: {summary['stop_reason']}; relative error "
+              f"{summary['relative_error']:.4f}.")
+        print(f"nmfkit demo: report at {(out / 'report.html').resolve()}")
+    return 0
+
+
+@command("datasets", "list the data sets nmfkit.datasets knows, with availability and source")
+def datasets_command(args: argparse.Namespace) -> int:
+    from nmfkit.datasets import available
+
+    rows = available()
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        status = "available" if r["available"] else "missing"
+        print(f"{r['name']:<{width}}  {status:<9}  {r['description']}  [{r['source']}]")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every registered subcommand."""
+    from nmfkit import __version__
+
+    parser = argparse.ArgumentParser(prog="nmfkit", description="Non-negative matrix factorization.")
+    parser.add_argument("--version", action="version", version=f"nmfkit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for cmd in _COMMANDS.values():
+        p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
+        cmd.configure(p)
+        p.set_defaults(_run=cmd.run)
+    return parser
+
+
+class _Parser(argparse.ArgumentParser):
+    pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``nmfkit`` console script; returns the exit code."""
+    from nmfkit.io import InputError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "_run", None) is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return args._run(args)
+    except (InputError, UsageError, ValueError, TypeError, ImportError, OSError) as exc:
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"nmfkit: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("nmfkit: interrupted; no output was written.", file=sys.stderr)
+        return 130

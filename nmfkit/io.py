@@ -1,0 +1,337 @@
+"""Reading data matrices from files and writing results atomically.
+
+Formats (chosen by suffix, or by ``fmt``):
+
+==================  =======================================================
+``.csv`` ``.tsv``   delimited text; a header row and an index column are
+``.txt``            detected (non-numeric first row / first column)
+``.npy``            one 2-D array (``allow_pickle=False``, always)
+``.npz``            a ``scipy.sparse.save_npz`` file, or arrays by name
+``.mtx[.gz]``       Matrix Market
+``.h5``             10x Genomics HDF5 (``h5py``; cells become rows)
+``.h5ad``           AnnData (``anndata``; ``layer`` chooses the matrix)
+``.mat``            MATLAB (``variable`` chooses the matrix)
+==================  =======================================================
+
+Nothing is ever unpickled. Errors are :class:`InputError` with a one-line
+message naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.io
+import scipy.sparse as sp
+
+__all__ = ["InputError", "Matrix", "read_matrix", "FORMATS", "write_table", "atomic_directory"]
+
+
+class InputError(ValueError):
+    """A data file that cannot be used; the message is one line."""
+
+
+@dataclass
+class Matrix:
+    """A data matrix with its labels.
+
+    Attributes
+    ----------
+    X : ndarray or scipy.sparse.csr_matrix of shape (n_samples, n_features)
+    row_names, col_names : list of str
+        Sample and feature names (``"0", "1", ...`` when the file has none).
+    path : str
+    format : str
+    extras : dict
+        Anything else the file said (e.g. ``image_shape``).
+    """
+
+    X: Any
+    row_names: list
+    col_names: list
+    path: str
+    format: str
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return tuple(self.X.shape)
+
+    @property
+    def nnz(self) -> int:
+        return int(self.X.nnz) if sp.issparse(self.X) else int(np.count_nonzero(self.X))
+
+    def transposed(self) -> Matrix:
+        X = self.X.T.tocsr() if sp.issparse(self.X) else np.ascontiguousarray(self.X.T)
+        return Matrix(X, self.col_names, self.row_names, self.path, self.format, dict(self.extras))
+
+
+def _names(n: int) -> list[str]:
+    return [str(i) for i in range(n)]
+
+
+def _format_of(path: Path) -> str:
+    name = path.name.lower()
+    for suffix, fmt in ((".mtx.gz", "mtx"), (".csv.gz", "csv"), (".tsv.gz", "tsv"), (".txt.gz", "txt")):
+        if name.endswith(suffix):
+            return fmt
+    return path.suffix.lower().lstrip(".")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_delimited(path: Path, fmt: str) -> Matrix:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", newline="") as fh:
+        text = fh.read()
+    if not text.strip():
+        raise InputError(f"{path}: the file is empty.")
+    sample = text[:65536]
+    if fmt == "tsv":
+        delimiter = "\t"
+    elif fmt == "csv":
+        delimiter = ","
+    else:
+        try:
+            delimiter = csv.Sniffer().sniff(sample, delimiters=",\t; ").delimiter
+        except csv.Error:
+            delimiter = "\t" if "\t" in sample else ","
+    rows = [r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if r and any(c.strip() for c in r)]
+    if delimiter == " ":
+        rows = [[c for c in r if c != ""] for r in rows]
+    header = any(not _is_number(c) for c in rows[0][1:]) or (len(rows[0]) == 1 and not _is_number(rows[0][0]))
+    body = rows[1:] if header else rows
+    if not body:
+        raise InputError(f"{path}: no data rows after the header.")
+    index = all(not _is_number(r[0]) for r in body) if body[0] else False
+    width = len(body[0])
+    for i, r in enumerate(body):
+        if len(r) != width:
+            line = i + 1 + int(header)
+            raise InputError(f"{path}: line {line} has {len(r)} fields, expected {width} (truncated or ragged file).")
+    try:
+        values = np.array([r[1:] if index else r for r in body], dtype=np.float64)
+    except ValueError as exc:
+        raise InputError(f"{path}: non-numeric value in the data ({exc}).") from None
+    row_names = [r[0] for r in body] if index else _names(len(body))
+    if header:
+        head = rows[0]
+        col_names = head[1:] if (index and len(head) == width) else head
+        if len(col_names) != values.shape[1]:
+            col_names = _names(values.shape[1])
+    else:
+        col_names = _names(values.shape[1])
+    return Matrix(values, row_names, [str(c) for c in col_names], str(path), fmt)
+
+
+def _pick_array(arrays: dict, path: Path, variable: str | None, kind: str) -> tuple[str, Any]:
+    if variable is not None:
+        if variable not in arrays:
+            raise InputError(f"{path}: no variable {variable!r}; the file has {sorted(arrays)}.")
+        return variable, arrays[variable]
+    if "X" in arrays:
+        return "X", arrays["X"]
+    candidates = {k: v for k, v in arrays.items()
+                  if (sp.issparse(v) or (isinstance(v, np.ndarray) and v.ndim == 2 and v.dtype.kind in "biuf"))}
+    if not candidates:
+        raise InputError(f"{path}: no 2-D numeric {kind} variable; the file has {sorted(arrays)}.")
+    name = max(candidates, key=lambda k: np.prod(candidates[k].shape))
+    return name, candidates[name]
+
+
+def _read_npz(path: Path, variable: str | None) -> Matrix:
+    with np.load(path, allow_pickle=False) as data:
+        keys = set(data.files)
+        if {"data", "indices", "indptr", "shape", "format"} <= keys and variable is None:
+            X = sp.load_npz(path).tocsr()
+            return Matrix(X, _names(X.shape[0]), _names(X.shape[1]), str(path), "npz")
+        arrays = {k: data[k] for k in data.files}
+    name, X = _pick_array(arrays, path, variable, "array")
+    extras = {k: v.tolist() for k, v in arrays.items() if k != name and v.size <= 10 and v.dtype.kind in "biuf"}
+    row_names = [str(v) for v in arrays["row_names"]] if "row_names" in arrays else _names(X.shape[0])
+    col_names = [str(v) for v in arrays["col_names"]] if "col_names" in arrays else _names(X.shape[1])
+    return Matrix(X, row_names, col_names, str(path), "npz", extras)
+
+
+def _read_mat(path: Path, variable: str | None) -> Matrix:
+    try:
+        data = scipy.io.loadmat(path)
+    except NotImplementedError:  # MATLAB v7.3 files are HDF5
+        h5py = _optional("h5py", path, "MATLAB v7.3")
+        with h5py.File(path, "r") as fh:
+            arrays = {k: np.asarray(fh[k]).T for k in fh.keys() if isinstance(fh[k], h5py.Dataset)}
+    else:
+        arrays = {k: v for k, v in data.items() if not k.startswith("__")}
+    name, X = _pick_array(arrays, path, variable, "MATLAB")
+    X = X.tocsr() if sp.issparse(X) else X
+    return Matrix(X, _names(X.shape[0]), _names(X.shape[1]), str(path), "mat", {"variable": name})
+
+
+def _optional(module: str, path: Path, what: str) -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise InputError(f"{path}: reading {what} files needs {module}; install it with "
+                         f"pip install 'nmfkit[formats]'.") from None
+
+
+def _decode(values: Any) -> list[str]:
+    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
+
+
+def _read_10x_h5(path: Path) -> Matrix:
+    h5py = _optional("h5py", path, "10x HDF5")
+    with h5py.File(path, "r") as fh:
+        group = fh["matrix"] if "matrix" in fh else fh[next(iter(fh.keys()))]
+        shape = tuple(int(v) for v in group["shape"][()])
+        X = sp.csc_matrix((group["data"][()], group["indices"][()], group["indptr"][()]), shape=shape)
+        features = group["features"]["name"][()] if "features" in group else group["gene_names"][()]
+        barcodes = group["barcodes"][()]
+    # 10x stores genes x cells; cells are the samples
+    return Matrix(X.T.tocsr(), _decode(barcodes), _decode(features), str(path), "h5")
+
+
+def _read_h5ad(path: Path, layer: str | None) -> Matrix:
+    anndata = _optional("anndata", path, ".h5ad")
+    adata = anndata.read_h5ad(path)
+    if layer is None:
+        X = adata.X
+    elif layer == "raw":
+        if adata.raw is None:
+            raise InputError(f"{path}: no raw matrix; layers are {sorted(adata.layers.keys())}.")
+        X = adata.raw.X
+        return Matrix(X.tocsr() if sp.issparse(X) else np.asarray(X), list(map(str, adata.obs_names)),
+                      list(map(str, adata.raw.var_names)), str(path), "h5ad")
+    elif layer in adata.layers:
+        X = adata.layers[layer]
+    else:
+        raise InputError(f"{path}: no layer {layer!r}; layers are {sorted(adata.layers.keys())} (or 'raw').")
+    X = X.tocsr() if sp.issparse(X) else np.asarray(X)
+    return Matrix(X, list(map(str, adata.obs_names)), list(map(str, adata.var_names)), str(path), "h5ad")
+
+
+FORMATS = {"csv": "delimited text", "tsv": "delimited text", "txt": "delimited text", "npy": "NumPy array",
+           "npz": "NumPy archive / scipy.sparse", "mtx": "Matrix Market", "h5": "10x Genomics HDF5",
+           "h5ad": "AnnData", "mat": "MATLAB"}
+
+
+def read_matrix(path: str | os.PathLike, *, fmt: str | None = None, variable: str | None = None,
+                layer: str | None = None, transpose: bool = False) -> Matrix:
+    """Read a data matrix and its labels.
+
+    Parameters
+    ----------
+    path : str or path-like
+    fmt : str, optional
+        One of :data:`FORMATS`; default from the file name.
+    variable : str, optional
+        Array to read from ``.npz`` / ``.mat`` files (default ``X``, else the largest 2-D numeric one).
+    layer : str, optional
+        AnnData layer (``"raw"`` for ``adata.raw.X``); default ``adata.X``.
+    transpose : bool, default=False
+        Return the transpose (samples become features).
+
+    Returns
+    -------
+    Matrix
+
+    Raises
+    ------
+    InputError
+        Missing, unreadable, truncated or unsupported files, with a one-line message.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file.")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a data file.")
+    fmt = fmt or _format_of(path)
+    if fmt not in FORMATS:
+        known = ", ".join(sorted(FORMATS))
+        raise InputError(f"{path}: unknown format {fmt!r}; known formats: {known}.")
+    try:
+        if fmt in ("csv", "tsv", "txt"):
+            m = _read_delimited(path, fmt)
+        elif fmt == "npy":
+            X = np.load(path, allow_pickle=False)
+            if X.ndim != 2:
+                raise InputError(f"{path}: expected a 2-D array, got shape {X.shape}.")
+            m = Matrix(X, _names(X.shape[0]), _names(X.shape[1]), str(path), fmt)
+        elif fmt == "npz":
+            m = _read_npz(path, variable)
+        elif fmt == "mtx":
+            X = scipy.io.mmread(str(path))
+            X = X.tocsr() if sp.issparse(X) else np.asarray(X)
+            m = Matrix(X, _names(X.shape[0]), _names(X.shape[1]), str(path), fmt)
+        elif fmt == "h5":
+            m = _read_10x_h5(path)
+        elif fmt == "h5ad":
+            m = _read_h5ad(path, layer)
+        else:
+            m = _read_mat(path, variable)
+    except InputError:
+        raise
+    except (OSError, ValueError, EOFError, KeyError, IndexError, UnicodeDecodeError) as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{path}: cannot read as {FORMATS[fmt]} ({detail}).") from None
+    if m.X.ndim != 2:
+        raise InputError(f"{path}: expected a 2-D matrix, got shape {m.X.shape}.")
+    return m.transposed() if transpose else m
+
+
+def write_table(path: str | os.PathLike, values: np.ndarray, row_names: list, col_names: list,
+                corner: str = "") -> None:
+    """Write a labelled tab-separated table (``corner`` names the index column)."""
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh, delimiter="\t", lineterminator="\n")
+        writer.writerow([corner, *col_names])
+        for name, row in zip(row_names, np.asarray(values), strict=True):
+            writer.writerow([name, *(f"{v:.10g}" for v in row)])
+
+
+@contextmanager
+def atomic_directory(target: str | os.PathLike, *, force: bool = False) -> Iterator[Path]:
+    """Yield a temporary folder beside ``target``; move it into place only if the block succeeds.
+
+    An existing non-empty ``target`` is replaced only with ``force=True`` (the
+    old folder is removed after the new one is in place). On any error the
+    temporary folder is deleted and ``target`` is untouched.
+    """
+    target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise InputError(f"{target}: exists and is not a folder.")
+    if target.is_dir() and any(target.iterdir()) and not force:
+        raise InputError(f"{target}: output folder exists and is not empty; pass --force to replace it.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+    os.replace(tmp, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
