@@ -283,6 +283,9 @@ def fit_command(args: argparse.Namespace) -> int:
 
     matrix = read_matrix(args.input, fmt=args.fmt, variable=args.variable, layer=args.layer, transpose=args.transpose)
     shape = _image_shape(args.image_shape)
+    saved = matrix.extras.get("image_shape")
+    if shape is None and saved is not None and len(saved) == 2 and int(np.prod(saved)) == matrix.shape[1]:
+        shape = (int(saved[0]), int(saved[1]))  # the file says its samples are images
     if shape is not None and shape[0] * shape[1] != matrix.shape[1]:
         raise UsageError(f"--image-shape {args.image_shape} has {shape[0] * shape[1]} pixels but the data has "
                          f"{matrix.shape[1]} features.")

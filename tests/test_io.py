@@ -94,6 +94,23 @@ def test_npz_dense_with_names_and_sparse(tmp_path, values):
     np.testing.assert_allclose(m.X.toarray(), values)
 
 
+def test_npz_image_shape_gives_an_image_gallery(tmp_path, monkeypatch):
+    import nmfkit.plotting as plotting
+
+    seen = {}
+    original = plotting.plot_component_images
+
+    def spy(H, image_shape, **kw):
+        seen["shape"] = image_shape
+        return original(H, image_shape, **kw)
+
+    monkeypatch.setattr(plotting, "plot_component_images", spy)
+    X = np.random.default_rng(0).random((10, 12))
+    np.savez(tmp_path / "img.npz", X=X, image_shape=np.array([3, 4]))
+    assert main(["fit", str(tmp_path / "img.npz"), "--rank", "2", "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    assert seen["shape"] == (3, 4)
+
+
 def test_npz_never_unpickles(tmp_path):
     np.savez(tmp_path / "obj.npz", X=np.array([{"a": 1}], dtype=object))
     with pytest.raises(InputError, match="cannot read as NumPy archive"):
