@@ -35,24 +35,26 @@ class _Command:
 _COMMANDS: dict[str, _Command] = {}
 
 
-def command(name: str, help: str) -> Callable:
-    """Register a subcommand: decorate ``run(args) -> int``; its ``configure(parser)`` is attached as
-    ``run.configure`` (see :func:`fit_command`)."""
+def command(name: str, help: str,
+            configure: Callable[[argparse.ArgumentParser], None] | None = None) -> Callable:
+    """Register a subcommand in one place: decorate ``run(args) -> int``.
+
+    Parameters
+    ----------
+    name : str
+        The subcommand (``nmfkit NAME``).
+    help : str
+        One line for ``nmfkit --help``.
+    configure : callable, optional
+        ``configure(parser)`` adds the subcommand's options.
+    """
     def register(run: Callable[[argparse.Namespace], int]) -> Callable:
         if name in _COMMANDS:
             msg = f"A command named {name!r} is already registered."
             raise KeyError(msg)
-        configure = getattr(run, "configure", lambda parser: None)
-        _COMMANDS[name] = _Command(name, help, configure, run)
+        _COMMANDS[name] = _Command(name, help, configure or (lambda parser: None), run)
         return run
     return register
-
-
-def _with_options(configure: Callable[[argparse.ArgumentParser], None]) -> Callable:
-    def attach(run: Callable) -> Callable:
-        run.configure = configure
-        return run
-    return attach
 
 
 class UsageError(Exception):
@@ -276,8 +278,7 @@ def _image_shape(text: str | None) -> tuple[int, int] | None:
     return h, w
 
 
-@command("fit", "factorize a data file and write factors, plots and a report")
-@_with_options(_fit_options)
+@command("fit", "factorize a data file and write factors, plots and a report", _fit_options)
 def fit_command(args: argparse.Namespace) -> int:
     from nmfkit.io import read_matrix
 
@@ -306,8 +307,7 @@ def _demo_options(p: argparse.ArgumentParser) -> None:
     _common_fit_options(p)
 
 
-@command("demo", "factorize the handwritten digits that ship with scikit-learn and write a report")
-@_with_options(_demo_options)
+@command("demo", "factorize the handwritten digits that ship with scikit-learn and write a report", _demo_options)
 def demo_command(args: argparse.Namespace) -> int:
     from nmfkit.datasets import load_digits
 
@@ -350,10 +350,6 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.configure(p)
         p.set_defaults(_run=cmd.run)
     return parser
-
-
-class _Parser(argparse.ArgumentParser):
-    pass
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -163,3 +163,23 @@ def test_demo_and_datasets_commands(tmp_path, capsys):
 
 def test_no_command_prints_help_and_fails(capsys):
     assert main([]) == 2
+
+
+def test_a_method_registers_its_own_subcommand(capsys):
+    from nmfkit import cli
+
+    def configure(p):
+        p.add_argument("--times", type=int, default=1)
+
+    @cli.command("hello-test", "say hello", configure)
+    def hello(args):
+        print("hello " * args.times)
+        return 0
+
+    try:
+        assert main(["hello-test", "--times", "2"]) == 0
+        assert capsys.readouterr().out.strip() == "hello hello"
+        with pytest.raises(KeyError, match="already registered"):
+            cli.command("hello-test", "again")(hello)
+    finally:
+        cli._COMMANDS.pop("hello-test")
