@@ -211,8 +211,12 @@ def _read_10x_h5(path: Path) -> Matrix:
 
 
 def _read_h5ad(path: Path, layer: str | None) -> Matrix:
+    import warnings
+
     anndata = _optional("anndata", path, ".h5ad")
-    adata = anndata.read_h5ad(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # anndata migrating old files' layout
+        adata = anndata.read_h5ad(path)
     if layer is None:
         X = adata.X
     elif layer == "raw":

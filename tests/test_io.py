@@ -168,3 +168,11 @@ def test_h5ad_with_layers(tmp_path, values):
     with pytest.raises(InputError, match=r"no layer 'spliced'; layers are \['counts'\]"):
         read_matrix(path, layer="spliced")
     fit_and_check_labels(tmp_path, path, ROWS, COLS, ["--layer", "counts"])
+
+
+def test_real_10x_h5_and_orl_images(data_dir, tmp_path):
+    pytest.importorskip("h5py")
+    m = read_matrix(data_dir / "scrna/scanpy_10x_v3_filtered_feature_bc_matrix_1107x507.h5")
+    assert m.shape == (1107, 507) and m.row_names[0] == "AAACCCAAGGAGAGTA-1" and m.X.min() >= 0
+    orl = read_matrix(data_dir / "faces/orl_faces_10304x400.npz", transpose=True)
+    assert orl.shape == (400, 10304) and orl.extras["image_shape"] == [112, 92]
