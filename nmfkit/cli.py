@@ -106,10 +106,15 @@ class Progress:
 def fit_to_folder(matrix: Any, out: Path, *, n_components: int, beta_loss: Any = "frobenius", solver: str = "auto",
                   init: str | None = None, random_state: int | None = 0, max_iter: int = 500, tol: float = 1e-4,
                   force: bool = False, quiet: bool = False, image_shape: tuple[int, int] | None = None,
-                  title: str | None = None, description: str | None = None) -> dict:
+                  title: str | None = None, description: str | None = None, method: str = "nmf",
+                  fit: Callable | None = None, sections: Callable | None = None,
+                  extra_summary: dict | None = None) -> dict:
     """Fit ``matrix`` (an :class:`nmfkit.io.Matrix`) and write W.tsv, H.tsv, summary.json, plots and report.html.
 
     Everything is written into a temporary folder that replaces ``out`` only at the end.
+    Other methods reuse this with ``fit(X, callback) -> FitResult``, their ``method``
+    name, ``sections(report, folder, result)`` adding report sections and files, and
+    ``extra_summary`` entries.
 
     Returns
     -------
@@ -128,8 +133,11 @@ def fit_to_folder(matrix: Any, out: Path, *, n_components: int, beta_loss: Any =
         try:
             with warnings.catch_warnings(record=True) as records:
                 warnings.simplefilter("always")
-                result = nmf(X, n_components, beta_loss=beta_loss, solver=solver, init=init, max_iter=max_iter,
-                             tol=tol, random_state=random_state, callback=progress)
+                if fit is None:
+                    result = nmf(X, n_components, beta_loss=beta_loss, solver=solver, init=init,
+                                 max_iter=max_iter, tol=tol, random_state=random_state, callback=progress)
+                else:
+                    result = fit(X, progress)
         finally:
             progress.close()
         for w in records:
@@ -145,7 +153,7 @@ def fit_to_folder(matrix: Any, out: Path, *, n_components: int, beta_loss: Any =
             float(_frobenius_residual(X, W, H))
         summary = {
             "nmfkit_version": __version__,
-            "method": "nmf",
+            "method": method,
             "input": {"path": str(matrix.path), "format": matrix.format, "shape": list(matrix.shape),
                       "nnz": matrix.nnz},
             "n_components": int(W.shape[1]),
@@ -164,10 +172,12 @@ def fit_to_folder(matrix: Any, out: Path, *, n_components: int, beta_loss: Any =
             "seconds": seconds,
             "warnings": caught,
             "history": [list(h) for h in result.history],
+            **(extra_summary or {}),
         }
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         _plots_and_report(tmp, matrix, result, summary, image_shape=image_shape,
-                          title=title or f"nmfkit: NMF of {Path(matrix.path).name}", description=description)
+                          title=title or f"nmfkit: {method} of {Path(matrix.path).name}", description=description,
+                          sections=sections)
     return summary
 
 
@@ -179,7 +189,7 @@ def _frobenius_residual(X: Any, W: np.ndarray, H: np.ndarray) -> float:
 
 
 def _plots_and_report(folder: Path, matrix: Any, result: Any, summary: dict, *, image_shape: Any, title: str,
-                      description: str | None) -> None:
+                      description: str | None, sections: Callable | None = None) -> None:
     from nmfkit import plotting
     from nmfkit.report import Report
 
@@ -227,6 +237,8 @@ def _plots_and_report(folder: Path, matrix: Any, result: Any, summary: dict, *, 
                  ["component", "share of total usage", "samples where it dominates", "top sample"])
     report.figure(plotting.plot_usage(W, sample_names=matrix.row_names), "Normalized usage per sample (rows of W).",
                   alt="usage")
+    if sections is not None:
+        sections(report, folder, result)
     report.section("Outputs").table([
         ["W.tsv", "sample x component usage (W)"], ["H.tsv", "component x feature loadings (H)"],
         ["summary.json", "parameters, convergence and timing"], ["convergence.png", "objective per check"],
@@ -340,6 +352,7 @@ def datasets_command(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every registered subcommand."""
+    import nmfkit.methods  # noqa: F401  (methods register their subcommands)
     from nmfkit import __version__
 
     parser = argparse.ArgumentParser(prog="nmfkit", description="Non-negative matrix factorization.")

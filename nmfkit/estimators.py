@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from nmfkit._validation import check_2d
 from nmfkit.fit import FitResult, nmf
 
-__all__ = ["NMF"]
+__all__ = ["NMF", "NMFMerge"]
 
 
 class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -129,16 +129,20 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         check_2d(X)
         validate_data(self, X, skip_check_array=True, reset=False)
-        params = self._fit_params()
-        params.update(init=None, stop="factor", tol=min(self.tol, 1e-6), max_iter=max(self.max_iter, 1000))
-        if params["beta_loss"] in (2, 2.0, "frobenius") and mask is None:
-            params.update(solver="anls-bpp", stop="factor", tol=0.0, max_iter=1)
+        params = self._transform_params(mask)
         with warnings.catch_warnings():
             if params["max_iter"] == 1:  # one exact solve is the answer, not a truncated loop
                 warnings.simplefilter("ignore", ConvergenceWarning)
             result = nmf(X, self.n_components_, H=self.components_, update_H=False, mask=mask,
                          _caller=type(self).__name__, **params)
         return result.W
+
+    def _transform_params(self, mask: Any) -> dict:
+        params = self._fit_params()
+        params.update(init=None, stop="factor", tol=min(self.tol, 1e-6), max_iter=max(self.max_iter, 1000))
+        if params["beta_loss"] in (2, 2.0, "frobenius") and mask is None:
+            params.update(solver="anls-bpp", stop="factor", tol=0.0, max_iter=1)
+        return params
 
     def inverse_transform(self, X: Any) -> np.ndarray:
         """``X @ components_``: data of shape (n_samples, n_features) from ``W`` of shape (n_samples, n_components)."""
@@ -159,3 +163,67 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+class NMFMerge(NMF):
+    """NMF-Merge (Guo & Holy) as a scikit-learn transformer; :func:`nmfkit.methods.nmf_merge` does the work.
+
+    Parameters
+    ----------
+    n_components : int, default=None
+        Final rank; ``None`` means ``min(n_samples, n_features)``.
+    n_extra : int, default=None
+        Extra components before merging; default ``max(1, round(0.2 n_components))``.
+    solver : str or Solver, default="hals"
+    tol_intermediate : float, default=1e-2
+    tol_final : float, default=1e-4
+    max_iter : int, default=1000000
+    svd : {"auto", "full", "randomized"}, default="auto"
+    random_state : int, Generator or None, default=None
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+    n_components_ : int
+    reconstruction_err_ : float
+    n_iter_ : int
+        Sweeps of the final stage.
+    result_ : FitResult
+        With ``extras["stage_times"]``, ``extras["merge_sequence"]``, ...
+    """
+
+    def __init__(self, n_components: int | None = None, *, n_extra: int | None = None, solver: Any = "hals",
+                 tol_intermediate: float = 1e-2, tol_final: float = 1e-4, max_iter: int = 10**6, svd: str = "auto",
+                 random_state: Any = None, verbose: int = 0) -> None:
+        self.n_components = n_components
+        self.n_extra = n_extra
+        self.solver = solver
+        self.tol_intermediate = tol_intermediate
+        self.tol_final = tol_final
+        self.max_iter = max_iter
+        self.svd = svd
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit_transform(self, X: Any, y: Any = None, W: Any = None, H: Any = None) -> np.ndarray:
+        """Fit to ``X`` (optionally improving a given ``W, H``) and return ``W``."""
+        from nmfkit._validation import check_data
+        from nmfkit.methods.merge import nmf_merge
+
+        check_2d(X)
+        validate_data(self, X, skip_check_array=True, reset=True)
+        k = self.n_components
+        if k is None:
+            k = min(check_data(X, caller=type(self).__name__)[0].shape)
+        result = nmf_merge(X, k, n_extra=None if self.n_extra is None else min(self.n_extra, k), solver=self.solver,
+                           tol_intermediate=self.tol_intermediate, tol_final=self.tol_final, W=W, H=H,
+                           max_iter=self.max_iter, svd=self.svd, random_state=self.random_state,
+                           verbose=self.verbose)
+        self._store(result)
+        return result.W
+
+    def _transform_params(self, mask: Any) -> dict:
+        return {"beta_loss": "frobenius", "solver": "anls-bpp" if mask is None else "hals", "init": None,
+                "stop": "factor", "tol": 0.0 if mask is None else 1e-8,
+                "max_iter": 1 if mask is None else 10000, "random_state": None, "verbose": 0}

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_convergence", "plot_component_images", "plot_top_features", "plot_usage"]
+__all__ = ["plot_convergence", "plot_component_images", "plot_top_features", "plot_usage", "plot_merge_penalties"]
 
 
 def _plt() -> Any:
@@ -139,4 +139,26 @@ def plot_usage(W: np.ndarray, *, sample_names: list[str] | None = None, ax: Any 
     if W.shape[1] <= 20:
         ax.legend(title="component", fontsize=6, title_fontsize=7, ncols=min(10, W.shape[1]), loc="upper center",
                   bbox_to_anchor=(0.5, -0.25))
+    return fig
+
+
+def plot_merge_penalties(sequence: list, ax: Any = None) -> Any:
+    """Penalty of each merge along an NMF-Merge sequence, and their running sum.
+
+    Parameters
+    ----------
+    sequence : list of MergeStep
+    ax : matplotlib Axes, optional
+    """
+    fig, ax = _axes(ax, (5.5, 3.2))
+    p = np.array([s.penalty for s in sequence], dtype=float)
+    steps = np.arange(1, len(p) + 1)
+    ax.plot(steps, p, marker="o", label="penalty of the merge")
+    ax.plot(steps, np.cumsum(p), marker=".", ls="--", label="accumulated")
+    if len(p) and np.all(p > 0):
+        ax.set_yscale("log")
+    ax.set_xlabel("merge")
+    ax.set_ylabel("||WH - W'H'||^2")
+    ax.legend(fontsize=7)
+    ax.grid(True, alpha=0.3)
     return fig

@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import linear_sum_assignment
 
 from nmfkit.backend import get_backend
 from nmfkit.losses import BetaDivergence
+from nmfkit.metrics import match_components
 
 __all__ = ["ARRAY_TYPES", "planted", "laurberg_problem", "kkt_residual", "match_components", "to_numpy"]
 
@@ -121,35 +121,3 @@ def kkt_residual(X: Any, W: Any, H: Any, beta_loss: float | str = 2.0, *, mask: 
         dual = np.linalg.norm(np.minimum(grad, 0)) / max(np.linalg.norm(scale), np.finfo(float).tiny)
         worst = max(worst, comp, dual)
     return float(worst)
-
-
-def match_components(W_true: Any, W_est: Any, H_true: Any = None, H_est: Any = None) -> dict:
-    """Match estimated to true components up to permutation and scaling (Hungarian algorithm).
-
-    Columns of ``W`` (and rows of ``H``, when given) are normalized to unit
-    norm; the assignment maximizes the summed cosine similarity.
-
-    Returns
-    -------
-    dict
-        ``permutation`` (est index for each true component), ``cosine_W`` and
-        ``cosine_H`` (per matched pair), ``min_cosine`` (the worst match).
-    """
-    def unit(A: np.ndarray, axis: int) -> np.ndarray:
-        norms = np.linalg.norm(A, axis=axis, keepdims=True)
-        return A / np.where(norms > 0, norms, 1.0)
-
-    Wt, We = unit(np.asarray(W_true, float), 0), unit(np.asarray(W_est, float), 0)
-    sim = Wt.T @ We
-    if H_true is not None and H_est is not None:
-        Ht, He = unit(np.asarray(H_true, float), 1), unit(np.asarray(H_est, float), 1)
-        simH = Ht @ He.T
-        total = sim + simH
-    else:
-        simH, total = None, sim
-    rows, cols = linear_sum_assignment(-total)
-    out = {"permutation": cols, "cosine_W": sim[rows, cols]}
-    out["cosine_H"] = None if simH is None else simH[rows, cols]
-    both = out["cosine_W"] if simH is None else np.minimum(out["cosine_W"], out["cosine_H"])
-    out["min_cosine"] = float(both.min())
-    return out

@@ -7,10 +7,10 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from nmfkit import NMF, nmf
+from nmfkit import NMF, NMFMerge, nmf
 
 
-@parametrize_with_checks([NMF(n_components=2, random_state=0, max_iter=500)])
+@parametrize_with_checks([NMF(n_components=2, random_state=0, max_iter=500), NMFMerge(n_components=2, random_state=0)])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 

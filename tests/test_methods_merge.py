@@ -153,3 +153,63 @@ def test_plateau_example_reproduces_the_authors_readme():
     assert ratio(merged) == pytest.approx(1.0318e-4, rel=5e-4)
     assert merged.extras["n_extra"] == 1 and len(merged.extras["merge_sequence"]) == 1
     assert set(merged.extras["stage_times"]) >= {"initial", "recovery", "overcomplete", "merge", "final"}
+
+
+def test_consistency_metrics():
+    from nmfkit.metrics import match_components, permutation_consistency, subspace_consistency
+
+    rng = np.random.default_rng(0)
+    W = rng.random((20, 4))
+    P = np.eye(4)[[2, 0, 3, 1]]
+    scaled = (W @ P) * np.array([2.0, 0.5, 3.0, 1.0])
+    assert subspace_consistency(W, scaled) == pytest.approx(0.0, abs=1e-20)
+    assert permutation_consistency(W, scaled) == pytest.approx(0.0, abs=1e-20)
+    assert match_components(W, scaled)["min_cosine"] == pytest.approx(1.0)
+    other = rng.random((20, 4))
+    assert subspace_consistency(W, other) > 1e-3
+    assert permutation_consistency(W, other) > 1e-3
+    mixed = W @ (np.eye(4) + 0.3 * np.ones((4, 4)))  # same subspace, not a permutation
+    assert subspace_consistency(W, mixed) == pytest.approx(0.0, abs=1e-18)
+    assert permutation_consistency(W, mixed) > 1e-3
+
+
+def test_nmfmerge_estimator_matches_the_function():
+    from nmfkit import NMFMerge
+
+    X, _, _ = plateau_example()
+    model = NMFMerge(4, solver=HALS(alpha=0.0), svd="full")
+    W = model.fit_transform(X)
+    ref = nmf_merge(X, 4, solver=HALS(alpha=0.0), svd="full")
+    np.testing.assert_array_equal(W, ref.W)
+    np.testing.assert_array_equal(model.components_, ref.H)
+    assert model.transform(X).shape == (8, 4)
+
+
+def test_improves_an_existing_solution():
+    """'Improve my existing NMF': start the pipeline from a user's (poor) solution."""
+    X, _, _ = plateau_example()
+    poor = nmf(X, 4, solver="hals", init="random", random_state=3, max_iter=30, stop="fixed")
+    better = nmf_merge(X, 4, W=poor.W, H=poor.H, solver="hals")
+    assert np.linalg.norm(X - better.W @ better.H) < np.linalg.norm(X - poor.W @ poor.H)
+
+
+@pytest.mark.parametrize("solver", ["hals", "gcd", "anls-pg", "mu", "anls-bpp"])
+def test_every_frobenius_solver_runs_the_pipeline(solver):
+    X, _, _ = plateau_example()
+    result = nmf_merge(X, 4, solver=solver, max_iter=3000)
+    assert result.W.shape == (8, 4) and result.W.min() >= 0
+    assert len(result.extras["merge_sequence"]) == 1
+
+
+def test_merge_command_writes_the_merge_section(tmp_path):
+    pytest.importorskip("matplotlib")
+    from nmfkit.cli import main
+
+    X, _, _ = plateau_example()
+    path = tmp_path / "x.csv"
+    np.savetxt(path, X, delimiter=",")
+    out = tmp_path / "out"
+    assert main(["merge", str(path), "--rank", "4", "--out", str(out), "--quiet"]) == 0
+    assert (out / "merge_penalties.png").stat().st_size > 0
+    html = (out / "report.html").read_text()
+    assert "NMF-Merge" in html and "merge" in (out / "summary.json").read_text()

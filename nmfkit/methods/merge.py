@@ -325,7 +325,8 @@ def nmf_merge(X: Any, n_components: int, *, n_extra: int | None = None, solver: 
     n_components : int
         Final rank r.
     n_extra : int, optional
-        Extra components k; default ``max(1, round(0.2 r))`` (at most r).
+        Extra components k; default ``max(1, round(0.2 r))``. At most r, and
+        capped so that ``r + k <= min(m, n)``.
     solver : str or Solver, default="hals"
         Any Frobenius solver.
     tol_intermediate : float, default=1e-2
@@ -360,6 +361,8 @@ def nmf_merge(X: Any, n_components: int, *, n_extra: int | None = None, solver: 
     if not 0 <= k <= r:
         msg = f"n_extra must be in [0, n_components] = [0, {r}]; got {n_extra}."
         raise ValueError(msg)
+    # the over-complete rank cannot exceed min(m, n); with no room the pipeline is a plain two-stage NMF
+    k = min(k, min(Xv.shape) - r)
     rng, _ = V.check_random_state(random_state, "nmf_merge")
     times: dict[str, float] = {}
     its: dict[str, int] = {}
@@ -393,3 +396,71 @@ def nmf_merge(X: Any, n_components: int, *, n_extra: int | None = None, solver: 
     final.extras.update(stage_times=times, stage_iterations=its, merge_sequence=seq, n_extra=k,
                         overcomplete=(over.W, over.H), Lambda=lam, initial=(first.W, first.H))
     return final
+
+
+# -- command line: `nmfkit merge` ---------------------------------------------------------------------
+def _merge_options(p: Any) -> None:
+    from nmfkit.cli import _common_fit_options
+
+    p.add_argument("input", help="data file (csv, tsv, txt, npy, npz, mtx[.gz], h5, h5ad, mat)")
+    p.add_argument("--rank", "--n-components", dest="n_components", type=int, required=True, help="final rank")
+    p.add_argument("--extra", dest="n_extra", type=int, default=None,
+                   help="extra components before merging (default max(1, round(0.2 rank)))")
+    p.add_argument("--tol-intermediate", type=float, default=1e-2)
+    p.add_argument("--transpose", action="store_true")
+    p.add_argument("--format", dest="fmt", default=None)
+    p.add_argument("--var", dest="variable", default=None)
+    p.add_argument("--layer", default=None)
+    p.add_argument("--image-shape", default=None)
+    p.add_argument("--out", default=None)
+    _common_fit_options(p)
+
+
+def _merge_run(args: Any) -> int:
+    from pathlib import Path
+
+    from nmfkit.cli import _image_shape, fit_to_folder
+    from nmfkit.io import read_matrix
+
+    matrix = read_matrix(args.input, fmt=args.fmt, variable=args.variable, layer=args.layer, transpose=args.transpose)
+    out = Path(args.out) if args.out else Path(args.input).with_name(Path(args.input).name.split(".")[0] + "_merge")
+    solver = "hals" if args.solver == "auto" else args.solver
+
+    def fit(X: Any, progress: Any) -> Any:
+        return nmf_merge(X, args.n_components, n_extra=args.n_extra, solver=solver,
+                         tol_intermediate=args.tol_intermediate, tol_final=args.tol, max_iter=args.max_iter,
+                         random_state=args.random_state)
+
+    def sections(report: Any, folder: Any, result: Any) -> None:
+        from nmfkit import plotting
+
+        seq, times = result.extras["merge_sequence"], result.extras["stage_times"]
+        report.section("NMF-Merge", f"{result.extras['n_extra']} extra components were recovered from the data "
+                       f"(GSVD), fitted, then merged pairwise back to {args.n_components} (Guo & Holy).")
+        report.table([[name, f"{sec:.4g}", result.extras["stage_iterations"].get(name, "")]
+                      for name, sec in times.items()], ["stage", "seconds", "sweeps"])
+        if seq:
+            fig = plotting.plot_merge_penalties(seq)
+            fig.savefig(folder / "merge_penalties.png", dpi=110)
+            report.figure(fig, "Penalty ||WH - W'H'||^2 of each merge (merge_penalties.png).", alt="merge penalties")
+            report.table([[k + 1, s.i, s.j, s.new, s.penalty] for k, s in enumerate(seq)],
+                         ["merge", "component i", "component j", "new id", "penalty"])
+
+    summary = fit_to_folder(matrix, out, n_components=args.n_components, max_iter=args.max_iter, tol=args.tol,
+                            random_state=args.random_state, force=args.force, quiet=True,
+                            image_shape=_image_shape(args.image_shape), method="nmf-merge", fit=fit,
+                            sections=sections, extra_summary={"tol_intermediate": args.tol_intermediate})
+    if not args.quiet:
+        print(f"nmfkit merge: {summary['stop_reason']}; relative error {summary['relative_error']:.4g}; "
+              f"wrote {out}/ (report: {out / 'report.html'})")
+    return 0
+
+
+def _register_cli() -> None:
+    from nmfkit.cli import _COMMANDS, command
+
+    if "merge" not in _COMMANDS:
+        command("merge", "NMF-Merge: over-complete NMF, optimal pairwise merges, final NMF", _merge_options)(_merge_run)
+
+
+_register_cli()
