@@ -31,7 +31,7 @@ __all__ = [
     "load_mouse_10k", "load_pbmc68k_reduced", "load_pbmc_small", "load_gse57249", "load_breast21",
     "load_cosmic", "load_mini_acc", "load_karate", "load_emg_envelopes", "load_lcms", "load_he_optical_density",
     "load_golub", "load_concentric_circles", "make_planted", "make_near_separable",
-    "make_concentric_circles", "swimmer", "plateau_example",
+    "make_concentric_circles", "swimmer", "plateau_example", "gsvd_demo",
 ]
 
 
@@ -648,6 +648,29 @@ def swimmer() -> tuple[np.ndarray, np.ndarray]:
             img = np.maximum(img, limbs[limb][pos])
         rows.append(img.ravel())
     return np.vstack(rows), parts
+
+
+def gsvd_demo() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The 150 x 120, ten-feature example of the GSVD-NMF README.
+
+    ``W[:, r]`` is a Gaussian bump (sigma 2, 17 samples, peak 1) centred at row
+    ``10 r + 9`` and ``H[r]`` a boxcar of ten ones starting at column ``10 r + 6``
+    (0-based, ``r = 1..10``); ``X = W @ H``.
+
+    Returns
+    -------
+    X : ndarray of shape (150, 120)
+    W : ndarray of shape (150, 10)
+    H : ndarray of shape (10, 120)
+    """
+    W = np.zeros((150, 10))
+    H = np.zeros((10, 120))
+    bump = np.exp(-np.arange(-8, 9) ** 2 / (2 * 2.0**2))
+    for r in range(1, 11):
+        c = 10 * r + 9
+        W[c - 8:c + 9, r - 1] = bump
+        H[r - 1, 10 * r + 6:10 * r + 16] = 1.0
+    return W @ H, W, H
 
 
 def plateau_example() -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1,5 +1,5 @@
 """Research methods built on the core engine (each keeps its paper's notation in its docstrings)."""
 
-from nmfkit.methods.merge import gsvd_recover, merge_components, merge_pair, merge_replay, nmf_merge
+from nmfkit.methods.merge import gsvd_nmf, gsvd_recover, merge_components, merge_pair, merge_replay, nmf_merge
 
-__all__ = ["gsvd_recover", "merge_components", "merge_pair", "merge_replay", "nmf_merge"]
+__all__ = ["gsvd_nmf", "gsvd_recover", "merge_components", "merge_pair", "merge_replay", "nmf_merge"]
