@@ -134,7 +134,7 @@ def part_plateau(results_dir, n_starts=10):
         m = nmf_merge(X, 4, solver=hals, W=start.W, H=start.H, svd="full")
         t_merge = time.perf_counter() - t0
         hist = m.extras["stage_times"]
-        final_trace = [(h.elapsed, 200 * h.objective / sq / 2) for h in m.history]
+        final_trace = [(h.elapsed, h.objective / sq) for h in m.history]  # objective = objvalue = 0.5 ||X - WH||^2
         offset = t_merge - m.elapsed
         ts, vs = zip(*trace, strict=True)
         ax.plot(ts, vs, color="tab:blue", alpha=0.5, label="HALS" if seed == 0 else None)
