@@ -84,6 +84,12 @@ def merge_pair(c: float, a: float, b: float, d: float) -> tuple[float, float, fl
     return float(penalty), float(xi / norm), float(1.0 / norm)
 
 
+def _merged(wi: np.ndarray, wj: np.ndarray, hi: np.ndarray, hj: np.ndarray, c: float, u1: float,
+            u2: float) -> tuple[np.ndarray, np.ndarray]:
+    """The merged component ``(u1 w_i + u2 w_j, (u1 + u2 c) h_i + (u1 c + u2) h_j)``."""
+    return u1 * wi + u2 * wj, (u1 + u2 * c) * hi + (u1 * c + u2) * hj
+
+
 def _normalize(W: np.ndarray, H: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     norms = np.linalg.norm(W, axis=0)
     keep = np.flatnonzero(norms > 0)
@@ -142,8 +148,7 @@ def merge_components(W: Any, H: Any, n_components: int, *, errstop: float = np.i
             break
         heapq.heappop(heap)
         c = Gw[i, j]
-        w = u1 * ws[i] + u2 * ws[j]
-        h = (u1 + u2 * c) * hs[i] + (u1 * c + u2) * hs[j]
+        w, h = _merged(ws[i], ws[j], hs[i], hs[j], c, u1, u2)
         new = len(ws)
         ws.append(w)
         hs.append(h)
@@ -183,8 +188,9 @@ def merge_replay(W: Any, H: Any, sequence: list[MergeStep], n_components: int | 
         wi, wj, hi, hj = ws[step.i], ws[step.j], hs[step.i], hs[step.j]
         c = float(wi @ wj)
         _, u1, u2 = merge_pair(c, float(hi @ hi), float(hi @ hj), float(hj @ hj))
-        ws.append(u1 * wi + u2 * wj)
-        hs.append((u1 + u2 * c) * hi + (u1 * c + u2) * hj)
+        w, h = _merged(wi, wj, hi, hj, c, u1, u2)
+        ws.append(w)
+        hs.append(h)
         alive[step.i] = alive[step.j] = False
         alive.append(True)
         count -= 1
