@@ -182,10 +182,12 @@ def fit_to_folder(matrix: Any, out: Path, *, n_components: int, beta_loss: Any =
 
 
 def _frobenius_residual(X: Any, W: np.ndarray, H: np.ndarray) -> float:
-    if sp.issparse(X):
-        sq = float(X.multiply(X).sum()) - 2.0 * float(np.sum(W * (X @ H.T))) + float(np.sum((W.T @ W) * (H @ H.T)))
-        return math.sqrt(max(sq, 0.0))
-    return float(np.linalg.norm(np.asarray(X) - W @ H))
+    """``||X - WH||_F`` through the Frobenius loss (never densifies a sparse X)."""
+    from nmfkit.backend import get_backend
+    from nmfkit.losses import BetaDivergence
+
+    half = BetaDivergence(2.0).value(X, W.astype(X.dtype), H.astype(X.dtype), backend=get_backend(X))
+    return math.sqrt(max(2.0 * float(half), 0.0))
 
 
 def _plots_and_report(folder: Path, matrix: Any, result: Any, summary: dict, *, image_shape: Any, title: str,
