@@ -159,7 +159,7 @@ def fit_to_folder(matrix: Any, out: Path, *, n_components: int, beta_loss: Any =
             "n_components": int(W.shape[1]),
             "beta_loss": result.extras["beta_loss"],
             "loss": result.extras["loss"],
-            "solver": type(result.extras["solver"]).__name__,
+            "solver": _name(result.extras["solver"]),
             "init": str(result.extras["init"]),
             "random_state": random_state,
             "max_iter": max_iter,
@@ -179,6 +179,10 @@ def fit_to_folder(matrix: Any, out: Path, *, n_components: int, beta_loss: Any =
                           title=title or f"nmfkit: {method} of {Path(matrix.path).name}", description=description,
                           sections=sections)
     return summary
+
+
+def _name(thing: Any) -> str:
+    return thing if isinstance(thing, str) else type(thing).__name__
 
 
 def _frobenius_residual(X: Any, W: np.ndarray, H: np.ndarray) -> float:
@@ -265,7 +269,7 @@ def _fit_options(p: argparse.ArgumentParser) -> None:
 
 def _common_fit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--loss", "--beta-loss", dest="beta_loss", default="frobenius",
-                   help="frobenius, kullback-leibler, itakura-saito, or a number beta >= 0")
+                   help="frobenius (fro), kullback-leibler (kl), itakura-saito (is), or a number beta >= 0")
     p.add_argument("--solver", default="auto", help="auto, hals, mu, anls-bpp, gcd, anls-pg")
     p.add_argument("--init", default=None, help="random, nndsvd, nndsvda, nndsvdar, spa")
     p.add_argument("--seed", "--random-state", dest="random_state", type=int, default=0)
@@ -275,11 +279,14 @@ def _common_fit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
 
+_LOSS_SHORT = {"kl": "kullback-leibler", "fro": "frobenius", "is": "itakura-saito"}
+
+
 def _beta(text: str) -> Any:
     try:
         return float(text)
     except ValueError:
-        return text
+        return _LOSS_SHORT.get(text.lower(), text)
 
 
 def _image_shape(text: str | None) -> tuple[int, int] | None:

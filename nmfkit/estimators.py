@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from nmfkit._validation import check_2d
 from nmfkit.fit import FitResult, nmf
 
-__all__ = ["NMF", "NMFMerge"]
+__all__ = ["NMF", "NMFMerge", "DeepNMF"]
 
 
 class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -227,3 +227,130 @@ class NMFMerge(NMF):
         return {"beta_loss": "frobenius", "solver": "anls-bpp" if mask is None else "hals", "init": None,
                 "stop": "factor", "tol": 0.0 if mask is None else 1e-8,
                 "max_iter": 1 if mask is None else 10000, "random_state": None, "verbose": 0}
+
+
+class DeepNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Deep beta-NMF ``X ≈ W1 H1, W1 ≈ W2 H2, ...`` as a scikit-learn transformer.
+
+    :func:`nmfkit.methods.deep_nmf` does the work (layer-centric loss, Leplat,
+    Hien, Onwunta & Gillis). ``transform`` gives every layer's usage, side by
+    side: ``[W_1, W_2, ..., W_L]`` of shape (n_samples, r_1 + ... + r_L), the
+    minimiser of the deep objective over the W's with the fitted H's fixed
+    (rows are independent); :meth:`transform_layers` returns them as a list.
+
+    Parameters
+    ----------
+    ranks : sequence of int
+        Strictly decreasing ``[r_1, ..., r_L]``, e.g. ``[80, 40, 20]``.
+    beta_loss : {"kullback-leibler", "frobenius"} or {1, 1.5, 2}, default="kullback-leibler"
+    lambdas : "auto" or sequence of float, default="auto"
+    normalization : {"rows", "cols"}, default="rows"
+    min_vol : bool, default=False
+    alphas : float or sequence of float, default=0.05
+    delta : float, default=1.0
+    max_iter : int, default=500
+        Deep sweeps.
+    init_iter : int, default=500
+        Multilayer sweeps per layer for the initialisation.
+    tol : float, default=None
+        Optional early stop on the weighted objective.
+    random_state : int, Generator or None, default=None
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (r_1, n_features)
+        ``H_1``.
+    layer_components_ : list of ndarray
+        The layer features ``H_l ... H_1``, of shape (r_l, n_features).
+    H_layers_ : list of ndarray
+    lambdas_ : list of float
+    result_ : FitResult
+    n_iter_ : int
+    """
+
+    def __init__(self, ranks: Any = None, *, beta_loss: str | float = "kullback-leibler", lambdas: Any = "auto",
+                 normalization: str = "rows", min_vol: bool = False, alphas: Any = 0.05, delta: float = 1.0,
+                 max_iter: int = 500, init_iter: int = 500, tol: float | None = None, random_state: Any = None,
+                 verbose: int = 0) -> None:
+        self.ranks = ranks
+        self.beta_loss = beta_loss
+        self.lambdas = lambdas
+        self.normalization = normalization
+        self.min_vol = min_vol
+        self.alphas = alphas
+        self.delta = delta
+        self.max_iter = max_iter
+        self.init_iter = init_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X: Any, y: Any = None) -> DeepNMF:
+        """Fit the deep factorization to ``X`` of shape (n_samples, n_features)."""
+        from nmfkit.methods.deep import deep_nmf, layer_features
+
+        if self.ranks is None:
+            msg = "DeepNMF needs ranks, e.g. DeepNMF(ranks=[80, 40, 20])."
+            raise ValueError(msg)
+        check_2d(X)
+        validate_data(self, X, skip_check_array=True, reset=True)
+        result = deep_nmf(X, self.ranks, self.beta_loss, lambdas=self.lambdas, normalization=self.normalization,
+                          min_vol=self.min_vol, alphas=self.alphas, delta=self.delta, max_iter=self.max_iter,
+                          init_iter=self.init_iter, tol=self.tol, random_state=self.random_state,
+                          verbose=self.verbose)
+        self.result_ = result
+        self.H_layers_ = [np.asarray(H) for H in result.extras["H_layers"]]
+        self.W_layers_ = [np.asarray(W) for W in result.extras["W_layers"]]
+        self.lambdas_ = list(result.extras["lambdas"])
+        self.components_ = self.H_layers_[0]
+        self.layer_components_ = layer_features(result)
+        self.n_iter_ = result.n_iter
+        return self
+
+    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
+        """Fit, then return every layer's usage side by side (see :meth:`transform`)."""
+        return self.fit(X, y)._transform(X, start=self.W_layers_)
+
+    def transform_layers(self, X: Any) -> list:
+        """Every layer's usage of ``X``: a list of arrays ``W_l`` of shape (n_samples, r_l)."""
+        check_is_fitted(self)
+        check_2d(X)
+        validate_data(self, X, skip_check_array=True, reset=False)
+        return self._usage(X, None)
+
+    def transform(self, X: Any) -> np.ndarray:
+        """``[W_1, ..., W_L]`` side by side, shape (n_samples, r_1 + ... + r_L)."""
+        check_is_fitted(self)
+        check_2d(X)
+        validate_data(self, X, skip_check_array=True, reset=False)
+        return self._transform(X, start=None)
+
+    def _usage(self, X: Any, start: Any) -> list:
+        from nmfkit.methods.deep import deep_usage
+
+        return [np.asarray(W) for W in deep_usage(X, self.H_layers_, self.beta_loss, lambdas=self.lambdas_,
+                                                   W_layers=start)]
+
+    def _transform(self, X: Any, start: Any) -> np.ndarray:
+        return np.hstack(self._usage(X, start))
+
+    def inverse_transform(self, X: Any) -> np.ndarray:
+        """``W_1 @ H_1`` from usages of shape (n_samples, r_1 + ... + r_L) (only the layer-1 block is used)."""
+        check_is_fitted(self)
+        W = np.asarray(X, dtype=self.components_.dtype)
+        if W.ndim != 2 or W.shape[1] != self._n_features_out:
+            msg = f"X must have shape (n_samples, {self._n_features_out}) (every layer's usage); got {W.shape}."
+            raise ValueError(msg)
+        return W[:, : self.components_.shape[0]] @ self.components_
+
+    @property
+    def _n_features_out(self) -> int:
+        return sum(H.shape[0] for H in self.H_layers_)
+
+    def __sklearn_tags__(self):  # noqa: D105
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_convergence", "plot_component_images", "plot_top_features", "plot_usage", "plot_merge_penalties"]
+__all__ = ["plot_convergence", "plot_component_images", "plot_top_features", "plot_usage", "plot_merge_penalties",
+           "plot_layer_errors", "plot_deep_layers"]
 
 
 def _plt() -> Any:
@@ -161,4 +162,78 @@ def plot_merge_penalties(sequence: list, ax: Any = None) -> Any:
     ax.set_ylabel("||WH - W'H'||^2")
     ax.legend(fontsize=7)
     ax.grid(True, alpha=0.3)
+    return fig
+
+
+def plot_layer_errors(result: Any, ax: Any = None) -> Any:
+    """Each layer's error ``D(W_{l-1} | W_l H_l)`` along the deep sweeps, relative to its initial value."""
+    fig, ax = _axes(ax, (5.5, 3.5))
+    hist = np.asarray(result.extras["layer_history"], dtype=float)
+    iters = result.extras["layer_history_iters"]
+    for layer in range(hist.shape[1]):
+        ax.plot(iters, hist[:, layer] / hist[0, layer], label=f"layer {layer + 1}")
+    ax.set_xlabel("deep sweep")
+    ax.set_ylabel("error / error at start")
+    ax.set_yscale("log")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def plot_deep_layers(features: list, H_layers: list, *, image_shape: tuple[int, int] | None = None,
+                     feature_names: list[str] | None = None, n_parts: int = 4, max_rows: int = 10) -> Any:
+    """How the features of layer l combine those of layer l - 1.
+
+    With ``image_shape`` (features are images): for every layer l >= 2 and each of
+    its features (up to ``max_rows``), the feature's image followed by the
+    ``n_parts`` layer-(l-1) features with the largest weights ``H_l[k, j]``
+    (weights in the titles). Otherwise a heat map of every ``H_l`` (l >= 2), rows
+    labelled by the layer-l feature's top data features.
+
+    Parameters
+    ----------
+    features : list of arrays
+        ``F_l = H_l ... H_1`` of shape (r_l, n_features).
+    H_layers : list of arrays
+        ``H_l`` of shape (r_l, r_{l-1}).
+    """
+    plt = _plt()
+    L = len(H_layers)
+    if L < 2:
+        fig, ax = _axes(None, (4, 2))
+        ax.text(0.5, 0.5, "one layer: nothing to combine", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    if image_shape is not None:
+        blocks = [(layer, k) for layer in range(1, L) for k in range(min(max_rows, H_layers[layer].shape[0]))]
+        n_cols = 1 + n_parts
+        fig, axes = plt.subplots(len(blocks), n_cols, figsize=(1.35 * n_cols + 0.4, 1.45 * len(blocks)),
+                                 squeeze=False, layout="constrained")
+        for row, (layer, k) in enumerate(blocks):
+            weights = np.asarray(H_layers[layer][k])
+            order = np.argsort(weights)[::-1][:n_parts]
+            axes[row, 0].imshow(np.asarray(features[layer][k]).reshape(image_shape), cmap="gray_r")
+            axes[row, 0].set_title(f"layer {layer + 1} #{k + 1}", fontsize=7)
+            for c, j in enumerate(order, start=1):
+                axes[row, c].imshow(np.asarray(features[layer - 1][j]).reshape(image_shape), cmap="gray_r")
+                axes[row, c].set_title(f"{weights[j]:.2f} x L{layer} #{j + 1}", fontsize=6)
+            for ax in axes[row]:
+                ax.set_axis_off()
+        return fig
+    height = 0.35 * max(H.shape[0] for H in H_layers[1:]) + 1.5
+    fig, axes = plt.subplots(1, L - 1, figsize=(3.2 * (L - 1) + 1.5, height), squeeze=False, layout="constrained")
+    for layer in range(1, L):
+        ax = axes[0, layer - 1]
+        H = np.asarray(H_layers[layer])
+        im = ax.imshow(H, aspect="auto", cmap="viridis")
+        ax.set_xlabel(f"layer {layer} feature")
+        ax.set_xticks(range(H.shape[1]), [str(j + 1) for j in range(H.shape[1])], fontsize=6)
+        labels = []
+        for k in range(H.shape[0]):
+            top = np.argsort(np.asarray(features[layer][k]))[::-1][:3]
+            names = ", ".join(feature_names[t] for t in top) if feature_names is not None else ""
+            labels.append(f"{k + 1}: {names}" if names else str(k + 1))
+        ax.set_yticks(range(H.shape[0]), labels, fontsize=6)
+        ax.set_title(f"H_{layer + 1}: layer {layer + 1} from layer {layer}", fontsize=8)
+        fig.colorbar(im, ax=ax, shrink=0.8)
     return fig

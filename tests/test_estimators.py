@@ -7,10 +7,11 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from nmfkit import NMF, NMFMerge, nmf
+from nmfkit import NMF, DeepNMF, NMFMerge, nmf
 
 
-@parametrize_with_checks([NMF(n_components=2, random_state=0, max_iter=500), NMFMerge(n_components=2, random_state=0)])
+@parametrize_with_checks([NMF(n_components=2, random_state=0, max_iter=500), NMFMerge(n_components=2, random_state=0),
+                          DeepNMF(ranks=[2, 1], random_state=0, max_iter=100, init_iter=100)])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 

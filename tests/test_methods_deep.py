@@ -245,6 +245,7 @@ def test_sparse_input_matches_dense():
     X = planted_deep(4)
     X[X < np.quantile(X, 0.5)] = 0.0
     X[:, :2] += 0.1  # no all-zero rows or columns
+    X[:2] += 0.1
     dense = deep_nmf(X, [6, 3], max_iter=15, init_iter=15, random_state=2)
     sparse = deep_nmf(sp.csr_matrix(X), [6, 3], max_iter=15, init_iter=15, random_state=2)
     np.testing.assert_allclose(sparse.extras["layer_errors"], dense.extras["layer_errors"], rtol=1e-8)
@@ -377,3 +378,65 @@ def test_mu_helpers_are_transposes_of_each_other():
     Y, W, H, _ = problem(12)
     loss = BetaDivergence(1.0)
     np.testing.assert_allclose(_mu_right(Y, W, H, loss, BACKEND), _mu_left(Y.T, H.T, W.T, loss, BACKEND).T)
+
+
+# -- estimator and command line -----------------------------------------------------------------
+def test_deepnmf_estimator_gives_every_layers_usage():
+    from nmfkit import DeepNMF
+
+    X = planted_deep(8)
+    model = DeepNMF([6, 3], max_iter=150, init_iter=150, random_state=0)
+    U = model.fit_transform(X)
+    assert U.shape == (X.shape[0], 9)
+    assert [F.shape for F in model.layer_components_] == [(6, X.shape[1]), (3, X.shape[1])]
+    layers = model.transform_layers(X[:20])
+    assert [W.shape for W in layers] == [(20, 6), (20, 3)]
+    # transform (from a flat start) and fit_transform (polished from the fit) reach the same usages
+    np.testing.assert_allclose(model.transform(X[:20]), U[:20], rtol=2e-2, atol=1e-3 * U.max())
+    # the fitted usages are near the optimum of the W-subproblem: the fit's own W's are not improved by much
+    fitted = np.hstack(model.W_layers_)
+    assert np.abs(fitted - U).max() <= 0.05 * U.max()
+    names = model.get_feature_names_out()
+    assert len(names) == 9 and names[0] == "deepnmf0"
+    np.testing.assert_allclose(model.inverse_transform(U), U[:, :6] @ model.components_)
+    with pytest.raises(ValueError, match="needs ranks"):
+        DeepNMF().fit(X)
+
+
+def test_deep_command_writes_every_layer(tmp_path):
+    pytest.importorskip("matplotlib")
+    from nmfkit.cli import main
+
+    X = planted_deep(9, m=64, n=16)
+    path = tmp_path / "x.csv"
+    np.savetxt(path, X, delimiter=",")
+    out = tmp_path / "out"
+    assert main(["deep", str(path), "--ranks", "6,3", "--loss", "kl", "--max-iter", "20", "--init-iter", "20",
+                 "--image-shape", "4x4", "--out", str(out), "--quiet"]) == 0
+    for name in ("W1.tsv", "H1.tsv", "W2.tsv", "H2.tsv", "features2.tsv", "deep_layers.png", "layer_errors.png"):
+        assert (out / name).stat().st_size > 0, name
+    html = (out / "report.html").read_text()
+    assert "Deep layers" in html and "Hoyer" in html
+    H2 = np.loadtxt(out / "H2.tsv", skiprows=1, usecols=range(1, 7))
+    np.testing.assert_allclose(H2.sum(axis=1), 1.0, atol=1e-6)
+    out2 = tmp_path / "out2"
+    assert main(["deep", str(path), "--ranks", "6,3", "--min-vol", "--max-iter", "3", "--init-iter", "20",
+                 "--out", str(out2), "--quiet"]) == 0
+    assert "log10 det" in (out2 / "report.html").read_text()
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--ranks", "6,6"], "strictly decreasing"),
+    (["--ranks", "six"], "comma-separated integers"),
+    (["--ranks", "6,3", "--image-shape", "3x3"], "pixels"),
+    (["--ranks", "6,3", "--loss", "fro", "--min-vol"], "KL"),
+])
+def test_deep_command_errors_are_one_line(tmp_path, capsys, argv, message):
+    from nmfkit.cli import main
+
+    path = tmp_path / "x.csv"
+    np.savetxt(path, planted_deep(9, m=64, n=16), delimiter=",")
+    assert main(["deep", str(path), *argv, "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("nmfkit: error:") and message in err and "\n" not in err
+    assert not (tmp_path / "o").exists()

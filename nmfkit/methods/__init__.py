@@ -1,5 +1,7 @@
 """Research methods built on the core engine (each keeps its paper's notation in its docstrings)."""
 
+from nmfkit.methods.deep import deep_nmf, deep_usage, hoyer_sparsity, layer_features, multilayer_nmf
 from nmfkit.methods.merge import gsvd_nmf, gsvd_recover, merge_components, merge_pair, merge_replay, nmf_merge
 
-__all__ = ["gsvd_nmf", "gsvd_recover", "merge_components", "merge_pair", "merge_replay", "nmf_merge"]
+__all__ = ["deep_nmf", "deep_usage", "hoyer_sparsity", "layer_features", "multilayer_nmf",
+           "gsvd_nmf", "gsvd_recover", "merge_components", "merge_pair", "merge_replay", "nmf_merge"]

@@ -37,7 +37,7 @@ from sklearn.exceptions import ConvergenceWarning
 from nmfkit.backend import get_backend
 from nmfkit.losses import BetaDivergence
 
-__all__ = ["multilayer_nmf", "deep_nmf", "layer_features", "hoyer_sparsity"]
+__all__ = ["multilayer_nmf", "deep_nmf", "deep_usage", "layer_features", "hoyer_sparsity"]
 
 _BETAS = (1.0, 1.5, 2.0)
 
@@ -385,6 +385,92 @@ class _DeepBeta:
         return out
 
 
+class _DeepUsage:
+    """The deep objective over ``W_1 .. W_L`` with every ``H_l`` fixed (rows of X are independent).
+
+    Jointly convex for beta in {1, 2}; each sweep applies the same block updates as
+    :class:`_DeepBeta` to the W's only, so the objective never increases.
+    """
+
+    def __init__(self, X: Any, Hs: Sequence[Any], loss: BetaDivergence, lambdas: Sequence[float], backend: Any) -> None:
+        self.X, self.Hs, self.loss, self.lambdas, self.backend = X, list(Hs), loss, list(lambdas), backend
+
+    def step(self, state: tuple) -> tuple:
+        Ws = list(state)
+        xp, eps = self.backend.xp, self.backend.eps(Ws[0].dtype)
+        L = len(Ws)
+        for l in range(L):  # noqa: E741
+            Y = self.X if l == 0 else Ws[l - 1]
+            if l < L - 1:
+                Wbar = xp.maximum(Ws[l + 1] @ self.Hs[l + 1], eps)
+                Ws[l] = _coupled_left(Y, Ws[l], self.Hs[l], Wbar, self.lambdas[l + 1] / self.lambdas[l], self.loss,
+                                      self.backend)
+            else:
+                Ws[l] = _mu_left(Y, Ws[l], self.Hs[l], self.loss, self.backend)
+        return tuple(Ws)
+
+    def objective(self, state: tuple) -> Any:
+        return sum(lam * self.loss.value(self.X if l == 0 else state[l - 1], state[l], self.Hs[l], backend=self.backend)
+                   for l, lam in enumerate(self.lambdas))  # noqa: E741
+
+    def factors(self, state: tuple) -> dict:
+        return {f"W{l + 1}": W for l, W in enumerate(state)}  # noqa: E741
+
+
+def deep_usage(X: Any, H_layers: Sequence[Any], beta_loss: str | float = "kullback-leibler", *,
+               lambdas: Sequence[float] | None = None, W_layers: Sequence[Any] | None = None, tol: float = 1e-8,
+               max_iter: int = 5000) -> list:
+    """Every layer's usage ``W_1 .. W_L`` of (new) samples X under fixed ``H_1 .. H_L``.
+
+    Minimises ``sum_l lambda_l D_beta(W_{l-1} | W_l H_l)`` over the W's only,
+    from ``W_layers`` when given, else from a flat start; stops when the objective
+    changes by less than ``tol`` (relative) over 10 sweeps.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (m, n)
+    H_layers : sequence of arrays, ``H_l`` of shape (r_l, r_{l-1})
+    beta_loss : float or str, default="kullback-leibler"
+    lambdas : sequence of float, optional
+        Layer weights; default all 1.
+    W_layers : sequence of arrays, optional
+        Starting usages.
+    tol, max_iter : float, int
+
+    Returns
+    -------
+    list of ndarray
+        ``W_l`` of shape (m, r_l).
+    """
+    from nmfkit import _validation as V
+    from nmfkit.fit import run
+    from nmfkit.stopping import AnyOf, MaxIter, RelativeObjectiveChange
+
+    Xv, _ = V.check_data(X, caller="deep_usage")
+    loss = BetaDivergence(V.check_beta_loss(beta_loss, "deep_usage"))
+    backend = get_backend(Xv)
+    xp = backend.xp
+    Hs = [xp.asarray(H, dtype=Xv.dtype) for H in H_layers]
+    if Hs[0].shape[1] != Xv.shape[1]:
+        msg = f"X has {Xv.shape[1]} features but H_1 expects {Hs[0].shape[1]}."
+        raise ValueError(msg)
+    lam = [1.0] * len(Hs) if lambdas is None else [float(v) for v in lambdas]
+    if W_layers is None:
+        # flat start at the right scale: x ~ r_1 w_1 mean(H_1), w_{l-1} ~ r_l w_l mean(H_l)
+        level = backend.to_float(backend.sum_all(Xv)) / (Xv.shape[0] * Xv.shape[1])
+        Ws = []
+        for H in Hs:
+            level = max(level / (H.shape[0] * backend.to_float(xp.mean(H))), 1e-12)
+            Ws.append(xp.full((Xv.shape[0], H.shape[0]), level, dtype=Xv.dtype))
+    else:
+        Ws = [xp.asarray(W, dtype=Xv.dtype, copy=True) for W in W_layers]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        state, _ = run(_DeepUsage(Xv, Hs, loss, lam, backend), tuple(Ws),
+                       stop=AnyOf(RelativeObjectiveChange(tol, every=10), MaxIter(max_iter)), backend=backend)
+    return list(state)
+
+
 # ---------------------------------------------------------------------------------------------
 # validation
 # ---------------------------------------------------------------------------------------------
@@ -408,8 +494,8 @@ def _check_common(X: Any, ranks: Any, beta_loss: Any, caller: str, normalization
     ranks = [int(r) for r in ranks]
     limit = min(Xv.shape)
     if not 1 <= ranks[0] <= limit:
-        msg = (f"The first rank must be in [1, min(n_samples, n_features)] = [1, {limit}] for X of shape "
-               f"{Xv.shape}; got ranks={ranks}.")
+        msg = (f"The first rank must be in [1, min(n_samples, n_features)] = [1, {limit}] for X with "
+               f"n_samples={Xv.shape[0]}, n_features={Xv.shape[1]}; got ranks={ranks}.")
         raise ValueError(msg)
     if any(b >= a for a, b in zip(ranks, ranks[1:], strict=False)) or ranks[-1] < 1:
         msg = (f"ranks must be strictly decreasing and positive (each layer summarises the one before); "
@@ -728,3 +814,138 @@ def hoyer_sparsity(F: Any, axis: int = 1) -> np.ndarray:
         return np.full(l1.shape, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(l2 > 0, (math.sqrt(n) - l1 / l2) / (math.sqrt(n) - 1.0), np.nan)
+
+
+# ---------------------------------------------------------------------------------------------
+# command line: `nmfkit deep`
+# ---------------------------------------------------------------------------------------------
+def _int_list(text: str, name: str) -> list[int]:
+    from nmfkit.cli import UsageError
+
+    try:
+        return [int(v) for v in text.replace(" ", "").split(",") if v]
+    except ValueError:
+        raise UsageError(f"{name} must be comma-separated integers like 80,40,20; got {text!r}.") from None
+
+
+def _float_list(text: str | None, name: str) -> Any:
+    from nmfkit.cli import UsageError
+
+    if text is None:
+        return None
+    try:
+        values = [float(v) for v in text.replace(" ", "").split(",") if v]
+    except ValueError:
+        raise UsageError(f"{name} must be comma-separated numbers like 4,2,1; got {text!r}.") from None
+    return values[0] if len(values) == 1 else values
+
+
+def _deep_options(p: Any) -> None:
+    p.add_argument("input", help="data file (csv, tsv, txt, npy, npz, mtx[.gz], h5, h5ad, mat)")
+    p.add_argument("--ranks", required=True, help="strictly decreasing ranks, e.g. 80,40,20")
+    p.add_argument("--loss", "--beta-loss", dest="beta_loss", default="kl",
+                   help="kl (kullback-leibler, default), 1.5, or fro (frobenius)")
+    p.add_argument("--min-vol", action="store_true", help="minimum-volume deep KL-NMF (columns of W sum to 1)")
+    p.add_argument("--lambdas", default=None, help="layer weights, e.g. 4,2,1 (default 1 / initial layer error)")
+    p.add_argument("--alphas", default=None, help="min-vol: target initial volume/data ratios (default 0.05)")
+    p.add_argument("--normalization", default="rows", choices=["rows", "cols"],
+                   help="rows: H_l e = e (the paper's model); cols: e^T H_l = e^T (a different model)")
+    p.add_argument("--init-iter", type=int, default=500, help="multilayer sweeps per layer (initialisation)")
+    p.add_argument("--max-iter", type=int, default=500, help="deep sweeps")
+    p.add_argument("--tol", type=float, default=None, help="optional early stop on the weighted objective")
+    p.add_argument("--seed", "--random-state", dest="random_state", type=int, default=0)
+    p.add_argument("--transpose", action="store_true", help="the file has features in rows, samples in columns")
+    p.add_argument("--format", dest="fmt", default=None)
+    p.add_argument("--var", dest="variable", default=None)
+    p.add_argument("--layer", default=None, help="AnnData layer")
+    p.add_argument("--image-shape", default=None, help="HEIGHTxWIDTH: show features as images")
+    p.add_argument("--out", default=None, help="output folder (default: INPUT stem + '_deep')")
+    p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _deep_run(args: Any) -> int:
+    from pathlib import Path
+
+    from nmfkit import plotting
+    from nmfkit.cli import UsageError, _beta, _image_shape, fit_to_folder
+    from nmfkit.io import read_matrix, write_table
+
+    ranks = _int_list(args.ranks, "--ranks")
+    lambdas = _float_list(args.lambdas, "--lambdas")
+    alphas = _float_list(args.alphas, "--alphas")
+    beta = _beta(args.beta_loss)
+    matrix = read_matrix(args.input, fmt=args.fmt, variable=args.variable, layer=args.layer, transpose=args.transpose)
+    shape = _image_shape(args.image_shape)
+    if shape is not None and shape[0] * shape[1] != matrix.shape[1]:
+        raise UsageError(f"--image-shape {args.image_shape} has {shape[0] * shape[1]} pixels but the data has "
+                         f"{matrix.shape[1]} features.")
+    out = Path(args.out) if args.out else Path(args.input).with_name(Path(args.input).name.split(".")[0] + "_deep")
+
+    def fit(X: Any, progress: Any) -> Any:
+        result = deep_nmf(X, ranks, beta, lambdas="auto" if lambdas is None else lambdas,
+                          normalization=args.normalization, min_vol=args.min_vol,
+                          alphas=0.05 if alphas is None else alphas, max_iter=args.max_iter, init_iter=args.init_iter,
+                          tol=args.tol, random_state=args.random_state, callback=progress)
+        loss = BetaDivergence.from_param(beta)
+        result.extras.update(loss_value=result.extras["layer_errors"][0], beta_loss=loss.beta, loss=loss.name,
+                             solver="deep beta-NMF (block MM)" + (", min-vol ADMM" if args.min_vol else ""),
+                             init=f"multilayer beta-NMF, {args.init_iter} sweeps per layer")
+        return result
+
+    def sections(report: Any, folder: Any, result: Any) -> None:
+        ex = result.extras
+        feats = layer_features(result)
+        names = matrix.col_names
+        report.section("Deep layers", "Layer-centric deep beta-NMF (Leplat, Hien, Onwunta & Gillis): X ≈ W1 H1, "
+                       "W1 ≈ W2 H2, ...; the features of layer l are the rows of H_l ... H_1."
+                       + (" Minimum-volume variant: the columns of every W_l sum to 1." if args.min_vol else ""))
+        rows = []
+        for layer, r in enumerate(ex["ranks"]):
+            e0, e1 = ex["initial_errors"][layer], ex["layer_errors"][layer]
+            sp = float(np.nanmean(hoyer_sparsity(feats[layer])))
+            rows.append([layer + 1, r, ex["lambdas"][layer], e0, e1, 100.0 * e1 / e0 if e0 > 0 else float("nan"),
+                         100.0 * sp])
+        report.table(rows, ["layer", "rank", "lambda", "error after multilayer init", "error after deep",
+                            "deep / init (%)", "Hoyer sparsity of features (%)"])
+        if args.min_vol:
+            report.table([[layer + 1, a, v] for layer, (a, v) in enumerate(zip(ex["alphas"], ex["log10det"],
+                                                                             strict=True))],
+                         ["layer", "alpha", "log10 det(W^T W + delta I)"])
+        fig = plotting.plot_layer_errors(result)
+        fig.savefig(folder / "layer_errors.png", dpi=110)
+        report.figure(fig, "Each layer's error along the deep sweeps, relative to the multilayer start "
+                      "(layer_errors.png).", alt="layer errors")
+        fig = plotting.plot_deep_layers(feats, ex["H_layers"], image_shape=shape, feature_names=names)
+        fig.savefig(folder / "deep_layers.png", dpi=100)
+        report.figure(fig, "How each layer's features combine those of the layer below (deep_layers.png): "
+                      + ("each row shows a feature and the lower-layer features with the largest weights."
+                         if shape else "the weights H_l, rows labelled by their top data features."),
+                      alt="deep layers")
+        for layer, (W, H) in enumerate(zip(ex["W_layers"], ex["H_layers"], strict=True), start=1):
+            comp = [f"L{layer}_{k + 1}" for k in range(W.shape[1])]
+            below = names if layer == 1 else [f"L{layer - 1}_{k + 1}" for k in range(H.shape[1])]
+            write_table(folder / f"W{layer}.tsv", np.asarray(W), matrix.row_names, comp, corner="sample")
+            write_table(folder / f"H{layer}.tsv", np.asarray(H), comp, below, corner="component")
+            write_table(folder / f"features{layer}.tsv", np.asarray(feats[layer - 1]), comp, names, corner="component")
+        report.table([[f"W{k}.tsv, H{k}.tsv, features{k}.tsv", f"layer {k}: usage, weights on layer {k - 1}, "
+                       "features in data space"] for k in range(1, len(ranks) + 1)], ["files", "contents"])
+
+    summary = fit_to_folder(matrix, out, n_components=ranks[0], max_iter=args.max_iter,
+                            tol=args.tol if args.tol is not None else 0.0, random_state=args.random_state,
+                            force=args.force, quiet=args.quiet, image_shape=shape, method="deep-nmf", fit=fit,
+                            sections=sections, extra_summary={"ranks": ranks, "min_vol": args.min_vol})
+    if not args.quiet:
+        print(f"nmfkit deep: {summary['stop_reason']}; layer-1 relative error {summary['relative_error']:.4g}; "
+              f"wrote {out}/ (report: {out / 'report.html'})")
+    return 0
+
+
+def _register_cli() -> None:
+    from nmfkit.cli import _COMMANDS, command
+
+    if "deep" not in _COMMANDS:
+        command("deep", "deep beta-NMF (layer-centric loss) or minimum-volume deep KL-NMF", _deep_options)(_deep_run)
+
+
+_register_cli()
