@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-__all__ = ["Penalty", "L1", "L2", "elastic_net"]
+__all__ = ["Penalty", "L1", "L2", "GraphLaplacian", "Proximity", "elastic_net"]
 
 
 class Penalty(Protocol):
@@ -81,6 +81,84 @@ class L2:
 
     def edit_weighted(self, num: Any, den: Any, F: Any) -> tuple[Any, Any]:
         return num, den + self.alpha
+
+
+class GraphLaplacian:
+    """``0.5 * weight * tr(F^T L F)`` with ``L = diag(degree) - A``: rows of F joined by a graph are pulled together.
+
+    ``tr(F^T L F) = 0.5 * sum_ij A_ij ||f_i - f_j||^2`` over the rows ``f_i`` of
+    ``F`` (one row per sample: pass the factor in left orientation). The MU
+    edit is GNMF's (Cai et al. 2011): ``A F`` joins the numerator and
+    ``degree * F`` the denominator. The graph couples rows, so the quadratic
+    (per-row Gram) statistics of HALS/ANLS cannot carry it.
+
+    Parameters
+    ----------
+    weight : float
+    adjacency : {array, sparse matrix} of shape (n, n)
+        Symmetric non-negative weights, zero diagonal.
+    degree : array of shape (n,), optional
+        Row sums of ``adjacency`` (computed when omitted).
+    """
+
+    def __init__(self, weight: float, adjacency: Any, degree: Any = None) -> None:
+        self.weight = weight
+        self.adjacency = adjacency
+        self.degree = adjacency.sum(axis=1).ravel() if degree is None else degree
+        if hasattr(self.degree, "A1"):  # np.matrix from a sparse sum
+            self.degree = self.degree.A1
+
+    def _AF(self, F: Any) -> Any:
+        out = self.adjacency @ F
+        return out.toarray() if hasattr(out, "toarray") else out
+
+    def value(self, F: Any, xp: Any) -> Any:
+        return 0.5 * self.weight * xp.sum(F * (self.degree[:, None] * F - self._AF(F)))
+
+    def gradient(self, F: Any, xp: Any) -> Any:
+        return self.weight * (self.degree[:, None] * F - self._AF(F))
+
+    def edit_mu(self, num: Any, den: Any, F: Any) -> tuple[Any, Any]:
+        return num + self.weight * self._AF(F), den + self.weight * (self.degree[:, None] * F)
+
+    def edit_quadratic(self, A: Any, G: Any, F: Any, xp: Any) -> tuple[Any, Any]:
+        msg = "GraphLaplacian couples the rows of the factor; use solver='mu' or 'mu-lin'."
+        raise ValueError(msg)
+
+    def edit_weighted(self, num: Any, den: Any, F: Any) -> tuple[Any, Any]:
+        return self.edit_quadratic(num, den, F, None)
+
+
+@dataclass(frozen=True)
+class Proximity:
+    """``0.5 * weight * ||F - target||_F^2``: keeps a factor near another one (e.g. the next scale's).
+
+    Parameters
+    ----------
+    weight : float
+    target : array of the factor's shape
+    """
+
+    weight: float
+    target: Any
+
+    def value(self, F: Any, xp: Any) -> Any:
+        d = F - self.target
+        return 0.5 * self.weight * xp.sum(d * d)
+
+    def gradient(self, F: Any, xp: Any) -> Any:
+        return self.weight * (F - self.target)
+
+    def edit_mu(self, num: Any, den: Any, F: Any) -> tuple[Any, Any]:
+        return num + self.weight * self.target, den + self.weight * F
+
+    def edit_quadratic(self, A: Any, G: Any, F: Any, xp: Any) -> tuple[Any, Any]:
+        k = G.shape[0]
+        return A + self.weight * self.target, G + self.weight * xp.eye(k, dtype=G.dtype)
+
+    def edit_weighted(self, num: Any, den: Any, F: Any) -> tuple[Any, Any]:
+        msg = "Proximity is not available with masks (weighted HALS); use solver='mu'."
+        raise ValueError(msg)
 
 
 def elastic_net(alpha: float, l1_ratio: float, scale: int) -> tuple[Penalty, ...]:

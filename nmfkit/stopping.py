@@ -84,10 +84,15 @@ class RelativeObjectiveChange(StoppingRule):
     tol : float, default=1e-4
     every : int, default=10
         Sweeps between evaluations (scikit-learn's MU checks every 10 sweeps).
+    absolute : bool, default=False
+        Compare ``|f_prev - f|`` instead of the decrease, so that an objective
+        that rises by more than ``tol`` keeps the loop going (the rule of the
+        GNMF and persistent-NMF reference codes, whose updates are not monotone).
     """
 
     tol: float = 1e-4
     every: int = 10
+    absolute: bool = False
     _last: float | None = field(default=None, repr=False)
 
     def check(self, state: StopState) -> Stop | None:
@@ -97,6 +102,8 @@ class RelativeObjectiveChange(StoppingRule):
         # an objective that fell to round-off level (exact fits) is measured against the start
         scale = max(abs(prev), 1e-12 * abs(state.history[0][1]), 1e-300)
         self._last = (prev - cur) / scale
+        if self.absolute:
+            self._last = abs(self._last)
         if self._last <= self.tol:
             return Stop(
                 f"converged: relative objective change {self._last:.3e} <= tol={self.tol:g} "

@@ -16,13 +16,13 @@ from nmfkit.solvers import HALS, MU, available_solvers, get_solver
 from nmfkit.testing import ARRAY_TYPES, kkt_residual, laurberg_problem, match_components, planted
 
 MU_BETAS = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0]
-QUADRATIC = ["hals", "anls-bpp", "gcd", "anls-pg"]
+QUADRATIC = ["hals", "anls-bpp", "gcd", "anls-pg", "mu-lin"]
 CASES = [("mu", b) for b in MU_BETAS] + [(s, 2.0) for s in QUADRATIC]
 DTYPES = [np.float32, np.float64]
 
 
 def test_registry_lists_every_solver():
-    assert available_solvers() == ["anls-bpp", "anls-pg", "gcd", "hals", "mu"]
+    assert available_solvers() == ["anls-bpp", "anls-pg", "gcd", "hals", "mu", "mu-lin"]
 
 
 def positive_data(dtype=np.float64, n=30, m=20, k=3, seed=0):
@@ -77,14 +77,14 @@ def test_factors_stay_nonnegative_finite_and_keep_dtype(solver, beta, array_type
     assert np.isfinite(result.objective)
 
 
-KKT_LIMIT = {"hals": 1e-6, "anls-bpp": 1e-6, "gcd": 1e-6, "anls-pg": 1e-5, "mu": 1e-4}
+KKT_LIMIT = {"hals": 1e-6, "anls-bpp": 1e-6, "gcd": 1e-6, "anls-pg": 1e-5, "mu": 1e-4, "mu-lin": 1e-4}
 
 
 @pytest.mark.parametrize(("solver", "beta"), CASES)
 def test_kkt_residual_small_at_convergence(solver, beta):
     X = positive_data(np.float64)
     result = nmf(X, 3, solver=solver, beta_loss=beta, init="nndsvda", stop="factor",
-                 tol=1e-9 if solver != "mu" else 1e-6, max_iter=20000, random_state=0)
+                 tol=1e-9 if solver not in ("mu", "mu-lin") else 1e-6, max_iter=20000, random_state=0)
     assert result.converged, result.stop_reason
     assert kkt_residual(X, result.W, result.H, beta) < KKT_LIMIT[solver]
 

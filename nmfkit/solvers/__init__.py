@@ -14,10 +14,10 @@ from nmfkit.solvers._base import Problem, Solver, quadratic_stats
 from nmfkit.solvers.anls import ANLSBPP, ANLSPG, nnls_bpp
 from nmfkit.solvers.gcd import GreedyCD
 from nmfkit.solvers.hals import HALS
-from nmfkit.solvers.mu import MU
+from nmfkit.solvers.mu import MU, LinMU
 
 __all__ = [
-    "Problem", "Solver", "quadratic_stats", "MU", "HALS", "ANLSBPP", "ANLSPG", "GreedyCD",
+    "Problem", "Solver", "quadratic_stats", "MU", "LinMU", "HALS", "ANLSBPP", "ANLSPG", "GreedyCD",
     "nnls_bpp", "register_solver", "get_solver", "available_solvers", "resolve_solver",
 ]
 
@@ -59,6 +59,7 @@ def resolve_solver(solver: str | Solver, beta: float) -> Solver:
 
 
 register_solver("mu", MU)
+register_solver("mu-lin", LinMU, aliases=("lin",))
 register_solver("hals", HALS, aliases=("cd",))
 register_solver("anls-bpp", ANLSBPP, aliases=("bpp",))
 register_solver("anls-pg", ANLSPG, aliases=("alspgrad", "pg"))

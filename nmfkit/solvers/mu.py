@@ -6,7 +6,7 @@ from typing import Any
 
 from nmfkit.solvers._base import Problem, Solver
 
-__all__ = ["MU"]
+__all__ = ["MU", "LinMU"]
 
 
 class MU(Solver):
@@ -25,11 +25,15 @@ class MU(Solver):
         0, entries that are exactly zero stay zero forever ("zero locking",
         e.g. after an NNDSVD start); a tiny floor such as ``1e-16`` lets them
         move again at the cost of never producing exact zeros.
+    delta : float, default=0.0
+        When positive, added to every denominator instead of flooring it at
+        the machine epsilon (GNMF implementations use ``1e-9``).
 
     Notes
     -----
-    Denominators are floored at the dtype's machine epsilon, and ``W @ H`` is
-    floored at the same epsilon before negative powers (beta < 2).
+    Denominators are floored at the dtype's machine epsilon (or shifted by
+    ``delta``), and ``W @ H`` is floored at the same epsilon before negative
+    powers (beta < 2).
 
     References
     ----------
@@ -44,8 +48,9 @@ class MU(Solver):
     losses = "any"
     supports_mask = True
 
-    def __init__(self, floor: float = 0.0) -> None:
+    def __init__(self, floor: float = 0.0, delta: float = 0.0) -> None:
         self.floor = floor
+        self.delta = delta
 
     def update_left(self, problem: Problem, W: Any, H: Any) -> Any:
         backend = problem.backend
@@ -54,7 +59,8 @@ class MU(Solver):
         num, den = problem.loss.mu_terms(problem.X, W, H, backend=backend, mask=problem.mask)
         for p in problem.penalties_left:
             num, den = p.edit_mu(num, den, W)
-        ratio = num / xp.maximum(den, eps)  # den = 0 only where H has an all-zero row
+        # den = 0 only where H has an all-zero row
+        ratio = num / (den + self.delta) if self.delta > 0 else num / xp.maximum(den, eps)
         gamma = problem.loss.mm_exponent
         if gamma != 1.0:
             ratio = ratio**gamma
@@ -62,3 +68,50 @@ class MU(Solver):
         if self.floor > 0:
             W = xp.maximum(W, self.floor)
         return W
+
+
+class LinMU(Solver):
+    """Lin's modified multiplicative update for the Frobenius loss (Lin 2007), penalties included.
+
+    With ``G = den(W) - num(W)`` the gradient (``num``, ``den`` the negative and
+    positive parts, penalties' edits included) and
+    ``Wb = W`` where ``G >= 0``, else ``max(W, delta)``:
+
+        ``W <- W - Wb / (den(Wb) + delta) * G``
+
+    where ``den(Wb)`` is the positive part evaluated at ``Wb`` (it is linear in
+    the factor). Where ``Wb = W`` this is the classical multiplicative update;
+    where the gradient is negative an entry at zero can leave zero, so limit
+    points are KKT points, unlike plain MU. Used by persistent NMF (the
+    reference code's block update).
+
+    Parameters
+    ----------
+    delta : float, default=1e-9
+
+    References
+    ----------
+    .. [1] C.-J. Lin, "On the convergence of multiplicative update algorithms
+       for nonnegative matrix factorization", IEEE TNN 18(6), 2007.
+       :doi:`10.1109/TNN.2007.895831`
+    """
+
+    name = "mu-lin"
+    losses = "quadratic"
+
+    def __init__(self, delta: float = 1e-9) -> None:
+        self.delta = delta
+
+    def update_left(self, problem: Problem, W: Any, H: Any) -> Any:
+        xp = problem.backend.xp
+        HHt = H @ H.T
+        num = problem.backend.matmul(problem.X, H.T)
+        den = W @ HHt
+        for p in problem.penalties_left:
+            num, den = p.edit_mu(num, den, W)
+        G = den - num
+        Wb = xp.where(G >= 0, W, xp.maximum(W, self.delta))
+        den_b = Wb @ HHt
+        for p in problem.penalties_left:
+            _, den_b = p.edit_mu(num, den_b, Wb)
+        return W - Wb / (den_b + self.delta) * G
