@@ -7,8 +7,9 @@ rules live in :mod:`nmfkit.solvers`, :mod:`nmfkit.initialization` and
 """
 
 from nmfkit._version import __version__
-from nmfkit.estimators import NMF, DeepNMF, NMFMerge
+from nmfkit.estimators import NMF, DeepNMF, NMFMerge, PersistentNMF
 from nmfkit.fit import FitResult, nmf
-from nmfkit.methods import deep_nmf, multilayer_nmf, nmf_merge
+from nmfkit.methods import deep_nmf, multilayer_nmf, nmf_merge, persistent_nmf
 
-__all__ = ["nmf", "NMF", "nmf_merge", "NMFMerge", "deep_nmf", "multilayer_nmf", "DeepNMF", "FitResult", "__version__"]
+__all__ = ["nmf", "NMF", "nmf_merge", "NMFMerge", "deep_nmf", "multilayer_nmf", "DeepNMF",
+           "persistent_nmf", "PersistentNMF", "FitResult", "__version__"]

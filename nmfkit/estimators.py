@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from nmfkit._validation import check_2d
 from nmfkit.fit import FitResult, nmf
 
-__all__ = ["NMF", "NMFMerge", "DeepNMF"]
+__all__ = ["NMF", "NMFMerge", "DeepNMF", "PersistentNMF"]
 
 
 class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -353,4 +353,114 @@ class DeepNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         tags.input_tags.positive_only = True
         tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+class PersistentNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Persistent NMF (Zhang, Miao & Li) as a scikit-learn transformer.
+
+    :func:`nmfkit.methods.persistent_nmf` does the work: one graph-regularized
+    embedding per scale of the samples' 0-dimensional persistence, coupled
+    across neighbouring scales. ``transform`` returns the embedding at scale
+    ``scale`` (1 = finest): for a training sample (recognised by its exact
+    values) its fitted embedding, for a new sample
+    :func:`~nmfkit.methods.persistent.embed_new_samples` (the sample's own terms
+    of the objective, solved exactly with the fit held fixed).
+
+    Parameters
+    ----------
+    n_components : int, default=None
+        ``None``: ``ceil(sqrt(n_samples))``.
+    lambdas : (float, float, float), default=(100, 100, 1)
+    n_sweeps : int, default=10
+    max_scales : int, default=None
+    scale : int, default=1
+        The scale whose embedding ``transform`` returns.
+    faithful : bool, default=True
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    embeddings_ : ndarray of shape (n_scales, n_samples, n_components)
+    components_ : ndarray of shape (n_components, n_features)
+        The basis at ``scale``.
+    bases_ : ndarray of shape (n_scales, n_components, n_features)
+    eps_ : ndarray of shape (n_scales,)
+    result_ : FitResult
+    """
+
+    def __init__(self, n_components: int | None = None, *, lambdas: Any = (100.0, 100.0, 1.0), n_sweeps: int = 10,
+                 max_scales: int | None = None, scale: int = 1, faithful: bool = True, verbose: int = 0) -> None:
+        self.n_components = n_components
+        self.lambdas = lambdas
+        self.n_sweeps = n_sweeps
+        self.max_scales = max_scales
+        self.scale = scale
+        self.faithful = faithful
+        self.verbose = verbose
+
+    def fit(self, X: Any, y: Any = None) -> PersistentNMF:
+        """Fit every scale's embedding of ``X`` (n_samples, n_features)."""
+        from nmfkit.methods.persistent import persistent_nmf
+
+        check_2d(X)
+        validate_data(self, X, skip_check_array=True, reset=True)
+        result = persistent_nmf(X, self.n_components, lambdas=self.lambdas, n_sweeps=self.n_sweeps,
+                                max_scales=self.max_scales, faithful=self.faithful, return_bases=True,
+                                verbose=self.verbose)
+        self.result_ = result
+        self.embeddings_ = result.extras["embeddings"]
+        self.bases_ = result.extras["bases"]
+        self.eps_ = result.extras["eps"]
+        self._X_train = np.array(X.toarray() if hasattr(X, "toarray") else X, dtype=float)
+        self._train_rows = {row.tobytes(): i for i, row in enumerate(self._X_train)}
+        t = self._scale_index()
+        self.components_ = self.bases_[t]
+        self.n_components_ = self.components_.shape[0]
+        return self
+
+    def _scale_index(self) -> int:
+        T = len(self.eps_)
+        if not isinstance(self.scale, (int, np.integer)) or not 1 <= self.scale <= T:
+            msg = f"scale must be an int in [1, {T}] (the fit has {T} scales); got {self.scale!r}."
+            raise ValueError(msg)
+        return int(self.scale) - 1
+
+    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
+        """Fit, then return the embedding at ``scale`` (n_samples, n_components)."""
+        return self.fit(X).embeddings_[self._scale_index()]
+
+    def transform(self, X: Any) -> np.ndarray:
+        """The embedding at ``scale``: fitted for the training samples, else solved for the new ones."""
+        from nmfkit._validation import check_data
+        from nmfkit.methods.persistent import embed_new_samples
+
+        check_is_fitted(self)
+        check_2d(X)
+        validate_data(self, X, skip_check_array=True, reset=False)
+        t = self._scale_index()
+        Xv, _ = check_data(X, caller=type(self).__name__)
+        Xd = np.asarray(Xv.toarray() if hasattr(Xv, "toarray") else Xv, dtype=float)
+        known = np.array([self._train_rows.get(row.tobytes(), -1) for row in Xd], dtype=int)
+        out = np.empty((Xd.shape[0], self.n_components_))
+        out[known >= 0] = self.embeddings_[t][known[known >= 0]]
+        new = known < 0
+        if new.any():
+            out[new] = embed_new_samples(Xd[new], self._X_train, self.embeddings_[t], self.bases_[t],
+                                         float(self.eps_[t]), lambdas=self.lambdas)
+        return out
+
+    def inverse_transform(self, X: Any) -> np.ndarray:
+        """``X @ components_``."""
+        check_is_fitted(self)
+        return np.asarray(X, dtype=float) @ self.components_
+
+    @property
+    def _n_features_out(self) -> int:
+        return self.components_.shape[0]
+
+    def __sklearn_tags__(self):  # noqa: D105
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        tags.input_tags.sparse = True
         return tags

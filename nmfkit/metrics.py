@@ -1,4 +1,8 @@
-"""Comparing factorizations: matched cosine similarity and the consistency measures of Guo & Holy.
+"""Comparing factorizations and scoring embeddings.
+
+Matched cosine similarity, the consistency measures of Guo & Holy, and the
+clustering scores (ARI, NMI, purity, Hungarian accuracy, k-means on an embedding)
+used to evaluate embeddings against labels.
 
 References
 ----------
@@ -14,7 +18,8 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-__all__ = ["match_components", "subspace_consistency", "permutation_consistency"]
+__all__ = ["match_components", "subspace_consistency", "permutation_consistency", "purity", "clustering_accuracy",
+           "clustering_scores", "kmeans_scores"]
 
 
 def _unit_columns(W: Any) -> np.ndarray:
@@ -72,3 +77,60 @@ def permutation_consistency(W1: Any, W2: Any) -> float:
     R = np.linalg.pinv(_unit_columns(W1)) @ _unit_columns(W2)
     entries = np.sum(R**2 * (R - 1.0) ** 2)
     return float(entries + np.sum((R.sum(axis=1) - 1.0) ** 2) + np.sum((R.sum(axis=0) - 1.0) ** 2))
+
+
+# -- clustering scores -------------------------------------------------------------------------
+def _contingency(labels_true: Any, labels_pred: Any) -> np.ndarray:
+    from sklearn.metrics.cluster import contingency_matrix
+
+    return contingency_matrix(np.asarray(labels_true), np.asarray(labels_pred))
+
+
+def purity(labels_true: Any, labels_pred: Any) -> float:
+    """Share of samples in the majority true class of their cluster: ``sum_c max_k n_ck / N``."""
+    C = _contingency(labels_true, labels_pred)
+    return float(C.max(axis=0).sum() / C.sum())
+
+
+def clustering_accuracy(labels_true: Any, labels_pred: Any) -> float:
+    """Accuracy under the best one-to-one matching of clusters to classes (Hungarian): ``max_perm sum n / N``."""
+    C = _contingency(labels_true, labels_pred)
+    rows, cols = linear_sum_assignment(-C)
+    return float(C[rows, cols].sum() / C.sum())
+
+
+def clustering_scores(labels_true: Any, labels_pred: Any) -> dict:
+    """ARI, NMI (arithmetic), purity, accuracy and their mean ("average")."""
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    out = {"ari": float(adjusted_rand_score(labels_true, labels_pred)),
+           "nmi": float(normalized_mutual_info_score(labels_true, labels_pred)),
+           "purity": purity(labels_true, labels_pred),
+           "accuracy": clustering_accuracy(labels_true, labels_pred)}
+    out["average"] = float(np.mean(list(out.values())))
+    return out
+
+
+def kmeans_scores(embedding: Any, labels: Any, *, n_clusters: int | None = None, n_init: int = 10,
+                  random_state: int = 0) -> dict:
+    """Cluster the rows of an embedding with k-means and score against labels (the persistent-NMF protocol).
+
+    ``KMeans(n_clusters = number of classes, n_init=10, random_state=0)`` on the
+    samples (rows), then :func:`clustering_scores`; ``"labels_pred"`` is added.
+
+    Parameters
+    ----------
+    embedding : array of shape (n_samples, k)
+    labels : array of shape (n_samples,)
+    n_clusters : int, optional
+        Default: the number of distinct labels.
+    n_init, random_state : int
+    """
+    from sklearn.cluster import KMeans
+
+    labels = np.asarray(labels)
+    k = len(np.unique(labels)) if n_clusters is None else n_clusters
+    pred = KMeans(n_clusters=k, n_init=n_init, random_state=random_state).fit_predict(np.asarray(embedding))
+    out = clustering_scores(labels, pred)
+    out["labels_pred"] = pred
+    return out

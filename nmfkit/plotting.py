@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["plot_convergence", "plot_component_images", "plot_top_features", "plot_usage", "plot_merge_penalties",
-           "plot_layer_errors", "plot_deep_layers"]
+           "plot_layer_errors", "plot_deep_layers", "plot_barcode", "plot_scale_embeddings", "plot_scores_by_scale"]
 
 
 def _plt() -> Any:
@@ -236,4 +236,46 @@ def plot_deep_layers(features: list, H_layers: list, *, image_shape: tuple[int, 
         ax.set_yticks(range(H.shape[0]), labels, fontsize=6)
         ax.set_title(f"H_{layer + 1}: layer {layer + 1} from layer {layer}", fontsize=8)
         fig.colorbar(im, ax=ax, shrink=0.8)
+    return fig
+
+
+def plot_barcode(deaths: Any, ax: Any = None) -> Any:
+    """The H0 barcode: one bar per component, born at 0, dying at its death time (longest at the top)."""
+    fig, ax = _axes(ax, (5.5, 3.5))
+    d = np.sort(np.asarray(deaths, dtype=float))
+    ax.hlines(np.arange(len(d)), 0, d, lw=1.2, color="tab:blue")
+    ax.set_xlabel("scale (distance)")
+    ax.set_ylabel("component (sorted by death)")
+    ax.set_title(f"0-dimensional persistence: {len(d)} finite bars", fontsize=9)
+    ax.grid(alpha=0.3, axis="x")
+    return fig
+
+
+def plot_scale_embeddings(embeddings: Any, scales: list[int], *, labels: Any = None) -> Any:
+    """Scatter of the first two embedding components at the given (1-based) scales, colored by label."""
+    plt = _plt()
+    E = np.asarray(embeddings)
+    fig, axes = plt.subplots(1, len(scales), figsize=(2.6 * len(scales), 2.7), squeeze=False, layout="constrained")
+    colors = None
+    if labels is not None:
+        _, colors = np.unique(np.asarray(labels), return_inverse=True)
+    for ax, t in zip(axes[0], scales, strict=True):
+        F = E[t - 1]
+        y = F[:, 1] if F.shape[1] > 1 else np.zeros(F.shape[0])
+        ax.scatter(F[:, 0], y, c=colors, s=8, cmap="tab10" if colors is not None else None)
+        ax.set_title(f"scale t = {t}", fontsize=8)
+        ax.tick_params(labelsize=6)
+    return fig
+
+
+def plot_scores_by_scale(scores: list, ax: Any = None) -> Any:
+    """Clustering scores (ARI, NMI, purity, accuracy) of every scale's embedding."""
+    fig, ax = _axes(ax, (6, 3.5))
+    t = np.arange(1, len(scores) + 1)
+    for key in ("ari", "nmi", "purity", "accuracy"):
+        ax.plot(t, [s[key] for s in scores], label=key.upper() if key in ("ari", "nmi") else key)
+    ax.set_xlabel("scale index t (1 = finest)")
+    ax.set_ylabel("score")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
     return fig

@@ -7,11 +7,12 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from nmfkit import NMF, DeepNMF, NMFMerge, nmf
+from nmfkit import NMF, DeepNMF, NMFMerge, PersistentNMF, nmf
 
 
 @parametrize_with_checks([NMF(n_components=2, random_state=0, max_iter=500), NMFMerge(n_components=2, random_state=0),
-                          DeepNMF(ranks=[2, 1], random_state=0, max_iter=100, init_iter=100)])
+                          DeepNMF(ranks=[2, 1], random_state=0, max_iter=100, init_iter=100),
+                          PersistentNMF(n_components=2, n_sweeps=1)])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 

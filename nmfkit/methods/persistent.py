@@ -35,7 +35,7 @@ from nmfkit.penalties import L2, GraphLaplacian, Proximity
 from nmfkit.solvers import MU, LinMU, Problem
 
 __all__ = ["sample_distances", "death_times", "persistence_scales", "ScaleGraphs", "knn_graph", "gnmf",
-           "persistent_nmf"]
+           "persistent_nmf", "preprocess_counts", "embed_new_samples"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -471,12 +471,9 @@ def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence
     Xd = np.asarray(Xv.toarray() if sp.issparse(Xv) else Xv, dtype=float)
     N, M = Xd.shape
     if N < 2:
-        msg = f"persistent_nmf needs at least 2 samples; got {N}."
+        msg = f"persistent_nmf needs at least 2 samples to build graphs; got n_samples={N}."
         raise ValueError(msg)
-    zero_rows = int(np.count_nonzero(~np.any(Xd > 0, axis=1)))
-    if zero_rows:
-        msg = f"X has {zero_rows} all-zero sample row(s); remove them before fitting."
-        raise ValueError(msg)
+    V.check_zeros(Xd, None, beta=2.0)  # all zeros: error; zero samples or features: a warning
     if n_components is None:
         n_components = math.ceil(math.sqrt(N))
         if n_components > M:
@@ -535,3 +532,217 @@ def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence
     return FitResult(Ws[0], Hs[0], n_iter=info["n_iter"], converged=info["converged"],
                      stop_reason=info["stop_reason"], objective=info["objective"], history=info["history"],
                      elapsed=info["elapsed"], backend=backend.name, extras=extras)
+
+
+def preprocess_counts(X: Any) -> np.ndarray:
+    """The reference code's single-cell preprocessing: ``log10(1 + counts)``, then unit-L2 samples (rows).
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_cells, n_genes)
+
+    Returns
+    -------
+    ndarray of shape (n_cells, n_genes)
+
+    Raises
+    ------
+    ValueError
+        For negative counts or an all-zero cell (it has no direction).
+    """
+    from nmfkit import _validation as V
+
+    Xv, _ = V.check_data(X, caller="preprocess_counts")
+    Xd = np.log10(1.0 + (Xv.toarray() if sp.issparse(Xv) else np.asarray(Xv, dtype=float)))
+    norms = np.linalg.norm(Xd, axis=1)
+    if np.any(norms == 0):
+        msg = f"{int(np.sum(norms == 0))} cell(s) have no counts; remove them before preprocessing."
+        raise ValueError(msg)
+    return Xd / norms[:, None]
+
+
+def embed_new_samples(X_new: Any, X_train: Any, embedding: Any, basis: Any, eps: float, *,
+                      lambdas: Sequence[float] = (100.0, 100.0, 1.0), kernel_power: float = 1.5,
+                      threshold: str = "strict") -> np.ndarray:
+    """Embed new samples at one scale, the fitted embedding and basis held fixed.
+
+    Each new sample ``x`` gets ``argmin_{w >= 0} ||x - w H||^2 + l1 sum_j a_j ||w - w_j||^2 + l3 ||w||^2``,
+    its own terms of the persistent-NMF objective: ``a_j`` are the heat-kernel
+    weights to the training samples within ``eps`` and ``w_j`` their embeddings
+    (the cross-scale term needs the sample at other scales and is left out).
+    Solved exactly by non-negative least squares.
+
+    Parameters
+    ----------
+    X_new : array of shape (n_new, n_features)
+    X_train : array of shape (n_train, n_features)
+    embedding : array of shape (n_train, k)
+    basis : array of shape (k, n_features)
+    eps : float
+        The scale.
+    lambdas, kernel_power, threshold
+        As in the fit.
+
+    Returns
+    -------
+    ndarray of shape (n_new, k)
+    """
+    from nmfkit.backend import get_backend
+    from nmfkit.solvers import nnls_bpp
+
+    Xn = np.asarray(X_new.toarray() if sp.issparse(X_new) else X_new, dtype=float)
+    Xt = np.asarray(X_train, dtype=float)
+    B, E = np.asarray(basis, float), np.asarray(embedding, float)
+    l1, _, l3 = (float(v) for v in lambdas)
+    sq = np.einsum("ij,ij->i", Xn, Xn)[:, None] + np.einsum("ij,ij->i", Xt, Xt)[None, :] - 2.0 * Xn @ Xt.T
+    d = np.sqrt(np.maximum(sq, 0.0))
+    inside = d < eps if threshold == "strict" else d <= eps
+    a = np.where(inside, np.exp(-(d * d) / eps**kernel_power), 0.0)
+    G0, rhs = B @ B.T, B @ Xn.T + l1 * (a @ E).T
+    c = l1 * a.sum(axis=1) + l3
+    backend = get_backend(G0)
+    out = np.empty((Xn.shape[0], B.shape[0]))
+    for i in range(Xn.shape[0]):
+        G = G0 + c[i] * np.eye(B.shape[0])
+        out[i] = nnls_bpp(G, rhs[:, i:i + 1], np.ones((B.shape[0], 1), dtype=bool), backend)[:, 0]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# command line: `nmfkit persistent`
+# ---------------------------------------------------------------------------------------------
+def _persistent_options(p: Any) -> None:
+    p.add_argument("input", help="data file (csv, tsv, txt, npy, npz, mtx[.gz], h5, h5ad, mat); samples in rows")
+    p.add_argument("--rank", "--n-components", dest="n_components", type=int, default=None,
+                   help="rank k (default ceil(sqrt(n_samples)))")
+    p.add_argument("--lambdas", default="100,100,1",
+                   help="geometric, cross-scale and ridge weights (default 100,100,1)")
+    p.add_argument("--sweeps", dest="n_sweeps", type=int, default=10, help="outer sweeps over the scales")
+    p.add_argument("--max-scales", type=int, default=None, help="keep at most S scales (default: every death time)")
+    p.add_argument("--labels", default=None,
+                   help="one label per sample (a text file, one per line, or a csv whose last column is the label): "
+                        "score k-means on every scale's embedding")
+    p.add_argument("--preprocess", action="store_true", help="single-cell counts: log10(1 + x), unit-norm cells")
+    p.add_argument("--show-scales", default=None, help="scales to plot, e.g. 1,10,40 (default: 6 spread out)")
+    p.add_argument("--transpose", action="store_true", help="the file has features in rows, samples in columns")
+    p.add_argument("--format", dest="fmt", default=None)
+    p.add_argument("--var", dest="variable", default=None)
+    p.add_argument("--layer", default=None, help="AnnData layer")
+    p.add_argument("--out", default=None, help="output folder (default: INPUT stem + '_persistent')")
+    p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _read_labels(path: str, n: int) -> np.ndarray:
+    from pathlib import Path
+
+    from nmfkit.cli import UsageError
+
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"--labels file {path!r} not found.")
+    lines = [ln.strip() for ln in p.read_text().splitlines() if ln.strip()]
+    if lines and ("," in lines[0] or "\t" in lines[0]):
+        sep = "," if "," in lines[0] else "\t"
+        rows = [ln.split(sep)[-1].strip().strip('"') for ln in lines]
+        if len(rows) == n + 1:  # a header line
+            rows = rows[1:]
+        lines = rows
+    if len(lines) != n:
+        raise UsageError(f"--labels has {len(lines)} labels but the data has {n} samples.")
+    return np.asarray(lines)
+
+
+def _persistent_run(args: Any) -> int:
+    from pathlib import Path
+
+    from nmfkit import plotting
+    from nmfkit.cli import UsageError, fit_to_folder
+    from nmfkit.io import read_matrix, write_table
+    from nmfkit.methods.deep import _float_list, _int_list
+    from nmfkit.metrics import kmeans_scores
+
+    lam = _float_list(args.lambdas, "--lambdas")
+    lam = [lam] if isinstance(lam, float) else lam
+    if lam is None or len(lam) != 3:
+        raise UsageError(f"--lambdas needs three numbers (geometric, cross-scale, ridge); got {args.lambdas!r}.")
+    matrix = read_matrix(args.input, fmt=args.fmt, variable=args.variable, layer=args.layer, transpose=args.transpose)
+    labels = _read_labels(args.labels, matrix.shape[0]) if args.labels else None
+    out = Path(args.out) if args.out else Path(args.input).with_name(Path(args.input).name.split(".")[0]
+                                                                      + "_persistent")
+    data = {}
+
+    def fit(X: Any, progress: Any) -> Any:
+        Xf = preprocess_counts(X) if args.preprocess else X
+        data["X"] = Xf
+        result = persistent_nmf(Xf, args.n_components, lambdas=lam, n_sweeps=args.n_sweeps,
+                                max_scales=args.max_scales, callback=progress)
+        result.extras.update(loss_value=0.5 * float(np.sum((np.asarray(Xf) - result.W @ result.H) ** 2)),
+                             beta_loss=2.0, loss="frobenius", solver="persistent NMF (Lin MU blocks)",
+                             init="NNDSVDa + coarse-to-fine GNMF chain")
+        return result
+
+    def sections(report: Any, folder: Any, result: Any) -> None:
+        ex = result.extras
+        T = ex["n_scales"]
+        report.section("Persistent NMF", f"{T} scales from the 0-dimensional persistence of the samples (death "
+                       "times of the minimum spanning tree, plus the complete graph); one graph-regularized "
+                       "embedding per scale, coupled across neighbouring scales (Zhang, Miao & Li). Scale 1 is the "
+                       "finest (no edges); the last is the complete graph.")
+        report.mapping({"scales": T, "lambdas (geometric, cross-scale, ridge)": str(list(ex["lambdas"])),
+                        "sweeps": result.n_iter, "total objective": result.objective,
+                        "mean inner iterations in the last sweep": float(np.mean(ex["inner_iterations"][-1])),
+                        "blocks that hit inner_max_iter": ex["unconverged_blocks"]})
+        fig = plotting.plot_barcode(ex["death_times"])
+        fig.savefig(folder / "barcode.png", dpi=110)
+        report.figure(fig, "H0 barcode: every bar is born at 0 and dies at a merge (barcode.png).", alt="barcode")
+        shows = _int_list(args.show_scales, "--show-scales") if args.show_scales else \
+            sorted({int(round(v)) for v in np.linspace(1, T, min(6, T))})
+        bad = [t for t in shows if not 1 <= t <= T]
+        if bad:
+            raise UsageError(f"--show-scales must be between 1 and {T}; got {bad}.")
+        fig = plotting.plot_scale_embeddings(ex["embeddings"], shows, labels=labels)
+        fig.savefig(folder / "embeddings.png", dpi=110)
+        report.figure(fig, "Embeddings at selected scales (first two components) (embeddings.png).",
+                      alt="embeddings")
+        np.savez_compressed(folder / "embeddings.npz", embeddings=ex["embeddings"], eps=ex["eps"],
+                            death_times=ex["death_times"])
+        comp = [f"component_{i + 1}" for i in range(result.W.shape[1])]
+        for t in shows:
+            write_table(folder / f"embedding_t{t}.tsv", ex["embeddings"][t - 1], matrix.row_names, comp,
+                        corner="sample")
+        rows = [["embeddings.npz", "every scale's embedding (T x N x k), the scales eps and the death times"]]
+        rows += [[f"embedding_t{t}.tsv", f"embedding at scale {t}"] for t in shows]
+        if labels is not None:
+            scores = [kmeans_scores(ex["embeddings"][t], labels) for t in range(T)]
+            fig = plotting.plot_scores_by_scale(scores)
+            fig.savefig(folder / "scores_by_scale.png", dpi=110)
+            report.figure(fig, "k-means on each scale's embedding against the labels (scores_by_scale.png).",
+                          alt="scores by scale")
+            best = int(np.argmax([s["average"] for s in scores]))
+            keys = ("ari", "nmi", "purity", "accuracy", "average")
+            report.table([["t = 1"] + [scores[0][k] for k in keys], [f"best t = {best + 1} (label-selected)"]
+                          + [scores[best][k] for k in keys]], ["embedding", *keys])
+            write_table(folder / "scores_by_scale.tsv", np.array([[s[k] for k in keys] for s in scores]),
+                        [str(t + 1) for t in range(T)], list(keys), corner="scale")
+            rows.append(["scores_by_scale.tsv", "ARI, NMI, purity, accuracy, average per scale"])
+        report.table(rows, ["file", "contents"])
+
+    summary = fit_to_folder(matrix, out, n_components=args.n_components or 0, max_iter=args.n_sweeps, tol=0.0,
+                            random_state=None, force=args.force, quiet=args.quiet, method="persistent-nmf", fit=fit,
+                            sections=sections, extra_summary={"lambdas": lam, "max_scales": args.max_scales,
+                                                              "preprocess": args.preprocess})
+    if not args.quiet:
+        print(f"nmfkit persistent: {summary['stop_reason']}; wrote {out}/ (report: {out / 'report.html'})")
+    return 0
+
+
+def _register_cli() -> None:
+    from nmfkit.cli import _COMMANDS, command
+
+    if "persistent" not in _COMMANDS:
+        command("persistent", "persistent NMF: one embedding per persistent-homology scale",
+                _persistent_options)(_persistent_run)
+
+
+_register_cli()
