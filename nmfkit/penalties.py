@@ -5,7 +5,8 @@ statistics that solvers consume:
 
 - multiplicative updates: the numerator/denominator of the MU step (the
   gradient of the penalty is split into a positive part added to the
-  denominator and a negative part added to the numerator);
+  denominator and a negative part added to the numerator; ``edit_mu_den``
+  adds the positive part alone, linear in the factor, for Lin's update);
 - quadratic solvers (HALS, ANLS, GCD): ``A = X @ H.T`` and ``G = H @ H.T``,
   the linear and quadratic terms of ``0.5 * tr(W G W^T) - tr(A^T W)``;
 - weighted HALS (masks): per-entry linear and diagonal terms of one column.
@@ -33,6 +34,8 @@ class Penalty(Protocol):
 
     def edit_mu(self, num: Any, den: Any, F: Any) -> tuple[Any, Any]: ...
 
+    def edit_mu_den(self, den: Any, F: Any) -> Any: ...
+
     def edit_quadratic(self, A: Any, G: Any, F: Any, xp: Any) -> tuple[Any, Any]: ...
 
     def edit_weighted(self, num: Any, den: Any, F: Any) -> tuple[Any, Any]: ...
@@ -52,6 +55,9 @@ class L1:
 
     def edit_mu(self, num: Any, den: Any, F: Any) -> tuple[Any, Any]:
         return num, den + self.alpha
+
+    def edit_mu_den(self, den: Any, F: Any) -> Any:
+        return den + self.alpha
 
     def edit_quadratic(self, A: Any, G: Any, F: Any, xp: Any) -> tuple[Any, Any]:
         return A - self.alpha, G
@@ -74,6 +80,9 @@ class L2:
 
     def edit_mu(self, num: Any, den: Any, F: Any) -> tuple[Any, Any]:
         return num, den + self.alpha * F
+
+    def edit_mu_den(self, den: Any, F: Any) -> Any:
+        return den + self.alpha * F
 
     def edit_quadratic(self, A: Any, G: Any, F: Any, xp: Any) -> tuple[Any, Any]:
         k = G.shape[0]
@@ -121,6 +130,9 @@ class GraphLaplacian:
     def edit_mu(self, num: Any, den: Any, F: Any) -> tuple[Any, Any]:
         return num + self.weight * self._AF(F), den + self.weight * (self.degree[:, None] * F)
 
+    def edit_mu_den(self, den: Any, F: Any) -> Any:
+        return den + self.weight * (self.degree[:, None] * F)
+
     def edit_quadratic(self, A: Any, G: Any, F: Any, xp: Any) -> tuple[Any, Any]:
         msg = "GraphLaplacian couples the rows of the factor; use solver='mu' or 'mu-lin'."
         raise ValueError(msg)
@@ -151,6 +163,9 @@ class Proximity:
 
     def edit_mu(self, num: Any, den: Any, F: Any) -> tuple[Any, Any]:
         return num + self.weight * self.target, den + self.weight * F
+
+    def edit_mu_den(self, den: Any, F: Any) -> Any:
+        return den + self.weight * F
 
     def edit_quadratic(self, A: Any, G: Any, F: Any, xp: Any) -> tuple[Any, Any]:
         k = G.shape[0]

@@ -140,7 +140,8 @@ class ScaleGraphs:
     pairs under a threshold form a prefix of the edge list sorted once by
     distance, so a graph costs O(its edges) and nothing is stored per scale:
     memory is O(N^2) for the edge list instead of three dense N x N matrices per
-    scale. Graphs with more than a quarter of all pairs are returned dense.
+    scale. Graphs with more than a quarter of all pairs (or with at most 200
+    nodes) are returned dense.
 
     Parameters
     ----------
@@ -170,7 +171,7 @@ class ScaleGraphs:
         d = self.d[:c]
         w = np.exp(-(d * d) / self.eps[t] ** self.power)
         i, j, N = self.i[:c], self.j[:c], self.N
-        if 2 * c > N * N // 4:
+        if 2 * c > N * N // 4 or N <= 200:  # dense: mostly full, or small enough that sparse overhead dominates
             A = np.zeros((N, N))
             A[i, j] = w
             A[j, i] = w

@@ -113,5 +113,5 @@ class LinMU(Solver):
         Wb = xp.where(G >= 0, W, xp.maximum(W, self.delta))
         den_b = Wb @ HHt
         for p in problem.penalties_left:
-            _, den_b = p.edit_mu(num, den_b, Wb)
+            den_b = p.edit_mu_den(den_b, Wb)
         return W - Wb / (den_b + self.delta) * G
