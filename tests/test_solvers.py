@@ -253,7 +253,7 @@ def test_solvers_without_masks_say_which_do(solver):
 
 def test_unknown_solver_lists_valid_names():
     msg = ("Unknown solver 'newton'. Valid solvers: 'alspgrad', 'anls-bpp', 'anls-pg', 'auto', 'bpp', 'cd', "
-           "'gcd', 'greedycd', 'hals', 'mu', 'pg', or a Solver instance.")
+           "'gcd', 'greedycd', 'hals', 'lin', 'mu', 'mu-lin', 'pg', or a Solver instance.")
     with pytest.raises(ValueError, match=re.escape(msg)):
         get_solver("newton")
     with pytest.raises(ValueError, match=re.escape(msg)):
