@@ -287,8 +287,17 @@ def save_maps(plt, maps, shape, path, title):
 
 
 # -- report --------------------------------------------------------------------------------------------
+def commands(rep: dict) -> list[str]:
+    """The command that produced each part (parts are rerun separately)."""
+    done = rep.get("commands", {})
+    if not done:
+        return [f"Command: `{rep.get('command', '')}`", ""]
+    return ["Commands (each part keeps the result of its latest run):", ""] + [
+        f"- {part}: `{cmd}`" for part, cmd in done.items()] + [""]
+
+
 def markdown(rep: dict) -> str:
-    lines = ["# Deep beta-NMF: reproduced experiments", "", f"Command: `{rep.get('command', '')}`", ""]
+    lines = ["# Deep beta-NMF: reproduced experiments", "", *commands(rep)]
     c = rep.get("cbcl")
     if c and c.get("rows"):
         lines += [f"## CBCL, Table 2 (KL, ranks [80, 40, 20], {c['runs']} runs; plot: cbcl_ratio.png)", "",
@@ -369,8 +378,10 @@ def main() -> int:
             rep["tdt2"] = part_tdt2()
         elif part == "hsi":
             rep["hsi"] = part_hsi(args.out)
+        rep.setdefault("commands", {})[part] = rep["command"]
         print(f"[{part}] done in {time.perf_counter() - t0:.1f} s", flush=True)
         save()
+    save()  # also rewrites the markdown when no part ran (--parts with no names)
     print(markdown(rep))
     return 0
 

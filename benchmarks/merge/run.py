@@ -324,8 +324,17 @@ def plot_consistency(rep, results_dir):
     plt.close(fig)
 
 
+def commands(rep: dict) -> list[str]:
+    """The command that produced each part (parts are rerun separately)."""
+    done = rep.get("commands", {})
+    if not done:
+        return [f"Command: `{rep.get('command', '')}`", ""]
+    return ["Commands (each part keeps the result of its latest run):", ""] + [
+        f"- {part}: `{cmd}`" for part, cmd in done.items()] + [""]
+
+
 def markdown(rep):
-    lines = ["# NMF-Merge: reproduced experiments", "", f"Command: `{rep['command']}`", ""]
+    lines = ["# NMF-Merge: reproduced experiments", "", *commands(rep)]
     if "small" in rep:
         p, g = rep["small"]["plateau_8x8"], rep["small"]["gsvd_demo_150x120"]
         lines += ["## Authors' README examples", "", "| example | quantity | authors | nmfkit |", "|---|---|---|---|",
@@ -438,6 +447,7 @@ def main():
                 rep["random"][case] = part_random(case, args.starts)
                 write_atomic(path, json.dumps(rep, indent=2, default=float) + "\n")
             plot_consistency(rep, args.out)
+        rep.setdefault("commands", {})[part] = rep["command"]
         print(f"[{part}] done in {time.perf_counter() - t0:.1f} s", flush=True)
         write_atomic(path, json.dumps(rep, indent=2, default=float) + "\n")
     write_atomic(args.out / "merge.md", markdown(rep))

@@ -71,7 +71,7 @@ def part_circles(results: Path) -> dict:
     rel = np.linalg.norm(H - ref, axis=(1, 2)) / np.linalg.norm(ref, axis=(1, 2))
     A0, _ = graphs.adjacency(0)
     out = {"T": len(eps), "eps_1": float(eps[0]), "eps_79": float(eps[78]), "diameter": float(D.max()),
-           "G1_edges": int(A0.nnz), "components": [graphs.n_components(t) for t in range(len(eps))],
+           "G1_edges": int(A0.nnz if hasattr(A0, "nnz") else np.count_nonzero(A0)), "components": [graphs.n_components(t) for t in range(len(eps))],
            "objective_initial": res.extras["sweep_objective"][0], "objective": res.extras["sweep_objective"][1:],
            "published_objective": PUBLISHED,
            "objective_max_rel_diff": float(np.max(np.abs(np.array(res.extras["sweep_objective"][1:])
@@ -211,8 +211,17 @@ def part_cost(sizes: list[int], limit_gb: float) -> dict:
 
 
 # -- report -----------------------------------------------------------------------------------------------
+def commands(rep: dict) -> list[str]:
+    """The command that produced each part (parts are rerun separately)."""
+    done = rep.get("commands", {})
+    if not done:
+        return [f"Command: `{rep.get('command', '')}`", ""]
+    return ["Commands (each part keeps the result of its latest run):", ""] + [
+        f"- {part}: `{cmd}`" for part, cmd in done.items()] + [""]
+
+
 def markdown(rep: dict) -> str:
-    lines = ["# Persistent NMF: reproduced experiments", "", f"Command: `{rep.get('command', '')}`", ""]
+    lines = ["# Persistent NMF: reproduced experiments", "", *commands(rep)]
     c = rep.get("circles")
     if c:
         lines += ["## 3-D concentric circles (the published synthetic result; plot: circles_embeddings.png)", "",
@@ -287,9 +296,11 @@ def main() -> int:
             rep["singlecell"] = part_singlecell(args.out)
         elif part == "cost":
             rep["cost"] = part_cost(args.sizes, args.port_limit_gb)
+        rep.setdefault("commands", {})[part] = rep["command"]
         print(f"[{part}] done in {time.perf_counter() - t0:.1f} s", flush=True)
         write_atomic(path, json.dumps(rep, indent=1, default=float) + "\n")
         write_atomic(args.out / "persistent.md", markdown(rep))
+    write_atomic(args.out / "persistent.md", markdown(rep))
     print(markdown(rep))
     return 0
 
