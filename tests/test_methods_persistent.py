@@ -301,3 +301,16 @@ def test_persistent_command(tmp_path):
     bad.write_text("a\nb\n")
     assert main(["persistent", str(path), "--labels", str(bad), "--out", str(tmp_path / "o3"), "--quiet"]) == 2
     assert not (tmp_path / "o3").exists()
+
+
+def test_without_stored_bases_memory_variant_runs_and_separates():
+    X, labels = two_blobs(10)
+    res = persistent_nmf(X, 2, lambdas=(1.0, 1.0, 1.0), n_sweeps=3, store_bases=False)
+    ref = persistent_nmf(X, 2, lambdas=(1.0, 1.0, 1.0), n_sweeps=3)
+    assert res.H.shape == (2, X.shape[1]) and np.all(np.isfinite(res.extras["embeddings"]))
+    assert kmeans_scores(res.W, labels)["accuracy"] == 1.0
+    obj, full = res.extras["sweep_objective"], ref.extras["sweep_objective"]
+    assert obj[0] == pytest.approx(full[0], rel=1e-12)  # same chain, same starting objective
+    assert obj[-1] < obj[0]
+    with pytest.raises(ValueError, match="store_bases"):
+        persistent_nmf(X, 2, store_bases=False, return_bases=True)

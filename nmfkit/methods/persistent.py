@@ -280,8 +280,11 @@ class _Sweeps:
     """One outer sweep visits the scales fine to coarse (Gauss-Seidel over the cross-scale terms)."""
 
     def __init__(self, X: Any, XT: Any, graphs: ScaleGraphs, lambdas: tuple, backend: Any, *, inner_tol: float,
-                 inner_max_iter: int, normalize: bool, start: float | None) -> None:
+                 inner_max_iter: int, normalize: bool, start: float | None, fit_terms: list | None = None) -> None:
         self.X, self.XT, self.graphs, self.backend = X, XT, graphs, backend
+        # without stored bases (one shared basis buffer), each scale's ||X - W_t H_t||^2 + l1 tr(...) is
+        # recorded when its block ends: nothing changes it later in the sweep
+        self.fit_terms = fit_terms
         self.l1, self.l2, self.l3 = lambdas
         self.inner_tol, self.inner_max_iter, self.normalize, self.start = inner_tol, inner_max_iter, normalize, start
         self.loss = BetaDivergence(2.0)
@@ -301,13 +304,24 @@ class _Sweeps:
             pens.append(L2(self.l3))
         return Problem(self.X, self.XT, self.loss, self.backend, penalties_left=tuple(pens))
 
+    def fit_term(self, t: int, W: Any, H: Any) -> Any:
+        total = 2.0 * self.loss.value(self.X, W, H, backend=self.backend)
+        if self.l1:
+            A, degree = self.graphs.adjacency(t)
+            total = total + 2.0 * GraphLaplacian(self.l1, A, degree).value(W, self.backend.xp)
+        return total
+
     def step(self, state: tuple) -> tuple:
         Ws, Hs = list(state[0]), list(state[1])
+        shared = self.fit_terms is not None
         its = []
         for t in range(len(self.graphs)):
-            Ws[t], Hs[t], n, ok = _inner(self.problem(t, Ws), self.solver, Ws[t], Hs[t], tol=self.inner_tol,
+            b = 0 if shared else t
+            Ws[t], Hs[b], n, ok = _inner(self.problem(t, Ws), self.solver, Ws[t], Hs[b], tol=self.inner_tol,
                                          max_iter=self.inner_max_iter, normalize=self.normalize, start=self.start,
                                          backend=self.backend)
+            if shared:
+                self.fit_terms[t] = self.fit_term(t, Ws[t], Hs[0])
             its.append(n)
             self.unconverged += not ok
         self.inner_iterations.append(its)
@@ -317,11 +331,8 @@ class _Sweeps:
         Ws, Hs = state
         xp = self.backend.xp
         total = 0.0
-        for t, (W, H) in enumerate(zip(Ws, Hs, strict=True)):
-            total = total + 2.0 * self.loss.value(self.X, W, H, backend=self.backend)
-            if self.l1:
-                A, degree = self.graphs.adjacency(t)
-                total = total + 2.0 * GraphLaplacian(self.l1, A, degree).value(W, xp)
+        for t, W in enumerate(Ws):
+            total = total + (self.fit_terms[t] if self.fit_terms is not None else self.fit_term(t, W, Hs[t]))
             if t > 0:
                 d = W - Ws[t - 1]
                 total = total + self.l2 * xp.sum(d * d)
@@ -409,7 +420,7 @@ def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence
                    inner_max_iter: int = 1000, gnmf_tol: float = 1e-3, gnmf_max_iter: int = 1000,
                    kernel_power: float = 1.5, threshold: str = "strict", dedupe_scales: bool = False,
                    include_complete_graph: bool = True, max_scales: int | None = None, faithful: bool = True,
-                   return_bases: bool = False, init: Any = "gnmf-chain",
+                   store_bases: bool = True, return_bases: bool = False, init: Any = "gnmf-chain",
                    verbose: int = 0, callback: Any = None) -> Any:
     """Persistent NMF: one graph-regularized embedding per persistent-homology scale, coupled across scales.
 
@@ -445,8 +456,15 @@ def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence
         (the total objective can rise). ``faithful=False`` never rescales and
         always runs a block, so every update and every sweep decreases the
         total objective.
+    store_bases : bool, default=True
+        Keep every scale's basis between sweeps (the reference algorithm;
+        memory ``T k M``). ``False`` keeps one basis buffer that each block
+        warm-starts from, the basis left by the previous (finer) scale: memory
+        ``O(N^2 + M N + T k N)`` for data with many features; not the
+        reference iterates.
     return_bases : bool, default=False
-        Also return every scale's basis (``extras["bases"]``, T x k x M).
+        Also return every scale's basis (``extras["bases"]``, T x k x M; needs
+        ``store_bases``).
     init : "gnmf-chain", "nndsvda" or (W, H), default="gnmf-chain"
         ``"gnmf-chain"``: NNDSVDa, then GNMF on every graph from the coarsest
         (complete) to the finest, each from the previous solution.
@@ -502,6 +520,11 @@ def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence
         V.check_options(init, "init", caller, ("gnmf-chain", "nndsvda"))
         W, H = NNDSVD("mean", leading="special", ties="negative", threshold=1e-8, svd="full")(
             Xd, k, rng=np.random.default_rng(0))
+    if return_bases and not store_bases:
+        msg = "return_bases=True needs store_bases=True."
+        raise ValueError(msg)
+    method = _Sweeps(Xd, XT, graphs, lam, backend, inner_tol=inner_tol, inner_max_iter=inner_max_iter,
+                     normalize=faithful, start=start, fit_terms=None if store_bases else [None] * T)
     Ws: list[Any] = [None] * T
     Hs: list[Any] = [None] * T
     gnmf_its = [0] * T
@@ -510,9 +533,13 @@ def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence
             A, degree = graphs.adjacency(t)
             W, H, gnmf_its[t], _ = _gnmf_iterations(Xd, XT, W, H, A, degree, lam[0], backend, tol=gnmf_tol,
                                                     max_iter=gnmf_max_iter, start=start)
-        Ws[t], Hs[t] = W, H
-    method = _Sweeps(Xd, XT, graphs, lam, backend, inner_tol=inner_tol, inner_max_iter=inner_max_iter,
-                     normalize=faithful, start=start)
+        Ws[t] = W
+        if store_bases:
+            Hs[t] = H
+        else:
+            method.fit_terms[t] = method.fit_term(t, W, H)
+    if not store_bases:
+        Hs = [H]  # the finest scale's basis: where the first sweep starts
     stop: Any = FixedSweeps(n_sweeps)
     if tol is not None:
         stop = AnyOf(RelativeObjectiveChange(tol, every=1), stop)
@@ -530,9 +557,18 @@ def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence
               "seconds_total": time.perf_counter() - started}
     if return_bases:
         extras["bases"] = np.stack([np.asarray(H) for H in Hs])
-    return FitResult(Ws[0], Hs[0], n_iter=info["n_iter"], converged=info["converged"],
+    basis = Hs[0] if store_bases else _basis_for(Xd, Ws[0], backend)
+    return FitResult(Ws[0], basis, n_iter=info["n_iter"], converged=info["converged"],
                      stop_reason=info["stop_reason"], objective=info["objective"], history=info["history"],
                      elapsed=info["elapsed"], backend=backend.name, extras=extras)
+
+
+def _basis_for(X: Any, W: Any, backend: Any) -> Any:
+    """The least-squares non-negative basis for a given embedding (used when bases are not stored)."""
+    from nmfkit.solvers import nnls_bpp
+
+    G, B = W.T @ W, W.T @ X
+    return nnls_bpp(G, B, B > 0, backend)
 
 
 def preprocess_counts(X: Any) -> np.ndarray:
