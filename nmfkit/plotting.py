@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 __all__ = ["plot_convergence", "plot_component_images", "plot_top_features", "plot_usage", "plot_merge_penalties",
-           "plot_layer_errors", "plot_deep_layers", "plot_barcode", "plot_scale_embeddings", "plot_scores_by_scale"]
+           "plot_layer_errors", "plot_deep_layers", "plot_barcode", "plot_scale_embeddings", "plot_scores_by_scale",
+           "plot_rank_survey"]
 
 
 def _plt() -> Any:
@@ -278,4 +279,24 @@ def plot_scores_by_scale(scores: list, ax: Any = None) -> Any:
     ax.set_ylabel("score")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
+    return fig
+
+
+def plot_rank_survey(survey: Any) -> Any:
+    """Every criterion of a :class:`~nmfkit.selection.RankSurvey` against the rank; the recommendation dashed."""
+    plt = _plt()
+    groups = [("error", ["relative_error", "permuted_relative_error"]), ("cross-validation", ["bcv_error",
+              "masked_cv_error"]), ("stability", ["cophenetic", "dispersion", "silhouette", "silhouette_min"])]
+    groups = [(title, [k for k in keys if k in survey.table]) for title, keys in groups]
+    groups = [g for g in groups if g[1]]
+    fig, axes = plt.subplots(1, len(groups), figsize=(3.6 * len(groups), 3.2), squeeze=False, layout="constrained")
+    for ax, (title, keys) in zip(axes[0], groups, strict=True):
+        for key in keys:
+            ax.plot(survey.ranks, survey.table[key], marker="o", ms=3, label=key.replace("_", " "))
+        ax.axvline(survey.recommended, color="gray", ls="--", lw=1)
+        ax.set_xlabel("rank")
+        ax.set_title(title, fontsize=9)
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"rank survey: recommended {survey.recommended}", fontsize=9)
     return fig

@@ -1,0 +1,104 @@
+"""Rank selection: the criteria's values on cases with known answers."""
+
+import numpy as np
+import pytest
+
+from nmfkit.selection import (
+    bicross_validation_error,
+    consensus_matrix,
+    cophenetic_correlation,
+    dispersion,
+    knee,
+    match_runs,
+    permuted,
+    replicate_seeds,
+    run_replicates,
+    select_rank,
+    silhouette_stability,
+)
+from nmfkit.testing import planted
+
+
+def test_consensus_of_identical_clusterings_is_binary_with_perfect_scores():
+    W = np.array([[1, 0], [2, 0], [0, 1], [0, 3.0]])
+    C = consensus_matrix([W, W * 2, W[:, ::-1][:, ::-1]])
+    np.testing.assert_array_equal(C, [[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, 1], [0, 0, 1, 1]])
+    assert cophenetic_correlation(C) == pytest.approx(1.0)
+    assert dispersion(C) == pytest.approx(1.0)
+
+
+def test_dispersion_and_cophenetic_known_values():
+    assert dispersion(np.full((4, 4), 0.5)) == 0.0
+    # two runs disagreeing on one sample: C has entries 1, 0.5, 0
+    W1 = np.array([[1, 0], [1, 0], [0, 1], [0, 1.0]])
+    W2 = np.array([[1, 0], [1, 0], [1, 0], [0, 1.0]])
+    C = consensus_matrix([W1, W2])
+    expected = np.array([[1, 1, .5, 0], [1, 1, .5, 0], [.5, .5, 1, .5], [0, 0, .5, 1]])
+    np.testing.assert_array_equal(C, expected)
+    # 16 entries: 10 at 0 or 1 (value 1), 6 at 0.5 (value 0) -> 10 / 16
+    assert dispersion(C) == pytest.approx(10 / 16)
+    # distances 1 - C (condensed, pairs 01 02 03 12 13 23) = 0, .5, 1, .5, 1, .5; average linkage:
+    # {0,1} at 0, then 2 joins at 0.5 (mean of .5, .5), then 3 at mean(1, 1, .5) = 2.5 / 3
+    d = np.array([0, .5, 1, .5, 1, .5])
+    coph = np.array([0, .5, 2.5 / 3, .5, 2.5 / 3, 2.5 / 3])
+    assert cophenetic_correlation(C) == pytest.approx(np.corrcoef(d, coph)[0, 1])
+    assert cophenetic_correlation(C) < 1.0
+
+
+def test_bicross_validation_is_zero_at_the_true_rank_of_an_exact_matrix():
+    X, _, _ = planted(40, 30, 3, separable=True, sparsity=0.3, rng=0)
+    errors = {k: bicross_validation_error(X, k, random_state=0, tol=1e-10, max_iter=20000) for k in (1, 2, 3)}
+    assert errors[3] < 1e-8
+    assert errors[1] > errors[2] > 1e3 * errors[3]
+
+
+def test_replicates_are_reproducible_and_independent_of_jobs():
+    assert replicate_seeds(5, 3) == replicate_seeds(5, 3)
+    assert len(set(replicate_seeds(5, 10))) == 10
+    X, _, _ = planted(20, 15, 2, rng=1)
+    a = run_replicates(X, 2, 3, random_state=4, max_iter=50)
+    b = run_replicates(X, 2, 3, random_state=4, max_iter=50, n_jobs=2)
+    for (Wa, Ha, la), (Wb, Hb, lb) in zip(a, b, strict=True):
+        np.testing.assert_array_equal(Wa, Wb)
+        np.testing.assert_array_equal(Ha, Hb)
+        assert la == lb
+
+
+def test_match_runs_and_silhouette():
+    rng = np.random.default_rng(0)
+    base = rng.random((3, 20)) ** 4  # distinct, fairly sparse profiles
+    perms = [rng.permutation(3) for _ in range(6)]
+    Hs = [base[p] * rng.uniform(0.5, 2, (3, 1)) + 0.001 * rng.random((3, 20)) for p in perms]
+    centroids, assignment = match_runs(Hs)
+    group_of_true = {perms[0][i]: assignment[0, i] for i in range(3)}
+    for r, p in enumerate(perms):
+        for i in range(3):  # component i of run r is base[p[i]]: it must sit with base[p[i]] of run 0
+            assert assignment[r, i] == group_of_true[p[i]]
+    s = silhouette_stability(Hs)
+    assert s["mean"] > 0.9 and s["min_group"] > 0.9
+    noisy = [rng.random((3, 20)) for _ in range(6)]
+    assert silhouette_stability(noisy)["mean"] < s["mean"]
+
+
+def test_knee_and_permuted():
+    assert knee([1, 2, 3, 4, 5], [10, 3, 2.5, 2.2, 2.0]) == 2
+    assert knee([1, 2, 3], [3, 2, 1]) is None
+    X = np.arange(12.0).reshape(4, 3)
+    P = permuted(X, 0)
+    np.testing.assert_array_equal(np.sort(P, axis=0), np.sort(X, axis=0))
+
+
+def test_select_rank_recommends_the_planted_rank():
+    X, _, _ = planted(50, 40, 4, separable=False, sparsity=0.5, rng=3)
+    rng = np.random.default_rng(0)
+    Xn = np.maximum(X + rng.normal(0, 0.2 * X.std(), X.shape), 0)
+    survey = select_rank(Xn, range(2, 7), n_runs=4, random_state=0)
+    assert survey.recommended == 4, survey.summary()
+    assert set(survey.table) >= {"relative_error", "cophenetic", "dispersion", "silhouette", "bcv_error"}
+    assert all(len(v) == 5 for v in survey.table.values())
+    assert "rank" in survey.summary()
+    pytest.importorskip("matplotlib")
+    fig = survey.plot()
+    assert len(fig.axes) >= 3
+    with pytest.raises(ValueError, match="Unknown criteria"):
+        select_rank(Xn, [2, 3], criteria=["magic"])
