@@ -28,7 +28,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 __all__ = ["replicate_seeds", "run_replicates", "consensus_matrix", "cophenetic_correlation", "dispersion",
            "match_runs", "silhouette_stability", "bicross_validation_error", "masked_cv_error", "knee",
-           "permuted", "RankSurvey", "select_rank"]
+           "permuted", "RankSurvey", "select_rank", "consensus", "bootstrap"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -501,3 +501,158 @@ def select_rank(X: Any, ranks: Sequence[int], *, n_runs: int = 10,
                 math.sqrt(float(np.sum((Xp - Wp @ Hp) ** 2)) / sq_norm))
     recommended, reasons = _recommend(ranks, table)
     return RankSurvey(ranks, table, recommended, reasons, best, consensus)
+
+
+# ---------------------------------------------------------------------------------------------
+# consensus NMF and bootstrap
+# ---------------------------------------------------------------------------------------------
+def consensus(X: Any, n_components: int, n_runs: int = 20, *, density_threshold: float = 0.5,
+              neighbors_fraction: float = 0.3, random_state: Any = 0, n_jobs: int = 1, progress: bool = False,
+              **fit_params: Any) -> Any:
+    """Consensus NMF in the manner of cNMF (Kotliar et al. 2019).
+
+    1. Fit ``n_runs`` replicates and pool their components (rows of H) scaled to unit L2 norm.
+    2. Drop low-density outliers: a component whose mean Euclidean distance to
+       its ``neighbors_fraction * n_runs`` nearest neighbours exceeds
+       ``density_threshold`` (distances between unit vectors lie in [0, 2]).
+    3. Cluster the rest into ``n_components`` groups with k-means; each
+       consensus component is its group's median, scaled to unit L1 norm.
+    4. Refit the usages W by non-negative least squares with the consensus
+       components fixed.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    n_components : int
+    n_runs : int, default=20
+    density_threshold : float, default=0.5
+        ``2`` keeps every component.
+    neighbors_fraction : float, default=0.3
+    random_state : int, Generator or None, default=0
+    n_jobs : int, default=1
+    progress : bool, default=False
+    **fit_params
+        For the replicates (:func:`nmfkit.nmf`).
+
+    Returns
+    -------
+    FitResult
+        ``W`` (refit usages), ``H`` (consensus components); ``extras``:
+        ``stability`` (silhouette of the clustering, in [-1, 1]),
+        ``component_silhouette``, ``kept`` (share of components kept),
+        ``local_density`` (per pooled component), ``n_runs``.
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_samples
+
+    from nmfkit import _validation as V
+    from nmfkit.fit import FitResult
+
+    Xv, _ = V.check_data(X, caller="consensus")
+    k = V.check_n_components(n_components, Xv.shape, "consensus")
+    V.check_interval(n_runs, "n_runs", "consensus", kind="int", low=2)
+    Xd = _dense(Xv)
+    runs = run_replicates(Xd, k, n_runs, random_state=random_state, n_jobs=n_jobs, progress=progress, **fit_params)
+    pooled = np.vstack([_unit_rows(H) for _, H, _ in runs])
+    n_nb = max(1, int(round(neighbors_fraction * n_runs)))
+    D = np.sqrt(np.maximum(2.0 - 2.0 * pooled @ pooled.T, 0.0))
+    np.fill_diagonal(D, np.inf)
+    density = np.sort(D, axis=1)[:, :n_nb].mean(axis=1)
+    keep = density <= density_threshold
+    if keep.sum() < k:
+        msg = (f"Only {int(keep.sum())} of {len(pooled)} components pass density_threshold={density_threshold}; "
+               f"need at least n_components={k}. Raise density_threshold.")
+        raise ValueError(msg)
+    kept = pooled[keep]
+    labels = KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(kept)
+    H = np.vstack([np.median(kept[labels == g], axis=0) for g in range(k)])
+    H = H / np.maximum(H.sum(axis=1, keepdims=True), np.finfo(float).tiny)
+    W = _project(Xd, H)
+    sil = silhouette_samples(kept, labels) if k > 1 else np.full(len(kept), np.nan)
+    loss = 0.5 * float(np.sum((Xd - W @ H) ** 2))
+    reason = f"consensus of {n_runs} replicates ({int(keep.sum())} of {len(pooled)} components kept)"
+    return FitResult(W, H, n_iter=n_runs, converged=True, stop_reason=reason,
+                     objective=loss, extras={"method": "consensus", "stability": float(np.nanmean(sil)),
+                                             "component_silhouette": [float(np.nanmean(sil[labels == g]))
+                                                                      for g in range(k)],
+                                             "kept": float(keep.mean()), "local_density": density,
+                                             "n_runs": n_runs, "loss_value": loss, "beta_loss": 2.0,
+                                             "loss": "frobenius", "solver": "consensus of replicates",
+                                             "init": "random replicates"})
+
+
+def bootstrap(X: Any, n_components: int, n_boot: int = 100, *, scheme: str = "samples", reference: Any = None,
+              ci: float = 0.95, random_state: Any = 0, n_jobs: int = 1, progress: bool = False,
+              **fit_params: Any) -> dict:
+    """Bootstrap confidence intervals of the components (rows of H), matched to a reference fit.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    n_components : int
+    n_boot : int, default=100
+    scheme : {"samples", "poisson", "multinomial"}, default="samples"
+        Resample the samples (rows) with replacement; or redraw every count as
+        Poisson(x); or redraw each sample's total count over its features
+        (multinomial, as in mutational-signature work).
+    reference : (W, H), optional
+        Components to match to; default a fit to the full data.
+    ci : float, default=0.95
+    random_state, n_jobs, progress, **fit_params
+
+    Returns
+    -------
+    dict
+        ``reference`` H (unit L1 rows), ``mean``, ``lower``, ``upper`` (each
+        ``(k, n_features)``, unit-L1 components), ``cosine`` (``(n_boot, k)``:
+        each resample's matched cosine to the reference) and ``samples``
+        (``(n_boot, k, n_features)``).
+    """
+    from joblib import Parallel, delayed
+
+    from nmfkit import _validation as V
+    from nmfkit.metrics import match_components
+
+    Xv, _ = V.check_data(X, caller="bootstrap")
+    k = V.check_n_components(n_components, Xv.shape, "bootstrap")
+    V.check_options(scheme, "scheme", "bootstrap", ("samples", "poisson", "multinomial"))
+    Xd = _dense(Xv)
+    params = {"init": "nndsvda", "max_iter": 1000, **fit_params}
+    if reference is None:
+        reference = _fit(Xd, k, replicate_seeds(random_state, 1)[0], params)[:2]
+    Href = np.asarray(reference[1], dtype=float)
+    Href = Href / np.maximum(Href.sum(axis=1, keepdims=True), np.finfo(float).tiny)
+    seeds = replicate_seeds(random_state, n_boot + 1)[1:]
+    jobs = (delayed(_boot_one)(Xd, k, s, scheme, params) for s in seeds)
+    if progress:
+        try:
+            from tqdm.auto import tqdm
+
+            jobs = tqdm(list(jobs), desc="bootstrap", leave=False)
+        except ImportError:  # pragma: no cover
+            pass
+    Hs = Parallel(n_jobs=n_jobs)(jobs)
+    aligned, cos = [], []
+    for H in Hs:
+        H = H / np.maximum(H.sum(axis=1, keepdims=True), np.finfo(float).tiny)
+        m = match_components(Href.T, H.T)
+        aligned.append(H[m["permutation"]])
+        cos.append(m["cosine_W"])
+    S = np.stack(aligned)
+    a = (1.0 - ci) / 2.0
+    return {"reference": Href, "mean": S.mean(axis=0), "lower": np.quantile(S, a, axis=0),
+            "upper": np.quantile(S, 1 - a, axis=0), "cosine": np.array(cos), "samples": S, "scheme": scheme}
+
+
+def _boot_one(X: np.ndarray, k: int, seed: int, scheme: str, params: dict) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    if scheme == "samples":
+        Xb = X[rng.integers(0, X.shape[0], X.shape[0])]
+    elif scheme == "poisson":
+        Xb = rng.poisson(X).astype(float)
+    else:
+        totals = np.rint(X.sum(axis=1)).astype(int)
+        probs = X / np.maximum(X.sum(axis=1, keepdims=True), np.finfo(float).tiny)
+        Xb = np.vstack([rng.multinomial(t, p) for t, p in zip(totals, probs, strict=True)]).astype(float)
+    keep = Xb.sum(axis=1) > 0
+    return _fit(Xb[keep], k, seed, params)[1]

@@ -102,3 +102,37 @@ def test_select_rank_recommends_the_planted_rank():
     assert len(fig.axes) >= 3
     with pytest.raises(ValueError, match="Unknown criteria"):
         select_rank(Xn, [2, 3], criteria=["magic"])
+
+
+def test_consensus_recovers_planted_components_and_drops_outliers():
+    from nmfkit.metrics import match_components
+    from nmfkit.selection import consensus
+
+    X, W, H = planted(60, 40, 4, separable=True, sparsity=0.4, rng=5)
+    res = consensus(X, 4, n_runs=8, random_state=1, max_iter=500)
+    assert res.H.shape == (4, 40) and res.W.shape == (60, 4)
+    np.testing.assert_allclose(res.H.sum(axis=1), 1.0)
+    assert match_components(H.T, res.H.T)["min_cosine"] > 0.99
+    assert 0.5 < res.extras["kept"] <= 1.0 and res.extras["stability"] > 0.8
+    # W is the exact NNLS refit for the consensus components
+    from nmfkit.selection import _project
+    np.testing.assert_allclose(res.W, _project(X, res.H), atol=1e-10)
+    noise = np.random.default_rng(0).random((30, 20))  # no structure: replicates disagree
+    with pytest.raises(ValueError, match="density_threshold"):
+        consensus(noise, 4, n_runs=3, density_threshold=1e-3, max_iter=100)
+
+
+@pytest.mark.parametrize("scheme", ["samples", "poisson", "multinomial"])
+def test_bootstrap_intervals_cover_the_reference(scheme):
+    from nmfkit.selection import bootstrap
+
+    rng = np.random.default_rng(2)
+    H = rng.random((3, 25)) ** 3
+    W = rng.random((80, 3)) * 50
+    X = rng.poisson(W @ H).astype(float)
+    out = bootstrap(X, 3, n_boot=12, scheme=scheme, random_state=3, max_iter=300)
+    assert out["samples"].shape == (12, 3, 25) and out["cosine"].shape == (12, 3)
+    assert np.all(out["lower"] <= out["mean"] + 1e-12) and np.all(out["mean"] <= out["upper"] + 1e-12)
+    assert np.median(out["cosine"]) > 0.9
+    inside = (out["reference"] >= out["lower"] - 1e-3) & (out["reference"] <= out["upper"] + 1e-3)
+    assert inside.mean() > 0.8
