@@ -10,6 +10,7 @@ from nmfkit._version import __version__
 from nmfkit.estimators import NMF, DeepNMF, NMFMerge, PersistentNMF
 from nmfkit.fit import FitResult, nmf
 from nmfkit.methods import deep_nmf, multilayer_nmf, nmf_merge, persistent_nmf
+from nmfkit.selection import consensus, select_rank
 
 __all__ = ["nmf", "NMF", "nmf_merge", "NMFMerge", "deep_nmf", "multilayer_nmf", "DeepNMF",
-           "persistent_nmf", "PersistentNMF", "FitResult", "__version__"]
+           "persistent_nmf", "PersistentNMF", "select_rank", "consensus", "FitResult", "__version__"]

@@ -362,6 +362,7 @@ def datasets_command(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every registered subcommand."""
     import nmfkit.methods  # noqa: F401  (methods register their subcommands)
+    import nmfkit.selection  # noqa: F401
     from nmfkit import __version__
 
     parser = argparse.ArgumentParser(prog="nmfkit", description="Non-negative matrix factorization.")

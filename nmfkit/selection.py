@@ -656,3 +656,150 @@ def _boot_one(X: np.ndarray, k: int, seed: int, scheme: str, params: dict) -> np
         Xb = np.vstack([rng.multinomial(t, p) for t, p in zip(totals, probs, strict=True)]).astype(float)
     keep = Xb.sum(axis=1) > 0
     return _fit(Xb[keep], k, seed, params)[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# command line: `nmfkit rank` and `nmfkit consensus`
+# ---------------------------------------------------------------------------------------------
+def _parse_ranks(text: str) -> list[int]:
+    """``2:10`` (inclusive), ``2:10:2`` or ``2,3,5``."""
+    from nmfkit.cli import UsageError
+
+    try:
+        if ":" in text:
+            parts = [int(v) for v in text.split(":")]
+            start, stop = parts[0], parts[1]
+            step = parts[2] if len(parts) > 2 else 1
+            values = list(range(start, stop + 1, step))
+        else:
+            values = [int(v) for v in text.split(",") if v.strip()]
+    except (ValueError, IndexError):
+        raise UsageError(f"--ranks must look like 2:10, 2:10:2 or 2,3,5; got {text!r}.") from None
+    if not values:
+        raise UsageError(f"--ranks {text!r} names no rank.")
+    return values
+
+
+def _input_options(p: Any) -> None:
+    p.add_argument("input", help="data file (csv, tsv, txt, npy, npz, mtx[.gz], h5, h5ad, mat); samples in rows")
+    p.add_argument("--loss", "--beta-loss", dest="beta_loss", default="frobenius",
+                   help="frobenius (fro), kullback-leibler (kl), itakura-saito (is), or a number beta >= 0")
+    p.add_argument("--runs", dest="n_runs", type=int, default=20, help="replicates per rank (default 20)")
+    p.add_argument("--jobs", dest="n_jobs", type=int, default=1, help="parallel processes")
+    p.add_argument("--seed", "--random-state", dest="random_state", type=int, default=0)
+    p.add_argument("--max-iter", type=int, default=1000)
+    p.add_argument("--transpose", action="store_true", help="the file has features in rows, samples in columns")
+    p.add_argument("--format", dest="fmt", default=None)
+    p.add_argument("--var", dest="variable", default=None)
+    p.add_argument("--layer", default=None, help="AnnData layer")
+    p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _rank_options(p: Any) -> None:
+    _input_options(p)
+    p.add_argument("--ranks", required=True, help="candidate ranks: 2:10, 2:10:2 or 2,3,5")
+    p.add_argument("--criteria", default="error,consensus,silhouette,bcv,permuted",
+                   help=f"comma-separated, from {', '.join(CRITERIA)}")
+    p.add_argument("--out", default=None, help="output folder (default: INPUT stem + '_rank')")
+
+
+def _rank_run(args: Any) -> int:
+    import json
+    from pathlib import Path
+
+    from nmfkit.cli import UsageError, _beta
+    from nmfkit.io import atomic_directory, read_matrix, write_table
+    from nmfkit.report import Report
+
+    ranks = _parse_ranks(args.ranks)
+    criteria = [c.strip() for c in args.criteria.split(",") if c.strip()]
+    unknown = sorted(set(criteria) - set(CRITERIA))
+    if unknown:
+        raise UsageError(f"--criteria: unknown {unknown}; valid: {', '.join(CRITERIA)}.")
+    matrix = read_matrix(args.input, fmt=args.fmt, variable=args.variable, layer=args.layer, transpose=args.transpose)
+    out = Path(args.out) if args.out else Path(args.input).with_name(Path(args.input).name.split(".")[0] + "_rank")
+    with atomic_directory(out, force=args.force) as tmp:
+        survey = select_rank(matrix.X, ranks, n_runs=args.n_runs, criteria=criteria, random_state=args.random_state,
+                             n_jobs=args.n_jobs, progress=not args.quiet, beta_loss=_beta(args.beta_loss),
+                             max_iter=args.max_iter)
+        keys = list(survey.table)
+        write_table(tmp / "rank_survey.tsv", np.array([survey.table[k] for k in keys]).T,
+                    [str(r) for r in survey.ranks], keys, corner="rank")
+        (tmp / "summary.json").write_text(json.dumps({
+            "method": "rank survey", "input": str(matrix.path), "shape": list(matrix.shape), "ranks": survey.ranks,
+            "n_runs": args.n_runs, "criteria": criteria, "recommended": survey.recommended,
+            "reasons": survey.reasons, "table": survey.table}, indent=2) + "\n")
+        report = Report(f"nmfkit: rank survey of {Path(matrix.path).name}")
+        report.section("Recommendation", f"Recommended rank: {survey.recommended}.")
+        report.table([[r] for r in survey.reasons], ["why"])
+        fig = survey.plot()
+        fig.savefig(tmp / "rank_survey.png", dpi=110)
+        report.figure(fig, "Every criterion against the rank; the dashed line marks the recommendation "
+                      "(rank_survey.png).", alt="rank survey")
+        report.section("Criteria").table([[r] + [survey.table[k][i] for k in keys] for i, r in enumerate(survey.ranks)],
+                                         ["rank", *keys])
+        report.section("Outputs").table([["rank_survey.tsv", "every criterion per rank"],
+                                         ["rank_survey.png", "the criteria plotted"],
+                                         ["summary.json", "recommendation, reasons, parameters"],
+                                         ["report.html", "this report"]], ["file", "contents"])
+        (tmp / "report.html").write_text(report.render(), encoding="utf-8")
+    if not args.quiet:
+        print(f"nmfkit rank: recommended rank {survey.recommended}; wrote {out}/ (report: {out / 'report.html'})")
+    return 0
+
+
+def _consensus_options(p: Any) -> None:
+    _input_options(p)
+    p.add_argument("--rank", "--n-components", dest="n_components", type=int, required=True)
+    p.add_argument("--density-threshold", type=float, default=0.5,
+                   help="drop components whose mean distance to their neighbours exceeds this (default 0.5)")
+    p.add_argument("--image-shape", default=None, help="HEIGHTxWIDTH: show components as images")
+    p.add_argument("--out", default=None, help="output folder (default: INPUT stem + '_consensus')")
+
+
+def _consensus_run(args: Any) -> int:
+    from pathlib import Path
+
+    from nmfkit.cli import _beta, _image_shape, fit_to_folder
+    from nmfkit.io import read_matrix
+
+    matrix = read_matrix(args.input, fmt=args.fmt, variable=args.variable, layer=args.layer, transpose=args.transpose)
+    out = Path(args.out) if args.out else Path(args.input).with_name(Path(args.input).name.split(".")[0]
+                                                                      + "_consensus")
+
+    def fit(X: Any, progress: Any) -> Any:
+        return consensus(X, args.n_components, args.n_runs, density_threshold=args.density_threshold,
+                         random_state=args.random_state, n_jobs=args.n_jobs, beta_loss=_beta(args.beta_loss),
+                         max_iter=args.max_iter)
+
+    def sections(report: Any, folder: Any, result: Any) -> None:
+        ex = result.extras
+        report.section("Consensus", f"{ex['n_runs']} replicates from independent random starts; their components "
+                       f"were clustered (cNMF-style), {100 * ex['kept']:.0f} % kept after the density filter, and "
+                       "each consensus component is its cluster's median; usages refit by NNLS.")
+        report.mapping({"stability (mean silhouette)": ex["stability"], "kept share": ex["kept"]})
+        report.table([[f"component {i + 1}", s] for i, s in enumerate(ex["component_silhouette"])],
+                     ["component", "silhouette"])
+
+    summary = fit_to_folder(matrix, out, n_components=args.n_components, max_iter=args.max_iter, tol=0.0,
+                            random_state=args.random_state, force=args.force, quiet=True,
+                            image_shape=_image_shape(args.image_shape), method="consensus", fit=fit,
+                            sections=sections, extra_summary={"n_runs": args.n_runs,
+                                                              "density_threshold": args.density_threshold})
+    if not args.quiet:
+        print(f"nmfkit consensus: {summary['stop_reason']}; wrote {out}/ (report: {out / 'report.html'})")
+    return 0
+
+
+def _register_cli() -> None:
+    from nmfkit.cli import _COMMANDS, command
+
+    if "rank" not in _COMMANDS:
+        command("rank", "survey candidate ranks with several criteria and recommend one", _rank_options)(_rank_run)
+    if "consensus" not in _COMMANDS:
+        command("consensus", "consensus NMF over replicates (cNMF-style) with a stability score",
+                _consensus_options)(_consensus_run)
+
+
+_register_cli()

@@ -136,3 +136,26 @@ def test_bootstrap_intervals_cover_the_reference(scheme):
     assert np.median(out["cosine"]) > 0.9
     inside = (out["reference"] >= out["lower"] - 1e-3) & (out["reference"] <= out["upper"] + 1e-3)
     assert inside.mean() > 0.8
+
+
+def test_rank_and_consensus_commands(tmp_path):
+    pytest.importorskip("matplotlib")
+    from nmfkit.cli import main
+
+    X, _, _ = planted(40, 30, 3, separable=True, sparsity=0.4, rng=7)
+    path = tmp_path / "x.csv"
+    np.savetxt(path, X + 0.01, delimiter=",")
+    out = tmp_path / "rank"
+    assert main(["rank", str(path), "--ranks", "2:4", "--runs", "3", "--out", str(out), "--quiet"]) == 0
+    for name in ("rank_survey.tsv", "rank_survey.png", "summary.json", "report.html"):
+        assert (out / name).stat().st_size > 0
+    import json
+
+    assert json.loads((out / "summary.json").read_text())["recommended"] == 3
+    out2 = tmp_path / "cons"
+    assert main(["consensus", str(path), "--rank", "3", "--runs", "4", "--out", str(out2), "--quiet"]) == 0
+    assert "Consensus" in (out2 / "report.html").read_text() and (out2 / "H.tsv").stat().st_size > 0
+    assert main(["rank", str(path), "--ranks", "a:b", "--out", str(tmp_path / "bad"), "--quiet"]) == 2
+    assert main(["rank", str(path), "--ranks", "2:3", "--criteria", "vibes", "--out", str(tmp_path / "bad2"),
+                 "--quiet"]) == 2
+    assert not (tmp_path / "bad").exists() and not (tmp_path / "bad2").exists()
