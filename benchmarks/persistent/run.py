@@ -308,7 +308,7 @@ def main() -> int:
         elif part == "singlecell":
             rep["singlecell"] = part_singlecell(args.out)
         elif part == "cost":
-            rep["cost"] = part_cost(args.sizes, args.port_limit_gb)
+            rep["cost"] = {**rep.get("cost", {}), **part_cost(args.sizes, args.port_limit_gb)}
         rep.setdefault("commands", {})[part] = rep["command"]
         print(f"[{part}] done in {time.perf_counter() - t0:.1f} s", flush=True)
         write_atomic(path, json.dumps(rep, indent=1, default=float) + "\n")
