@@ -63,17 +63,18 @@ def part_planted(seeds: int, n_jobs: int) -> dict:
     for k in (3, 5, 8):
         for noise in ("gaussian", "poisson"):
             for fraction in (0.95, 0.80):
-                picks = []
+                picks, tables = [], []
                 t0 = time.perf_counter()
                 for seed in range(seeds):
                     X = planted_data(k, noise, fraction, 1000 * k + seed)
                     X = X[X.sum(axis=1) > 0][:, X.sum(axis=0) > 0]
                     survey = select_rank(X, range(2, k + 5), n_runs=5, random_state=seed, n_jobs=n_jobs)
                     picks.append(survey.recommended)
+                    tables.append({"ranks": survey.ranks, **survey.table})  # every criterion, to study the rule
                 key = f"k{k}_{noise}_{int(100 * fraction)}"
                 out[key] = {"k": k, "noise": noise, "signal_share": fraction, "recommended": picks,
                             "correct": int(sum(p == k for p in picks)), "seeds": seeds,
-                            "seconds": time.perf_counter() - t0}
+                            "seconds": time.perf_counter() - t0, "tables": tables}
                 print(f"[planted] {key}: {out[key]['correct']}/{seeds} correct, picks {picks}", flush=True)
     return out
 
