@@ -371,46 +371,62 @@ class RankSurvey:
 
 
 def _recommend(ranks: list[int], table: dict) -> tuple[int, list[str]]:
+    """Cross-validation proposes, stability caps; the other criteria are reported as evidence.
+
+    - CV pick: the smallest rank whose cross-validation error is within 10 % of
+      the minimum (parsimony, in the spirit of the one-standard-error rule);
+    - stability cap: the largest rank whose least reproducible component still
+      has a silhouette of at least 0.8 across replicates;
+    - recommendation: the smaller of the two (either alone when only one is
+      available), else the knee of the error curve, else the permuted-data
+      baseline.
+    """
     reasons: list[str] = []
-    votes: dict[int, float] = {}
     cv_key = "bcv_error" if "bcv_error" in table else "masked_cv_error" if "masked_cv_error" in table else None
+    cv_pick = stable = None
     if cv_key is not None:
-        cv = np.asarray(table[cv_key])
+        cv = np.asarray(table[cv_key], dtype=float)
         i = int(np.nanargmin(cv))
-        # smallest rank whose CV error is within 5 % of the minimum (parsimony, like the one-SE rule)
-        within = [j for j in range(len(ranks)) if cv[j] <= cv[i] * 1.05]
-        pick = ranks[min(within)]
-        votes[pick] = votes.get(pick, 0) + 2.0
+        cv_pick = ranks[min(j for j in range(len(ranks)) if cv[j] <= cv[i] * 1.10)]
         name = "bi-cross-validation" if cv_key == "bcv_error" else "masked cross-validation"
-        reasons.append(f"{name} error is lowest at rank {ranks[i]} ({cv[i]:.4g}); the smallest rank within 5 % "
-                       f"of it is {pick}")
-    if "relative_error" in table:
-        k = knee(ranks, table["relative_error"])
-        if k is not None:
-            votes[int(k)] = votes.get(int(k), 0) + 1.0
-            reasons.append(f"the reconstruction error curve bends (Kneedle knee) at rank {int(k)}")
+        reasons.append(f"{name} error is lowest at rank {ranks[i]} ({cv[i]:.4g}); the smallest rank within 10 % "
+                       f"of it is {cv_pick}")
+    if "silhouette_min" in table:
+        sil = np.asarray(table["silhouette_min"], dtype=float)
+        ok = [ranks[j] for j in range(len(ranks)) if sil[j] >= 0.8]
+        if ok:
+            stable = max(ok)
+            reasons.append(f"every component is reproducible across replicates (silhouette ≥ 0.8) up to rank {stable}")
+    knee_rank = knee(ranks, table["relative_error"]) if "relative_error" in table else None
+    if knee_rank is not None:
+        reasons.append(f"the reconstruction error curve bends (Kneedle knee) at rank {int(knee_rank)}")
+    perm_rank = None
     if "permuted_relative_error" in table:
         real, perm = np.asarray(table["relative_error"]) ** 2, np.asarray(table["permuted_relative_error"]) ** 2
-        gain_real, gain_perm = -np.diff(real), -np.diff(perm)
-        beyond = [ranks[j] for j in range(len(gain_real)) if gain_real[j] <= gain_perm[j]]
+        beyond = [ranks[j] for j in range(len(ranks) - 1) if -(real[j + 1] - real[j]) <= -(perm[j + 1] - perm[j])]
         if beyond:
-            reasons.append(f"from rank {beyond[0]} on, adding a component helps no more than on permuted data "
+            perm_rank = beyond[0]
+            reasons.append(f"from rank {perm_rank} on, adding a component helps no more than on permuted data "
                            f"(Frigyesi & Höglund)")
-            votes[beyond[0]] = votes.get(beyond[0], 0) + 1.0
     if "cophenetic" in table:
         coph = np.asarray(table["cophenetic"])
-        stable = [ranks[j] for j in range(len(ranks)) if coph[j] >= 0.95]
-        if stable:
-            reasons.append(f"consensus clustering is stable (cophenetic ≥ 0.95) at ranks {stable}")
-    if "silhouette" in table:
-        sil = np.asarray(table["silhouette"], dtype=float)
-        good = [ranks[j] for j in range(len(ranks)) if sil[j] >= 0.8]
+        good = [ranks[j] for j in range(len(ranks)) if coph[j] >= 0.95]
         if good:
-            reasons.append(f"components are reproducible across replicates (silhouette ≥ 0.8) up to rank {max(good)}")
-    if not votes:
-        return ranks[0], ["no criterion could decide; the smallest rank is returned"]
-    best = max(votes.items(), key=lambda kv: (kv[1], -kv[0]))[0]
-    return best, reasons
+            reasons.append(f"consensus clustering is stable (cophenetic ≥ 0.95) at ranks {good}")
+    picks = [v for v in (cv_pick, stable) if v is not None]
+    if picks:
+        best = min(picks)
+        if len(picks) == 2 and stable < cv_pick:
+            reasons.insert(0, f"rank {best}: cross-validation would allow {cv_pick}, but components beyond rank "
+                              f"{stable} are not reproducible")
+        else:
+            reasons.insert(0, f"rank {best}: " + ("cross-validation and stability agree" if len(picks) == 2
+                                                  else "chosen by " + ("cross-validation" if cv_pick else "stability")))
+        return int(best), reasons
+    for fallback, why in ((knee_rank, "the knee of the error curve"), (perm_rank, "the permuted-data baseline")):
+        if fallback is not None:
+            return int(fallback), [f"rank {int(fallback)}: chosen by {why}", *reasons]
+    return ranks[0], ["no criterion could decide; the smallest rank is returned", *reasons]
 
 
 def select_rank(X: Any, ranks: Sequence[int], *, n_runs: int = 10,
@@ -440,10 +456,11 @@ def select_rank(X: Any, ranks: Sequence[int], *, n_runs: int = 10,
     Returns
     -------
     RankSurvey
-        The recommendation rule: cross-validation decides (the smallest rank
-        whose error is within 5 % of the minimum, two votes), the knee of the
-        error curve and the permuted-data baseline add one vote each; stability
-        (cophenetic, silhouette) is reported for the user to weigh.
+        The recommendation rule: the smaller of the cross-validation pick (the
+        smallest rank whose error is within 10 % of the minimum) and the
+        stability cap (the largest rank whose least reproducible component has
+        a silhouette of at least 0.8); the knee, the permuted-data baseline and
+        the cophenetic correlation are reported as evidence.
 
     References
     ----------
