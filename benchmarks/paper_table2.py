@@ -37,12 +37,12 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+from _common import write_atomic  # benchmarks/_common.py (this script's folder is on sys.path)
 
 CHUNK = 100
 CASES = {
@@ -126,13 +126,6 @@ def run_sklearn(X: np.ndarray, r: int, solver: str, target: float, budget: float
     reached = value < target
     return {"init": init, "reached": reached, "fitting_error": value, "sweeps": sweeps,
             "seconds": clock, "budget_seconds": budget}
-
-
-def write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
 
 
 def markdown(report: dict) -> str:

@@ -30,7 +30,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -39,6 +38,8 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[1].parent / "shared" / "data"
+sys.path.insert(0, str(HERE.parent))  # benchmarks/_common.py
+from _common import commands, write_atomic  # noqa: E402
 
 PAPER_TABLE2 = {"ratio": [(108.3, 1.1), (26.8, 3.2), (4.4, 0.3)],
                 "sparsity_multilayer": [(58.5, 0.6), (37.3, 1.0), (22.1, 1.0)],
@@ -56,13 +57,6 @@ TABLE3 = {
     "Clinton-Lewinsky": "lewinsky president spkr clinton white house starr lawyers jury case",
     "Iraq war": "iraq weapons united iraqi states saddam military inspectors baghdad security",
 }
-
-
-def write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
 
 
 def sparsity(result) -> list[float]:
@@ -287,15 +281,6 @@ def save_maps(plt, maps, shape, path, title):
 
 
 # -- report --------------------------------------------------------------------------------------------
-def commands(rep: dict) -> list[str]:
-    """The command that produced each part (parts are rerun separately)."""
-    done = rep.get("commands", {})
-    if not done:
-        return [f"Command: `{rep.get('command', '')}`", ""]
-    return ["Commands (each part keeps the result of its latest run):", ""] + [
-        f"- {part}: `{cmd}`" for part, cmd in done.items()] + [""]
-
-
 def markdown(rep: dict) -> str:
     lines = ["# Deep beta-NMF: reproduced experiments", "", *commands(rep)]
     c = rep.get("cbcl")

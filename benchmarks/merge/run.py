@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 import warnings
 from itertools import combinations
@@ -41,6 +40,8 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[1].parent / "shared" / "data"
+sys.path.insert(0, str(HERE.parent))  # benchmarks/_common.py
+from _common import commands, write_atomic  # noqa: E402
 
 
 def fe(X, W, H):
@@ -324,15 +325,6 @@ def plot_consistency(rep, results_dir):
     plt.close(fig)
 
 
-def commands(rep: dict) -> list[str]:
-    """The command that produced each part (parts are rerun separately)."""
-    done = rep.get("commands", {})
-    if not done:
-        return [f"Command: `{rep.get('command', '')}`", ""]
-    return ["Commands (each part keeps the result of its latest run):", ""] + [
-        f"- {part}: `{cmd}`" for part, cmd in done.items()] + [""]
-
-
 def markdown(rep):
     lines = ["# NMF-Merge: reproduced experiments", "", *commands(rep)]
     if "small" in rep:
@@ -407,13 +399,6 @@ def markdown(rep):
                          + " / ".join(f"{100 * sh[k]:.2f}" for k in STAGES) + f" % | {ps} |")
         lines.append("")
     return "\n".join(lines) + "\n"
-
-
-def write_atomic(path, text):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
 
 
 def main():

@@ -36,15 +36,11 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[1].parent / "shared" / "data"
+sys.path.insert(0, str(HERE.parent))  # benchmarks/_common.py
+from _common import commands, write_atomic  # noqa: E402
+
 PUBLISHED = [50264219.59, 50017074.59, 49646603.67, 49727608.00, 49555488.75, 49532599.05, 49446458.29,
              49448174.11, 49392727.75, 49388445.03]
-
-
-def write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
 
 
 # -- circles -----------------------------------------------------------------------------------------
@@ -221,15 +217,6 @@ def part_cost(sizes: list[int], limit_gb: float) -> dict:
 
 
 # -- report -----------------------------------------------------------------------------------------------
-def commands(rep: dict) -> list[str]:
-    """The command that produced each part (parts are rerun separately)."""
-    done = rep.get("commands", {})
-    if not done:
-        return [f"Command: `{rep.get('command', '')}`", ""]
-    return ["Commands (each part keeps the result of its latest run):", ""] + [
-        f"- {part}: `{cmd}`" for part, cmd in done.items()] + [""]
-
-
 def markdown(rep: dict) -> str:
     lines = ["# Persistent NMF: reproduced experiments", "", *commands(rep)]
     c = rep.get("circles")

@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,13 +32,8 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[1].parent / "shared" / "data"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+sys.path.insert(0, str(HERE.parent))  # benchmarks/_common.py
+from _common import write_atomic  # noqa: E402
 
 
 def planted_data(k: int, noise: str, fraction: float, seed: int, n: int = 100, m: int = 60) -> np.ndarray:
