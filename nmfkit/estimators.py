@@ -450,10 +450,7 @@ class PersistentNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
                                          float(self.eps_[t]), lambdas=self.lambdas)
         return out
 
-    def inverse_transform(self, X: Any) -> np.ndarray:
-        """``X @ components_``."""
-        check_is_fitted(self)
-        return np.asarray(X, dtype=float) @ self.components_
+    inverse_transform = NMF.inverse_transform  # ``X @ components_``, with the same shape check
 
     @property
     def _n_features_out(self) -> int:
