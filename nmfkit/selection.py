@@ -26,6 +26,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
+from nmfkit.solvers import nnls_project
+
 __all__ = ["replicate_seeds", "run_replicates", "consensus_matrix", "cophenetic_correlation", "dispersion",
            "match_runs", "silhouette_stability", "bicross_validation_error", "masked_cv_error", "knee",
            "permuted", "RankSurvey", "select_rank", "consensus", "bootstrap"]
@@ -212,15 +214,6 @@ def _dense(X: Any) -> np.ndarray:
     return X.toarray() if sp.issparse(X) else np.asarray(X, dtype=float)
 
 
-def _project(X: np.ndarray, H: np.ndarray) -> np.ndarray:
-    """Exact ``argmin_{W >= 0} ||X - W H||`` (block principal pivoting)."""
-    from nmfkit.backend import get_backend
-    from nmfkit.solvers import nnls_bpp
-
-    G, B = H @ H.T, H @ X.T
-    return nnls_bpp(G, B, B > 0, get_backend(G)).T
-
-
 def bicross_validation_error(X: Any, n_components: int, *, folds: tuple[int, int] = (2, 2), random_state: Any = None,
                              **fit_params: Any) -> float:
     """Owen & Perry's bi-cross-validation error of rank-``k`` NMF, relative to ``||X||^2``.
@@ -259,8 +252,8 @@ def bicross_validation_error(X: Any, n_components: int, *, folds: tuple[int, int
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 res = nmf(D, k, **params)
-            WB = _project(Xd[np.ix_(I, keep_c)], np.asarray(res.H))
-            HC = _project(Xd[np.ix_(keep_r, J)].T, np.asarray(res.W).T).T
+            WB = nnls_project(Xd[np.ix_(I, keep_c)], np.asarray(res.H))
+            HC = nnls_project(Xd[np.ix_(keep_r, J)].T, np.asarray(res.W).T).T
             total += float(np.sum((Xd[np.ix_(I, J)] - WB @ HC) ** 2))
     return total / max(float(np.sum(Xd * Xd)), np.finfo(float).tiny)
 
@@ -584,7 +577,7 @@ def consensus(X: Any, n_components: int, n_runs: int = 20, *, density_threshold:
     labels = KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(kept)
     H = np.vstack([np.median(kept[labels == g], axis=0) for g in range(k)])
     H = H / np.maximum(H.sum(axis=1, keepdims=True), np.finfo(float).tiny)
-    W = _project(Xd, H)
+    W = nnls_project(Xd, H)
     sil = silhouette_samples(kept, labels) if k > 1 else np.full(len(kept), np.nan)
     loss = 0.5 * float(np.sum((Xd - W @ H) ** 2))
     reason = f"consensus of {n_runs} replicates ({int(keep.sum())} of {len(pooled)} components kept)"

@@ -115,8 +115,8 @@ def test_consensus_recovers_planted_components_and_drops_outliers():
     assert match_components(H.T, res.H.T)["min_cosine"] > 0.99
     assert 0.5 < res.extras["kept"] <= 1.0 and res.extras["stability"] > 0.8
     # W is the exact NNLS refit for the consensus components
-    from nmfkit.selection import _project
-    np.testing.assert_allclose(res.W, _project(X, res.H), atol=1e-10)
+    from nmfkit.solvers import nnls_project
+    np.testing.assert_allclose(res.W, nnls_project(X, res.H), atol=1e-10)
     noise = np.random.default_rng(0).random((30, 20))  # no structure: replicates disagree
     with pytest.raises(ValueError, match="density_threshold"):
         consensus(noise, 4, n_runs=3, density_threshold=1e-3, max_iter=100)

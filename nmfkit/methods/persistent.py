@@ -32,7 +32,7 @@ from sklearn.exceptions import ConvergenceWarning
 from nmfkit.backend import get_backend
 from nmfkit.losses import BetaDivergence
 from nmfkit.penalties import L2, GraphLaplacian, Proximity
-from nmfkit.solvers import MU, LinMU, Problem
+from nmfkit.solvers import MU, LinMU, Problem, nnls_project
 
 __all__ = ["sample_distances", "death_times", "persistence_scales", "ScaleGraphs", "knn_graph", "gnmf",
            "persistent_nmf", "preprocess_counts", "embed_new_samples"]
@@ -96,7 +96,7 @@ def death_times(D: np.ndarray) -> np.ndarray:
 
 
 def persistence_scales(D: np.ndarray, *, include_complete_graph: bool = True, dedupe: bool = False,
-                       max_scales: int | None = None, offset: float = 1e-9) -> np.ndarray:
+                       max_scales: int | None = None, offset: float = 1e-9, deaths: Any = None) -> np.ndarray:
     """The canonical scale set: every death time, plus ``max(D) + offset`` (the complete graph).
 
     Parameters
@@ -110,13 +110,14 @@ def persistence_scales(D: np.ndarray, *, include_complete_graph: bool = True, de
         times whose component count persists longest (largest gap to the next
         death time). Not in the paper; for large N.
     offset : float, default=1e-9
+    deaths : array, optional
+        :func:`death_times` of ``D`` when already computed.
 
     Returns
     -------
     ndarray, ascending: ``eps_1 <= ... <= eps_T``
     """
-    deaths = death_times(D)
-    eps = list(deaths)
+    eps = list(death_times(D) if deaths is None else deaths)
     if include_complete_graph or not eps:
         eps.append(float(D.max()) + offset)
     eps = np.sort(np.asarray(eps, dtype=float))
@@ -508,8 +509,9 @@ def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence
     backend = get_backend(Xd)
     started = time.perf_counter()
     D = sample_distances(Xd)
+    deaths = death_times(D)
     eps = persistence_scales(D, include_complete_graph=include_complete_graph, dedupe=dedupe_scales,
-                             max_scales=max_scales)
+                             max_scales=max_scales, deaths=deaths)
     graphs = ScaleGraphs(D, eps, power=kernel_power, threshold=threshold)
     T = len(graphs)
     start = 1e9 if faithful else None
@@ -552,23 +554,15 @@ def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence
     extras = {"method": "persistent-nmf", "eps": eps, "embeddings": emb, "H_paper": emb.transpose(0, 2, 1),
               "n_components_per_scale": [graphs.n_components(t) for t in range(T)],
               "inner_iterations": np.array(method.inner_iterations), "gnmf_iterations": gnmf_its,
-              "unconverged_blocks": method.unconverged, "lambdas": lam, "death_times": death_times(D),
+              "unconverged_blocks": method.unconverged, "lambdas": lam, "death_times": deaths,
               "sweep_objective": [h.objective for h in info["history"]], "n_scales": T,
               "seconds_total": time.perf_counter() - started}
     if return_bases:
         extras["bases"] = np.stack([np.asarray(H) for H in Hs])
-    basis = Hs[0] if store_bases else _basis_for(Xd, Ws[0], backend)
+    basis = Hs[0] if store_bases else nnls_project(Xd.T, Ws[0].T, backend).T  # the LS basis for W_1
     return FitResult(Ws[0], basis, n_iter=info["n_iter"], converged=info["converged"],
                      stop_reason=info["stop_reason"], objective=info["objective"], history=info["history"],
                      elapsed=info["elapsed"], backend=backend.name, extras=extras)
-
-
-def _basis_for(X: Any, W: Any, backend: Any) -> Any:
-    """The least-squares non-negative basis for a given embedding (used when bases are not stored)."""
-    from nmfkit.solvers import nnls_bpp
-
-    G, B = W.T @ W, W.T @ X
-    return nnls_bpp(G, B, B > 0, backend)
 
 
 def preprocess_counts(X: Any) -> np.ndarray:

@@ -6,7 +6,7 @@ from typing import Any
 
 from nmfkit.solvers._base import Problem, Solver, quadratic_stats
 
-__all__ = ["ANLSBPP", "ANLSPG", "nnls_bpp"]
+__all__ = ["ANLSBPP", "ANLSPG", "nnls_bpp", "nnls_project"]
 
 
 def _group_columns(F: Any, xp: Any) -> tuple[Any, int]:
@@ -125,6 +125,20 @@ class ANLSBPP(Solver):
     def update_left(self, problem: Problem, W: Any, H: Any) -> Any:
         A, G = quadratic_stats(problem, W, H)
         return nnls_bpp(_well_posed(G, problem.backend), A.T, W.T > 0, problem.backend).T
+
+
+def nnls_project(X: Any, H: Any, backend: Any = None) -> Any:
+    """The exact ``argmin_{W >= 0} ||X - W H||_F`` for dense ``X`` (n, m) and ``H`` (k, m): W of shape (n, k).
+
+    Every row of ``W`` is an independent non-negative least-squares problem,
+    solved together by :func:`nnls_bpp` on the Gram matrix ``H H^T``.
+    """
+    if backend is None:
+        from nmfkit.backend import get_backend
+
+        backend = get_backend(H)
+    G, B = H @ H.T, H @ X.T
+    return nnls_bpp(G, B, B > 0, backend).T
 
 
 def _well_posed(G: Any, backend: Any) -> Any:
