@@ -16,7 +16,20 @@ from nmfkit.fit import FitResult, nmf
 __all__ = ["NMF", "NMFMerge", "DeepNMF", "PersistentNMF"]
 
 
-class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class _NonNegativeTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """The scikit-learn tags every nmfkit transformer shares: non-negative, sparse-capable input."""
+
+    _preserves_dtype: tuple[str, ...] = ("float64", "float32")
+
+    def __sklearn_tags__(self):  # noqa: D105
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = list(self._preserves_dtype)
+        return tags
+
+
+class NMF(_NonNegativeTransformer):
     """Non-negative matrix factorization ``X ~ W @ H`` as a scikit-learn transformer.
 
     Every parameter has the meaning it has in :func:`nmfkit.nmf`, which does the
@@ -157,13 +170,6 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _n_features_out(self) -> int:
         return self.components_.shape[0]
 
-    def __sklearn_tags__(self):  # noqa: D105
-        tags = super().__sklearn_tags__()
-        tags.input_tags.positive_only = True
-        tags.input_tags.sparse = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
-
 
 class NMFMerge(NMF):
     """NMF-Merge (Guo & Holy) as a scikit-learn transformer; :func:`nmfkit.methods.nmf_merge` does the work.
@@ -229,7 +235,7 @@ class NMFMerge(NMF):
                 "max_iter": 1 if mask is None else 10000, "random_state": None, "verbose": 0}
 
 
-class DeepNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class DeepNMF(_NonNegativeTransformer):
     """Deep beta-NMF ``X ≈ W1 H1, W1 ≈ W2 H2, ...`` as a scikit-learn transformer.
 
     :func:`nmfkit.methods.deep_nmf` does the work (layer-centric loss, Leplat,
@@ -348,15 +354,8 @@ class DeepNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _n_features_out(self) -> int:
         return sum(H.shape[0] for H in self.H_layers_)
 
-    def __sklearn_tags__(self):  # noqa: D105
-        tags = super().__sklearn_tags__()
-        tags.input_tags.positive_only = True
-        tags.input_tags.sparse = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
 
-
-class PersistentNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class PersistentNMF(_NonNegativeTransformer):
     """Persistent NMF (Zhang, Miao & Li) as a scikit-learn transformer.
 
     :func:`nmfkit.methods.persistent_nmf` does the work: one graph-regularized
@@ -456,8 +455,4 @@ class PersistentNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     def _n_features_out(self) -> int:
         return self.components_.shape[0]
 
-    def __sklearn_tags__(self):  # noqa: D105
-        tags = super().__sklearn_tags__()
-        tags.input_tags.positive_only = True
-        tags.input_tags.sparse = True
-        return tags
+    _preserves_dtype = ("float64",)

@@ -1,6 +1,7 @@
 """Test helpers shared by nmfkit's own tests and by anyone extending it.
 
 - :func:`planted` and :func:`laurberg_problem`: data with known, unique factors;
+- :func:`planted_noisy`: a planted rank-k signal with Gaussian or Poisson noise of a chosen share;
 - :func:`kkt_residual`: scale-invariant first-order optimality measure;
 - :func:`match_components`: Hungarian matching of factors up to permutation and scaling;
 - :data:`ARRAY_TYPES`: the array types the contract suite runs over.
@@ -17,7 +18,8 @@ from nmfkit.backend import get_backend
 from nmfkit.losses import BetaDivergence
 from nmfkit.metrics import match_components
 
-__all__ = ["ARRAY_TYPES", "planted", "laurberg_problem", "kkt_residual", "match_components", "to_numpy"]
+__all__ = ["ARRAY_TYPES", "planted", "planted_noisy", "laurberg_problem", "kkt_residual", "match_components",
+           "to_numpy"]
 
 #: name -> converter from a dense NumPy array
 ARRAY_TYPES: dict[str, Any] = {
@@ -56,6 +58,51 @@ def planted(n: int = 40, m: int = 30, k: int = 3, *, separable: bool = True, spa
     W[W.sum(axis=1) == 0, rng.integers(k)] = 1.0  # keep rows of X non-zero
     H[rng.integers(k), H.sum(axis=0) == 0] = 1.0
     return W @ H, W, H
+
+
+def planted_noisy(n: int = 300, m: int = 150, k: int = 5, *, noise: str = "gaussian", signal_share: float = 0.95,
+                  rng: np.random.Generator | int | None = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A rank-``k`` non-negative signal plus noise that explains ``1 - signal_share`` of the variance.
+
+    ``W`` is Gamma(1, 1) and ``H`` Gamma(0.5, 1) with 40 % of its entries set to
+    zero. The signal's share of the variance is ``s = signal_share`` in the
+    sense ``1 - ||X - S||^2 / ||X - mean(X)||^2 = s``:
+
+    - Gaussian: ``X = max(S + sigma Z, 0)`` with ``Z`` standard normal and
+      ``sigma`` solved (Brent) so that the share is exactly ``s`` after clipping;
+    - Poisson: ``X ~ Poisson(c S)`` with ``c`` chosen so that the expected share
+      ``c^2 var(S) / (c^2 var(S) + c mean(S))`` is ``s``.
+
+    Returns
+    -------
+    X : ndarray of shape (n, m)
+        The noisy data (may hold all-zero rows or columns at small sizes).
+    S : ndarray of shape (n, m)
+        The planted rank-``k`` signal at the data's scale.
+    """
+    rng = np.random.default_rng(rng)
+    W = rng.gamma(1.0, 1.0, (n, k))
+    H = rng.gamma(0.5, 1.0, (k, m)) * (rng.random((k, m)) < 0.6)
+    S = W @ H
+    if noise == "gaussian":
+        from scipy.optimize import brentq
+
+        Z = rng.standard_normal(S.shape)
+
+        def excess(sigma: float) -> float:
+            X = np.maximum(S + sigma * Z, 0.0)
+            return 1.0 - np.sum((X - S) ** 2) / np.sum((X - X.mean()) ** 2) - signal_share
+
+        hi = S.std() * np.sqrt(1.0 / signal_share)  # clipping only lowers the noise, so the root lies above
+        while excess(hi) > 0:
+            hi *= 2.0
+        sigma = brentq(excess, 0.0, hi, xtol=1e-12 * S.std())
+        return np.maximum(S + sigma * Z, 0.0), S
+    if noise == "poisson":
+        c = signal_share * S.mean() / ((1 - signal_share) * S.var())
+        return rng.poisson(c * S).astype(float), c * S
+    msg = f"noise must be 'gaussian' or 'poisson', got {noise!r}."
+    raise ValueError(msg)
 
 
 def laurberg_problem() -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -16,7 +16,7 @@ from nmfkit.selection import (
     select_rank,
     silhouette_stability,
 )
-from nmfkit.testing import planted
+from nmfkit.testing import planted, planted_noisy
 
 
 def test_consensus_of_identical_clusterings_is_binary_with_perfect_scores():
@@ -102,6 +102,27 @@ def test_select_rank_recommends_the_planted_rank():
     assert len(fig.axes) >= 3
     with pytest.raises(ValueError, match="Unknown criteria"):
         select_rank(Xn, [2, 3], criteria=["magic"])
+
+
+@pytest.mark.parametrize("noise", ["gaussian", "poisson"])
+def test_planted_noisy_signal_share(noise):
+    X, S = planted_noisy(120, 60, 4, noise=noise, signal_share=0.8, rng=2)
+    share = 1 - np.sum((X - S) ** 2) / np.sum((X - X.mean()) ** 2)
+    assert X.min() >= 0
+    assert np.linalg.matrix_rank(S) == 4
+    assert share == pytest.approx(0.8, abs=1e-9 if noise == "gaussian" else 0.02)
+    with pytest.raises(ValueError, match="noise"):
+        planted_noisy(10, 10, 2, noise="laplace")
+
+
+@pytest.mark.parametrize(("k", "noise", "share", "seed"), [(3, "gaussian", 0.95, 0), (3, "poisson", 0.8, 1),
+                                                           (5, "gaussian", 0.8, 2)])
+def test_select_rank_on_the_benchmark_planted_data(k, noise, share, seed):
+    """A fast version of benchmarks/selection (planted part): same generator and rule, fewer ranks and runs."""
+    X, _ = planted_noisy(200, 100, k, noise=noise, signal_share=share, rng=1000 * k + seed)
+    X = X[X.sum(axis=1) > 0][:, X.sum(axis=0) > 0]
+    survey = select_rank(X, range(k - 1, k + 3), n_runs=4, random_state=seed, criteria=("error", "silhouette", "bcv"))
+    assert survey.recommended == k, survey.summary()
 
 
 def test_consensus_recovers_planted_components_and_drops_outliers():
