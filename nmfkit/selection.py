@@ -363,11 +363,13 @@ class RankSurvey:
         return plot_rank_survey(self)
 
 
-def _recommend(ranks: list[int], table: dict) -> tuple[int, list[str]]:
+def _recommend(ranks: list[int], table: dict, cv_tolerance: float = 0.05) -> tuple[int, list[str]]:
     """Cross-validation proposes, stability caps; the other criteria are reported as evidence.
 
-    - CV pick: the smallest rank whose cross-validation error is within 10 % of
-      the minimum (parsimony, in the spirit of the one-standard-error rule);
+    - CV pick: the smallest rank whose cross-validation error is within
+      ``cv_tolerance`` (5 %) of the minimum (parsimony, in the spirit of the
+      one-standard-error rule; every rank is scored on the same split, so the
+      comparison is paired);
     - stability cap: the largest rank whose least reproducible component still
       has a silhouette of at least 0.8 across replicates;
     - recommendation: the smaller of the two (either alone when only one is
@@ -380,10 +382,10 @@ def _recommend(ranks: list[int], table: dict) -> tuple[int, list[str]]:
     if cv_key is not None:
         cv = np.asarray(table[cv_key], dtype=float)
         i = int(np.nanargmin(cv))
-        cv_pick = ranks[min(j for j in range(len(ranks)) if cv[j] <= cv[i] * 1.10)]
+        cv_pick = ranks[min(j for j in range(len(ranks)) if cv[j] <= cv[i] * (1.0 + cv_tolerance))]
         name = "bi-cross-validation" if cv_key == "bcv_error" else "masked cross-validation"
-        reasons.append(f"{name} error is lowest at rank {ranks[i]} ({cv[i]:.4g}); the smallest rank within 10 % "
-                       f"of it is {cv_pick}")
+        reasons.append(f"{name} error is lowest at rank {ranks[i]} ({cv[i]:.4g}); the smallest rank within "
+                       f"{100 * cv_tolerance:g} % of it is {cv_pick}")
     if "silhouette_min" in table:
         sil = np.asarray(table["silhouette_min"], dtype=float)
         ok = [ranks[j] for j in range(len(ranks)) if sil[j] >= 0.8]
@@ -425,7 +427,7 @@ def _recommend(ranks: list[int], table: dict) -> tuple[int, list[str]]:
 def select_rank(X: Any, ranks: Sequence[int], *, n_runs: int = 10,
                 criteria: Sequence[str] = ("error", "consensus", "silhouette", "bcv", "permuted"),
                 random_state: Any = 0, n_jobs: int = 1, progress: bool = False, bcv_folds: tuple[int, int] = (2, 2),
-                **fit_params: Any) -> RankSurvey:
+                cv_tolerance: float = 0.05, **fit_params: Any) -> RankSurvey:
     """Survey candidate ranks with several criteria and recommend one, saying why.
 
     Parameters
@@ -443,6 +445,11 @@ def select_rank(X: Any, ranks: Sequence[int], *, n_runs: int = 10,
         Parallel processes for the replicates.
     progress : bool, default=False
     bcv_folds : (int, int), default=(2, 2)
+        Row and column groups of the bi-cross-validation split; every rank is
+        scored on the same split.
+    cv_tolerance : float, default=0.05
+        The cross-validation pick is the smallest rank whose error is within
+        this fraction of the minimum.
     **fit_params
         Passed to :func:`nmfkit.nmf` (e.g. ``beta_loss``).
 
@@ -450,7 +457,7 @@ def select_rank(X: Any, ranks: Sequence[int], *, n_runs: int = 10,
     -------
     RankSurvey
         The recommendation rule: the smaller of the cross-validation pick (the
-        smallest rank whose error is within 10 % of the minimum) and the
+        smallest rank whose error is within ``cv_tolerance`` of the minimum) and the
         stability cap (the largest rank whose least reproducible component has
         a silhouette of at least 0.8); the knee, the permuted-data baseline and
         the cophenetic correlation are reported as evidence.
@@ -473,10 +480,12 @@ def select_rank(X: Any, ranks: Sequence[int], *, n_runs: int = 10,
         msg = f"Unknown criteria {unknown}; valid: {', '.join(CRITERIA)}."
         raise ValueError(msg)
     V.check_interval(n_runs, "n_runs", "select_rank", kind="int", low=1)
+    V.check_interval(cv_tolerance, "cv_tolerance", "select_rank", low=0.0)
     Xd = _dense(Xv)
     sq_norm = float(np.sum(Xd * Xd))
     centred = float(np.sum((Xd - Xd.mean(axis=0)) ** 2))
-    seeds = dict(zip(ranks, replicate_seeds(random_state, len(ranks)), strict=True))
+    *rank_seeds, cv_seed = replicate_seeds(random_state, len(ranks) + 1)
+    seeds = dict(zip(ranks, rank_seeds, strict=True))
     table: dict[str, list[float]] = {}
     best, consensus = {}, {}
     Xp = permuted(Xd, random_state) if "permuted" in criteria else None
@@ -500,16 +509,16 @@ def select_rank(X: Any, ranks: Sequence[int], *, n_runs: int = 10,
             table.setdefault("silhouette_min", []).append(s["min_group"])
         if "bcv" in criteria:
             table.setdefault("bcv_error", []).append(
-                bicross_validation_error(Xd, k, folds=bcv_folds, random_state=seeds[k], **fit_params))
+                bicross_validation_error(Xd, k, folds=bcv_folds, random_state=cv_seed, **fit_params))
         if "masked_cv" in criteria:
-            table.setdefault("masked_cv_error", []).append(masked_cv_error(Xd, k, random_state=seeds[k],
+            table.setdefault("masked_cv_error", []).append(masked_cv_error(Xd, k, random_state=cv_seed,
                                                                              **fit_params))
         if Xp is not None:
             perm = run_replicates(Xp, k, max(1, min(n_runs, 3)), random_state=seeds[k], **fit_params)
             Wp, Hp, _ = min(perm, key=lambda r: r[2])
             table.setdefault("permuted_relative_error", []).append(
                 math.sqrt(float(np.sum((Xp - Wp @ Hp) ** 2)) / sq_norm))
-    recommended, reasons = _recommend(ranks, table)
+    recommended, reasons = _recommend(ranks, table, cv_tolerance)
     return RankSurvey(ranks, table, recommended, reasons, best, consensus)
 
 
@@ -711,6 +720,8 @@ def _rank_options(p: Any) -> None:
     p.add_argument("--ranks", required=True, help="candidate ranks: 2:10, 2:10:2 or 2,3,5")
     p.add_argument("--criteria", default="error,consensus,silhouette,bcv,permuted",
                    help=f"comma-separated, from {', '.join(CRITERIA)}")
+    p.add_argument("--cv-tolerance", type=float, default=0.05,
+                   help="cross-validation pick: smallest rank within this fraction of the lowest error (default 0.05)")
     p.add_argument("--out", default=None, help="output folder (default: INPUT stem + '_rank')")
 
 
@@ -727,19 +738,21 @@ def _rank_run(args: Any) -> int:
     unknown = sorted(set(criteria) - set(CRITERIA))
     if unknown:
         raise UsageError(f"--criteria: unknown {unknown}; valid: {', '.join(CRITERIA)}.")
+    if not args.cv_tolerance >= 0:
+        raise UsageError(f"--cv-tolerance must be >= 0, got {args.cv_tolerance}.")
     matrix = read_matrix(args.input, fmt=args.fmt, variable=args.variable, layer=args.layer, transpose=args.transpose)
     out = Path(args.out) if args.out else Path(args.input).with_name(Path(args.input).name.split(".")[0] + "_rank")
     with atomic_directory(out, force=args.force) as tmp:
         survey = select_rank(matrix.X, ranks, n_runs=args.n_runs, criteria=criteria, random_state=args.random_state,
-                             n_jobs=args.n_jobs, progress=not args.quiet, beta_loss=_beta(args.beta_loss),
-                             max_iter=args.max_iter)
+                             n_jobs=args.n_jobs, progress=not args.quiet, cv_tolerance=args.cv_tolerance,
+                             beta_loss=_beta(args.beta_loss), max_iter=args.max_iter)
         keys = list(survey.table)
         write_table(tmp / "rank_survey.tsv", np.array([survey.table[k] for k in keys]).T,
                     [str(r) for r in survey.ranks], keys, corner="rank")
         (tmp / "summary.json").write_text(json.dumps({
             "method": "rank survey", "input": str(matrix.path), "shape": list(matrix.shape), "ranks": survey.ranks,
-            "n_runs": args.n_runs, "criteria": criteria, "recommended": survey.recommended,
-            "reasons": survey.reasons, "table": survey.table}, indent=2) + "\n")
+            "n_runs": args.n_runs, "criteria": criteria, "cv_tolerance": args.cv_tolerance,
+            "recommended": survey.recommended, "reasons": survey.reasons, "table": survey.table}, indent=2) + "\n")
         report = Report(f"nmfkit: rank survey of {Path(matrix.path).name}")
         report.section("Recommendation", f"Recommended rank: {survey.recommended}.")
         report.table([[r] for r in survey.reasons], ["why"])

@@ -104,6 +104,19 @@ def test_select_rank_recommends_the_planted_rank():
         select_rank(Xn, [2, 3], criteria=["magic"])
 
 
+def test_recommendation_rule_cv_tolerance_and_stability_cap():
+    from nmfkit.selection import _recommend
+
+    ranks = [2, 3, 4, 5, 6]
+    table = {"bcv_error": [0.5, 0.3, 0.2, 0.196, 0.195], "silhouette_min": [1.0, 1.0, 1.0, 1.0, 0.3]}
+    assert _recommend(ranks, table, 0.05)[0] == 4  # 0.2 is within 5 % of 0.195
+    assert _recommend(ranks, table, 0.0)[0] == 5  # the minimum 6 is capped: rank 6 is not reproducible
+    table["silhouette_min"] = [1.0, 1.0, 0.5, 1.0, 0.3]
+    assert _recommend(ranks, table, 0.0)[0] == 5  # the cap is the largest stable rank, not the first unstable one
+    rec, why = _recommend(ranks, {"silhouette_min": [1.0, 0.9, 0.2, 0.1, 0.1]})
+    assert rec == 3 and "stability" in why[0]
+
+
 @pytest.mark.parametrize("noise", ["gaussian", "poisson"])
 def test_planted_noisy_signal_share(noise):
     X, S = planted_noisy(120, 60, 4, noise=noise, signal_share=0.8, rng=2)
