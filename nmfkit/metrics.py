@@ -2,7 +2,8 @@
 
 Matched cosine similarity, the consistency measures of Guo & Holy, and the
 clustering scores (ARI, NMI, purity, Hungarian accuracy, k-means on an embedding)
-used to evaluate embeddings against labels.
+used to evaluate embeddings against labels; sparse non-negative assignment of
+profiles to a reference catalogue (e.g. COSMIC mutational signatures).
 
 References
 ----------
@@ -19,7 +20,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 __all__ = ["match_components", "subspace_consistency", "permutation_consistency", "purity", "clustering_accuracy",
-           "clustering_scores", "kmeans_scores"]
+           "clustering_scores", "kmeans_scores", "assign_to_reference"]
 
 
 def _unit_columns(W: Any) -> np.ndarray:
@@ -134,3 +135,71 @@ def kmeans_scores(embedding: Any, labels: Any, *, n_clusters: int | None = None,
     out = clustering_scores(labels, pred)
     out["labels_pred"] = pred
     return out
+
+
+def assign_to_reference(Y: Any, reference: Any, *, max_components: int = 4, min_gain: float = 0.01,
+                        names: Any = None) -> dict:
+    """Explain each row of ``Y`` as a sparse non-negative combination of reference rows.
+
+    Forward selection with non-negative least squares (as in mutational-signature
+    assignment): start from the single reference row with the best NNLS fit, then
+    add the row that raises the cosine similarity of the reconstruction most, while
+    the gain is at least ``min_gain`` and fewer than ``max_components`` are used.
+
+    Parameters
+    ----------
+    Y : array-like of shape (n_profiles, n_features)
+        Profiles to explain (e.g. de novo signatures or sample catalogues).
+    reference : array-like of shape (n_reference, n_features)
+        The catalogue (e.g. COSMIC signatures, one per row).
+    max_components : int, default=4
+    min_gain : float, default=0.01
+        Smallest rise of the cosine similarity that justifies one more component.
+    names : sequence of str, optional
+        Names of the reference rows, used in ``terms``.
+
+    Returns
+    -------
+    dict
+        ``weights`` (n_profiles, n_reference) NNLS coefficients (zero outside the
+        chosen set), ``cosine`` (n_profiles,) of each reconstruction, and ``terms``:
+        per profile, ``(name or index, share)`` pairs sorted by share, shares summing to 1.
+    """
+    from scipy.optimize import nnls
+
+    Y = np.atleast_2d(np.asarray(Y, dtype=float))
+    R = np.asarray(reference, dtype=float)
+    if Y.shape[1] != R.shape[1]:
+        msg = f"Y has {Y.shape[1]} features but reference has {R.shape[1]}."
+        raise ValueError(msg)
+    labels = list(names) if names is not None else list(range(R.shape[0]))
+
+    def cosine(y: np.ndarray, x: np.ndarray) -> float:
+        d = np.linalg.norm(y) * np.linalg.norm(x)
+        return float(y @ x / d) if d > 0 else 0.0
+
+    weights = np.zeros((Y.shape[0], R.shape[0]))
+    cos = np.zeros(Y.shape[0])
+    terms = []
+    for i, y in enumerate(Y):
+        chosen: list[int] = []
+        best_cos, best_w = 0.0, np.zeros(0)
+        while len(chosen) < max_components:
+            trial = []
+            for j in range(R.shape[0]):
+                if j in chosen:
+                    continue
+                w, _ = nnls(R[chosen + [j]].T, y)
+                trial.append((cosine(y, w @ R[chosen + [j]]), j, w))
+            c, j, w = max(trial, key=lambda t: t[0])
+            if chosen and c - best_cos < min_gain:
+                break
+            chosen.append(j)
+            best_cos, best_w = c, w
+        weights[i, chosen] = best_w
+        cos[i] = best_cos
+        total = best_w.sum()
+        order = np.argsort(-best_w)
+        terms.append([(labels[chosen[o]], float(best_w[o] / total) if total > 0 else 0.0) for o in order
+                      if best_w[o] > 0])
+    return {"weights": weights, "cosine": cos, "terms": terms}

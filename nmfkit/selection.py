@@ -462,6 +462,14 @@ def select_rank(X: Any, ranks: Sequence[int], *, n_runs: int = 10,
         a silhouette of at least 0.8); the knee, the permuted-data baseline and
         the cophenetic correlation are reported as evidence.
 
+    Notes
+    -----
+    Stability is only meaningful for converged replicates. Multiplicative
+    updates (the usual solver for ``beta_loss="kullback-leibler"``) converge
+    slowly; with the default ``tol`` their replicates stop at different points
+    and look unstable. Pass a tight ``tol`` (e.g. ``1e-8``) and a large
+    ``max_iter`` for them.
+
     References
     ----------
     Brunet et al., PNAS 101(12), 2004; Kim & Park, Bioinformatics 23(12), 2007;

@@ -193,3 +193,21 @@ def test_rank_and_consensus_commands(tmp_path):
     assert main(["rank", str(path), "--ranks", "2:3", "--criteria", "vibes", "--out", str(tmp_path / "bad2"),
                  "--quiet"]) == 2
     assert not (tmp_path / "bad").exists() and not (tmp_path / "bad2").exists()
+
+
+def test_assign_to_reference_recovers_a_planted_mixture():
+    from nmfkit.metrics import assign_to_reference
+
+    rng = np.random.default_rng(4)
+    R = rng.random((12, 96)) ** 4  # peaky, signature-like profiles
+    Y = np.vstack([0.3 * R[2] + 0.7 * R[5], R[9]])
+    out = assign_to_reference(Y, R, names=[f"S{i}" for i in range(12)])
+    np.testing.assert_allclose(out["cosine"], 1.0, atol=1e-10)
+    assert [n for n, _ in out["terms"][0]] == ["S5", "S2"]
+    np.testing.assert_allclose([w for _, w in out["terms"][0]], [0.7, 0.3], atol=1e-8)
+    assert out["terms"][1] == [("S9", 1.0)]
+    assert np.count_nonzero(out["weights"][1]) == 1
+    one = assign_to_reference(Y[:1], R, max_components=1)
+    assert np.count_nonzero(one["weights"]) == 1 and one["cosine"][0] < 1
+    with pytest.raises(ValueError, match="features"):
+        assign_to_reference(Y[:, :10], R)
