@@ -14,12 +14,12 @@ def X():
 
 
 def test_registry_and_unknown_name():
-    assert available_initializers() == ["nndsvd", "nndsvda", "nndsvdar", "random", "spa"]
+    assert available_initializers() == ["nndsvd", "nndsvda", "nndsvdar", "random", "snpa", "spa"]
     with pytest.raises(ValueError, match=re.escape("Unknown init 'pca'. Valid inits: 'nndsvd', 'nndsvda'")):
         get_initializer("pca")
 
 
-@pytest.mark.parametrize("name", ["random", "nndsvd", "nndsvda", "nndsvdar", "spa"])
+@pytest.mark.parametrize("name", ["random", "nndsvd", "nndsvda", "nndsvdar", "snpa", "spa"])
 @pytest.mark.parametrize("sparse", [False, True])
 def test_nonnegative_finite_right_shapes(X, name, sparse):
     Xin = sp.csr_matrix(X) if sparse else X
