@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple, Protocol
 
@@ -222,7 +223,8 @@ class _AlternatingNMF:
 def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "frobenius",
         solver: str | Solver = "auto", init: str | Initializer | None = None, W: Any = None, H: Any = None,
         update_H: bool = True, mask: Any = None, missing: str = "error", alpha_W: float = 0.0,
-        alpha_H: float | str = "same", l1_ratio: float = 0.0, stop: str | StoppingRule = "objective",
+        alpha_H: float | str = "same", l1_ratio: float = 0.0, penalties_W: Sequence[Any] = (),
+        penalties_H: Sequence[Any] = (), stop: str | StoppingRule = "objective",
         tol: float = 1e-4, max_iter: int = 200, max_time: float | None = None, random_state: Any = None,
         callback: Callable[[CallbackInfo], Any] | None = None, verbose: int = 0,
         _caller: str = "nmf") -> FitResult:
@@ -268,6 +270,12 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         Penalty strength on ``H``; ``"same"`` uses ``alpha_W``.
     l1_ratio : float, default=0.0
         Share of L1 in the penalties (0: L2 only, 1: L1 only).
+    penalties_W, penalties_H : sequence of Penalty, default=()
+        Further penalties (:mod:`nmfkit.penalties`), added to the elastic net:
+        e.g. ``GraphLaplacian(lam, A)`` on ``W`` with a sample graph ``A``
+        (n_samples, n_samples), or on ``H`` with a feature graph (n_features,
+        n_features). Penalties on ``H`` see it transposed (one row per feature).
+        A penalty that couples rows (the graph) needs ``solver="mu"``.
     stop : str or StoppingRule, default="objective"
         Convergence rule: ``"objective"`` (relative objective change over 10
         sweeps), ``"factor"`` (per-component relative factor change, NMF.jl),
@@ -359,13 +367,24 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
             n_components = min(n, m)
     k = V.check_n_components(n_components, (n, m), caller)
     V.check_zeros(X, mask, beta=beta)
+    penalties_W, penalties_H = tuple(penalties_W), tuple(penalties_H)
+    for name, pens, size in (("penalties_W", penalties_W, n), ("penalties_H", penalties_H, m)):
+        for pen in pens:
+            if not all(hasattr(pen, a) for a in ("value", "edit_mu", "edit_quadratic")):
+                msg = f"{name} must hold penalties from nmfkit.penalties; got {pen!r}."
+                raise TypeError(msg)
+            adjacency = getattr(pen, "adjacency", None)
+            if adjacency is not None and adjacency.shape != (size, size):
+                msg = (f"{name}: the graph must have shape ({size}, {size}) "
+                       f"({'n_samples' if name == 'penalties_W' else 'n_features'}); got {adjacency.shape}.")
+                raise ValueError(msg)
     backend = get_backend(X)
     alpha_H_value = alpha_W if isinstance(alpha_H, str) else alpha_H
     loss = BetaDivergence(beta)
     problem = Problem(
         X, backend.transpose(X), loss, backend,
-        penalties_left=elastic_net(alpha_W, l1_ratio, m),
-        penalties_right=elastic_net(alpha_H_value, l1_ratio, n),
+        penalties_left=(*elastic_net(alpha_W, l1_ratio, m), *penalties_W),
+        penalties_right=(*elastic_net(alpha_H_value, l1_ratio, n), *penalties_H),
         mask=mask, maskT=None if mask is None else mask.T,
     )
     solver_obj.check(problem)

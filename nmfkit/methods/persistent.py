@@ -30,6 +30,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from nmfkit.backend import get_backend
+from nmfkit.graphs import knn_graph, sample_distances  # re-exported: persistent NMF builds on them
 from nmfkit.losses import BetaDivergence
 from nmfkit.penalties import L2, GraphLaplacian, Proximity
 from nmfkit.solvers import MU, LinMU, Problem, nnls_project
@@ -41,28 +42,6 @@ __all__ = ["sample_distances", "death_times", "persistence_scales", "ScaleGraphs
 # ---------------------------------------------------------------------------------------------
 # topology
 # ---------------------------------------------------------------------------------------------
-def sample_distances(X: Any) -> np.ndarray:
-    """Euclidean distances between the rows (samples) of X, as the reference code computes them.
-
-    ``sqrt(max(|x_i|^2 + |x_j|^2 - 2 x_i.x_j, 0))`` symmetrised by an elementwise
-    maximum, with an exact zero diagonal.
-
-    Parameters
-    ----------
-    X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-    Returns
-    -------
-    ndarray of shape (n_samples, n_samples)
-    """
-    X = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=float)
-    sq = np.einsum("ij,ij->i", X, X)
-    D = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2.0 * (X @ X.T), 0.0))
-    D = np.maximum(D, D.T)
-    np.fill_diagonal(D, 0.0)
-    return D
-
-
 def death_times(D: np.ndarray) -> np.ndarray:
     """Death times of the 0-dimensional persistence of the Vietoris-Rips filtration of ``D``.
 
@@ -188,41 +167,6 @@ class ScaleGraphs:
         c = int(self.counts[t])
         G = sp.csr_matrix((np.ones(c), (self.i[:c], self.j[:c])), shape=(self.N, self.N))
         return int(connected_components(G, directed=False)[0])
-
-
-def knn_graph(X: Any, n_neighbors: int = 5, *, weight: str = "heat", power: float = 1.5) -> sp.csr_matrix:
-    """Symmetric k-nearest-neighbour graph of the rows of X (GNMF's graph).
-
-    Weights ``exp(-d^2 / d_max^power)`` (``weight="heat"``, ``d_max`` the largest
-    pairwise distance, the baseline setting of the persistent-NMF paper) or 1
-    (``"binary"``); symmetrised by the elementwise maximum.
-
-    Parameters
-    ----------
-    X : {array-like, sparse matrix} of shape (n_samples, n_features)
-    n_neighbors : int, default=5
-    weight : {"heat", "binary"}, default="heat"
-    power : float, default=1.5
-
-    Returns
-    -------
-    csr_matrix of shape (n_samples, n_samples)
-    """
-    from sklearn.neighbors import NearestNeighbors
-
-    Xd = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=float)
-    n = Xd.shape[0]
-    k = min(n_neighbors, n - 1)
-    dist, idx = NearestNeighbors(n_neighbors=k + 1).fit(Xd).kneighbors(Xd)
-    rows = np.repeat(np.arange(n), k)
-    d = dist[:, 1:].ravel()
-    if weight == "heat":
-        dmax = float(sample_distances(Xd).max())
-        w = np.exp(-(d * d) / max(dmax, 1e-300) ** power)
-    else:
-        w = np.ones_like(d)
-    A = sp.csr_matrix((w, (rows, idx[:, 1:].ravel())), shape=(n, n))
-    return A.maximum(A.T).tocsr()
 
 
 # ---------------------------------------------------------------------------------------------
