@@ -1,0 +1,28 @@
+"""The worked applications in examples/ run end to end in their fast form and meet their claims."""
+
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def run_example(name, tmp_path, data_dir):
+    pytest.importorskip("matplotlib")
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        module = importlib.import_module(name)
+        metrics = module.main(["--fast", "--out", str(tmp_path), "--data-dir", str(data_dir)])
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    assert (tmp_path / "metrics.json").is_file()
+    for fig in metrics.get("figures", []):
+        assert (tmp_path / fig).stat().st_size > 1000
+    return metrics
+
+
+def test_karate(tmp_path, data_dir):
+    metrics = run_example("karate", tmp_path, data_dir)
+    assert metrics["misassigned_max"] <= 2
