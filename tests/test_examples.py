@@ -26,3 +26,11 @@ def run_example(name, tmp_path, data_dir):
 def test_karate(tmp_path, data_dir):
     metrics = run_example("karate", tmp_path, data_dir)
     assert metrics["misassigned_max"] <= 2
+
+
+def test_signatures(tmp_path, data_dir):
+    metrics = run_example("signatures", tmp_path, data_dir)
+    names = {n for s in metrics["signatures"] for n, _ in s["decomposition"]}
+    assert {"SBS2", "SBS13", "SBS3"} <= names  # APOBEC and homologous-recombination deficiency
+    assert min(s["cosine"] for s in metrics["signatures"]) > 0.9
+    assert metrics["refit_cosine_median"] > 0.9
