@@ -34,3 +34,11 @@ def test_signatures(tmp_path, data_dir):
     assert {"SBS2", "SBS13", "SBS3"} <= names  # APOBEC and homologous-recombination deficiency
     assert min(s["cosine"] for s in metrics["signatures"]) > 0.9
     assert metrics["refit_cosine_median"] > 0.9
+
+
+def test_emg_synergies(tmp_path, data_dir):
+    metrics = run_example("emg_synergies", tmp_path, data_dir)
+    vaf = list(metrics["vaf"].values())
+    assert all(b >= a - 1e-6 for a, b in zip(vaf, vaf[1:], strict=False))  # more synergies never fit worse
+    assert vaf[-1] > 0.999  # k = number of channels reproduces the data
+    assert 2 <= metrics["chosen_k"] <= 5 and metrics["vaf_chosen"] >= 0.9
