@@ -42,3 +42,12 @@ def test_emg_synergies(tmp_path, data_dir):
     assert all(b >= a - 1e-6 for a, b in zip(vaf, vaf[1:], strict=False))  # more synergies never fit worse
     assert vaf[-1] > 0.999  # k = number of channels reproduces the data
     assert 2 <= metrics["chosen_k"] <= 5 and metrics["vaf_chosen"] >= 0.9
+
+
+def test_topics(tmp_path, data_dir):
+    metrics = run_example("topics", tmp_path, data_dir)
+    assert metrics["classic3"]["frobenius"]["nmi"] > 0.5
+    c, t = metrics["classic3"]["label_check"], metrics["tdt2"]["label_check"]
+    assert c["within"] > 3 * c["between"]  # Classic3's labels fit its documents
+    assert t["within"] < 1.5 * t["between"]  # TDT2's stored labels do not
+    assert len(metrics["tdt2"]["top_words"][0]) == 10
