@@ -51,3 +51,13 @@ def test_topics(tmp_path, data_dir):
     assert c["within"] > 3 * c["between"]  # Classic3's labels fit its documents
     assert t["within"] < 1.5 * t["between"]  # TDT2's stored labels do not
     assert len(metrics["tdt2"]["top_words"][0]) == 10
+
+
+def test_samson(tmp_path, data_dir):
+    metrics = run_example("samson", tmp_path, data_dir)
+    r = metrics["results"]
+    sep = r["separable NMF (SNPA)"]
+    for plain in ("NMF (NNDSVDa)", "NMF (best of random starts)"):
+        assert sep["mean_sad"] < r[plain]["mean_sad"]
+        assert sep["rmse"] < r[plain]["rmse"]
+    assert sep["mean_sad"] < 6.0
