@@ -171,7 +171,7 @@ def test_zeros_with_itakura_saito():
     ({"l1_ratio": 2}, "The 'l1_ratio' parameter of nmf must be a float in the range [0, 1]. Got 2 instead."),
     ({"alpha_W": -0.1}, "The 'alpha_W' parameter of nmf must be a float in the range [0, inf). Got -0.1 instead."),
     ({"missing": "drop"}, "The 'missing' parameter of nmf must be one of {'error', 'mask'}. Got 'drop' instead."),
-    ({"init": "svd"}, "Unknown init 'svd'. Valid inits: 'nndsvd', 'nndsvda', 'nndsvdar', 'random', 'spa', "
+    ({"init": "svd"}, "Unknown init 'svd'. Valid inits: 'nndsvd', 'nndsvda', 'nndsvdar', 'random', 'snpa', 'spa', "
                       "'custom' (pass W and H), or an Initializer instance."),
     ({"stop": "never"}, "Unknown stopping rule 'never'. Valid rules: 'factor', 'factor-change', 'fixed', "
                         "'max_iter', 'objective', 'per-component', 'relative-objective', or a StoppingRule "

@@ -1,0 +1,78 @@
+"""Collect every example's ``results/<name>/metrics.json`` into ``examples/RESULTS.md``.
+
+Usage::
+
+    python examples/results_table.py
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from _common import HERE
+
+
+def _f(x: float, digits: int = 3) -> str:
+    return f"{x:.{digits}f}"
+
+
+def section(name: str, m: dict) -> list[str]:
+    figs = ", ".join(f"[{f}](results/{name}/{f})" for f in m.get("figures", []))
+    if name == "karate":
+        body = [f"Symmetric NMF (k = 2) on the {m['nodes']}-node, {m['edges']}-edge graph, {m['starts']} random "
+                f"starts: at most {m['misassigned_max']} member(s) misassigned against the two factions "
+                f"(median {m['misassigned_median']:g}; member {m['runs'][0]['members']})."]
+    elif name == "samson":
+        body = ["| method | SAD rock / tree / water (°) | mean SAD (°) | abundance RMSE |", "|---|---|---|---|"]
+        body += [f"| {k} | {' / '.join(_f(s, 2) for s in r['sad'])} | {_f(r['mean_sad'], 2)} | {_f(r['rmse'], 4)} |"
+                 for k, r in m["results"].items()]
+        rs = m["random_starts"]
+        body += ["", f"Over {rs['n']} random starts plain NMF's mean SAD ranges {_f(min(rs['mean_sad']), 2)}–"
+                     f"{_f(max(rs['mean_sad']), 2)}° and its RMSE {_f(min(rs['rmse']), 4)}–{_f(max(rs['rmse']), 4)}."]
+    elif name == "emg_synergies":
+        body = ["| synergies | " + " | ".join(m["vaf"]) + " |", "|---" * (len(m["vaf"]) + 1) + "|",
+                "| VAF (%) | " + " | ".join(_f(100 * v, 1) for v in m["vaf"].values()) + " |", "",
+                f"Chosen: {m['chosen_k']} synergies (VAF {_f(100 * m['vaf_chosen'], 1)} %; the smallest k with "
+                "VAF ≥ 90 % whose next synergy adds < 2 %)."]
+    elif name == "topics":
+        body = ["| corpus | loss | NMI | ARI | purity | accuracy | within / between cosine of the labels |",
+                "|---|---|---|---|---|---|---|"]
+        for corpus in ("tdt2", "classic3"):
+            c = m[corpus]
+            check = f"{_f(c['label_check']['within'])} / {_f(c['label_check']['between'])}"
+            for loss in ("kullback-leibler", "frobenius"):
+                s = c[loss]
+                body.append(f"| {corpus} | {loss} | {_f(s['nmi'])} | {_f(s['ari'])} | {_f(s['purity'])} | "
+                            f"{_f(s['accuracy'])} | {check} |")
+        body += ["", "TDT2's stored class labels do not match its documents (documents of one class are no more "
+                     "alike than documents of different classes), so its scores carry no meaning; its topics "
+                     "are in `results/topics/tdt2_topics.txt`. First three topics: "
+                 + "; ".join(" ".join(t[:6]) for t in m["tdt2"]["top_words"][:3]) + "."]
+    elif name == "signatures":
+        body = [f"{m['genomes']} genomes, {m['mutations']} mutations; recommended rank {m['recommended_rank']} "
+                f"(stability {_f(m['stability'])}).", "",
+                "| signature | NNLS decomposition into COSMIC v3.4 | cosine |", "|---|---|---|"]
+        body += [f"| {s['signature']} | " + " + ".join(f"{_f(w, 2)} {n}" for n, w in s["decomposition"])
+                 + f" | {_f(s['cosine'])} |" for s in m["signatures"]]
+        body += ["", f"Genomes refitted to {', '.join(m['cosmic_used'])}: median cosine "
+                     f"{_f(m['refit_cosine_median'])}."]
+    else:
+        body = ["```", json.dumps({k: v for k, v in m.items() if k != "figures"}, indent=1)[:2000], "```"]
+    return [f"## {name}", "", *body, "", f"Figures: {figs}", ""]
+
+
+def main() -> int:
+    lines = ["# Worked applications: results", "",
+             "Each script in `examples/` writes `results/<name>/metrics.json` and its figures; this file is made "
+             "from them by `python examples/results_table.py`. Run a script with `--fast` for the quick version the "
+             "test suite checks.", ""]
+    for path in sorted((HERE / "results").glob("*/metrics.json")):
+        lines += section(path.parent.name, json.loads(path.read_text()))
+    (HERE / "RESULTS.md").write_text("\n".join(lines))
+    print(f"wrote {HERE / 'RESULTS.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
