@@ -61,3 +61,11 @@ def test_samson(tmp_path, data_dir):
         assert sep["mean_sad"] < r[plain]["mean_sad"]
         assert sep["rmse"] < r[plain]["rmse"]
     assert sep["mean_sad"] < 6.0
+
+
+def test_gene_programs(tmp_path, data_dir):
+    metrics = run_example("gene_programs", tmp_path, data_dir)
+    plain, sparse = metrics["fits"]["plain"], metrics["fits"]["sparse usages"]
+    assert sparse["usage_sparseness_median"] > plain["usage_sparseness_median"] + 0.05
+    assert sparse["kl_per_count"] < 1.02 * plain["kl_per_count"]  # sparser at almost no cost in fit
+    assert all(len(t) == 10 for t in sparse["top_genes"])
