@@ -69,3 +69,11 @@ def test_gene_programs(tmp_path, data_dir):
     assert sparse["usage_sparseness_median"] > plain["usage_sparseness_median"] + 0.05
     assert sparse["kl_per_count"] < 1.02 * plain["kl_per_count"]  # sparser at almost no cost in fit
     assert all(len(t) == 10 for t in sparse["top_genes"])
+
+
+def test_multiomics(tmp_path, data_dir):
+    metrics = run_example("multiomics", tmp_path, data_dir)
+    joint = metrics["by_k"]["2"]["joint"]
+    assert joint["ari_vs_C1A_C1B"] > 0.3
+    deaths = sorted(joint["death_share_per_group"].values())
+    assert deaths[-1] - deaths[0] > 0.25  # the shared factors separate patients by outcome
