@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> dict:
         entry["top_genes"] = [[rna_names[i] for i in np.argsort(-h)[:8]] for h in H_rna]
         entry["top_mirnas"] = [[mirna_names[i] for i in np.argsort(-h)[:5]] for h in H_mi]
         entry["weights"] = joint.extras["weights"]
-        metrics["by_k"][k] = entry
+        metrics["by_k"][str(k)] = entry
         if k == 2:
             joint2 = joint
         print(f"multiomics k={k}: ARI vs C1A/C1B " + ", ".join(
@@ -92,7 +92,8 @@ def main(argv: list[str] | None = None) -> dict:
         ax.scatter(np.flatnonzero(sel), W[sel, 0], c=colour, s=14, label=lab)
     ax.set_xlabel("patient")
     ax.set_ylabel("share of shared factor 1")
-    ax.set_title(f"Joint NMF (RNA + miRNA), k = 2: ARI vs C1A/C1B {metrics['by_k'][2]['joint']['ari_vs_C1A_C1B']:.2f}",
+    ari = metrics['by_k']['2']['joint']['ari_vs_C1A_C1B']
+    ax.set_title(f"Joint NMF (RNA + miRNA), k = 2: ARI vs C1A/C1B {ari:.2f}",
                  fontsize=9)
     ax.legend(fontsize=7)
     metrics["figures"].append(save(fig, out, "patients.png"))
