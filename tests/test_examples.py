@@ -77,3 +77,10 @@ def test_multiomics(tmp_path, data_dir):
     assert joint["ari_vs_C1A_C1B"] > 0.3
     deaths = sorted(joint["death_share_per_group"].values())
     assert deaths[-1] - deaths[0] > 0.25  # the shared factors separate patients by outcome
+
+
+def test_lcms(tmp_path, data_dir):
+    metrics = run_example("lcms", tmp_path, data_dir)
+    assert metrics["share_matching_bsa"] > metrics["baseline_share_most_intense_bins"]
+    assert metrics["share_matching_bsa"] >= 0.25
+    assert metrics["explained"] > 0.7
