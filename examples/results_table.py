@@ -57,6 +57,30 @@ def section(name: str, m: dict) -> list[str]:
                  + f" | {_f(s['cosine'])} |" for s in m["signatures"]]
         body += ["", f"Genomes refitted to {', '.join(m['cosmic_used'])}: median cosine "
                      f"{_f(m['refit_cosine_median'])}."]
+    elif name == "multiomics":
+        body = [f"{m['patients']} patients ({m['subtyped']} with a C1A/C1B subtype), {m['genes']} genes, "
+                f"{m['mirnas']} miRNAs.", "", "| k | model | ARI vs C1A/C1B | group sizes | deaths per group |",
+                "|---|---|---|---|---|"]
+        for k, e in m["by_k"].items():
+            for lab in ("joint", "RNA only", "miRNA only"):
+                d = ", ".join(_f(v, 2) for v in e[lab]["death_share_per_group"].values())
+                body.append(f"| {k} | {lab} | {_f(e[lab]['ari_vs_C1A_C1B'])} | {e[lab]['group_sizes']} | {d} |")
+        body += ["", "Top genes of the k = 2 shared factors: "
+                 + "; ".join(", ".join(g[:6]) for g in m["by_k"]["2"]["top_genes"]) + "."]
+    elif name == "lcms":
+        body = [f"{m['k']} components explain {_f(m['explained'])} of the (scaled) intensities. Base peaks at a BSA "
+                f"tryptic peptide ion (±0.1 Da): {_f(m['share_matching_bsa'], 2)} of the components, against "
+                f"{_f(m['baseline_share_most_intense_bins'], 2)} of the data's {m['k']} most intense bins.", "",
+                "| apex RT (min) | base peak m/z | BSA peptide ion |", "|---|---|---|"]
+        body += [f"| {_f(c['apex_rt_min'], 2)} | {_f(c['base_peak_mz'], 2)} | {'yes' if c['bsa_peptide_ion'] else ''} |"
+                 for c in m["components"]]
+    elif name == "gene_programs":
+        body = [f"{m['cells']} cells x {m['genes']} genes, k = {m['k']}, KL on the sparse counts.", "",
+                "| fit | KL per count | median usage sparseness | cells with a dominant program |", "|---|---|---|---|"]
+        body += [f"| {lab} | {_f(f['kl_per_count'], 4)} | {_f(f['usage_sparseness_median'])} | "
+                 f"{_f(f['dominant_share'], 2)} |" for lab, f in m["fits"].items()]
+        body += ["", "Top genes (sparse fit): " + "; ".join(
+            f"{i + 1}: " + " ".join(t[:5]) for i, t in enumerate(m["fits"]["sparse usages"]["top_genes"])) + "."]
     else:
         body = ["```", json.dumps({k: v for k, v in m.items() if k != "figures"}, indent=1)[:2000], "```"]
     return [f"## {name}", "", *body, "", f"Figures: {figs}", ""]
