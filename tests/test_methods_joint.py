@@ -114,3 +114,22 @@ def test_integrative_nmf_lam_controls_the_specific_parts():
     assert shares[0] > shares[1] > shares[2]
     with pytest.raises(ValueError, match="same features"):
         integrative_nmf([X1, X2[:, :10]], 2)
+
+
+def test_integrative_nmf_kkt_at_convergence():
+    X1, X2, _ = _inmf_data(1.0)
+    lam = 2.0
+    res = integrative_nmf([X1, X2], 3, lam=lam, tol=1e-12, max_iter=3000, random_state=0)
+    H = res.H
+    grad_H = np.zeros_like(H)
+    worst = 0.0
+    for X, W, V in zip([X1, X2], res.extras["W_blocks"], res.extras["V_blocks"], strict=True):
+        M = H + V
+        grads = {"W": (W, W @ (M @ M.T + lam * V @ V.T) - X @ M.T),
+                 "V": (V, (1 + lam) * W.T @ W @ V - W.T @ (X - W @ H))}
+        grad_H += W.T @ W @ H - W.T @ (X - W @ V)
+        for F, G in grads.values():
+            scale = max(np.abs(G).max(), 1e-300)
+            worst = max(worst, np.abs(np.minimum(F, G)).max() / scale)
+    worst = max(worst, np.abs(np.minimum(H, grad_H)).max() / np.abs(grad_H).max())
+    assert worst < 1e-3
