@@ -7,7 +7,7 @@ scaled to unit mean over the patients, as NMF leaves the factors' scales free); 
 are compared with the C1A/C1B mRNA subtypes of the TCGA ACC study (Zheng et al., Cancer Cell 2016;
 C1A is the aggressive one), beside NMF of each modality alone, and the share of deaths per group
 is reported (C1A/C1B were defined from mRNA, so RNA alone is the natural reference). Top genes and
-miRNAs per shared factor are listed. Figure: ``patients.png``.
+miRNAs per shared factor (largest loading relative to the other factors) are listed. Figure: ``patients.png``.
 
 Usage::
 
@@ -74,8 +74,13 @@ def main(argv: list[str] | None = None) -> dict:
             entry[label] = {"ari_vs_C1A_C1B": float(adjusted_rand_score(subtype[known], groups[known])),
                             "death_share_per_group": deaths, "group_sizes": np.bincount(groups).tolist()}
         H_rna, H_mi = joint.extras["H_blocks"]
-        entry["top_genes"] = [[rna_names[i] for i in np.argsort(-h)[:8]] for h in H_rna]
-        entry["top_mirnas"] = [[mirna_names[i] for i in np.argsort(-h)[:5]] for h in H_mi]
+        # features specific to a factor: loading relative to the feature's mean loading, weighted by sqrt(loading)
+        def top(Hb, names, n):
+            rel = Hb / np.maximum(Hb.mean(axis=0, keepdims=True), 1e-300) * np.sqrt(Hb)
+            return [[names[i] for i in np.argsort(-r)[:n]] for r in rel]
+
+        entry["top_genes"] = top(H_rna, rna_names, 8)
+        entry["top_mirnas"] = top(H_mi, mirna_names, 5)
         entry["weights"] = joint.extras["weights"]
         metrics["by_k"][str(k)] = entry
         if k == 2:
