@@ -81,6 +81,21 @@ def section(name: str, m: dict) -> list[str]:
                  f"{_f(f['dominant_share'], 2)} |" for lab, f in m["fits"].items()]
         body += ["", "Top genes (sparse fit): " + "; ".join(
             f"{i + 1}: " + " ".join(t[:5]) for i, t in enumerate(m["fits"]["sparse usages"]["top_genes"])) + "."]
+    elif name == "stains":
+        body = ["Angles (degrees) between each method's haematoxylin / eosin vectors and the Macenko method's "
+                "(and Ruifrok & Johnston's standard vectors); references, not ground truth.", "",
+                "| image | method | H vs Macenko | E vs Macenko | H vs Ruifrok | E vs Ruifrok |",
+                "|---|---|---|---|---|---|"]
+        for image, e in m["images"].items():
+            for lab in ("NMF", "sparse NMF", "separable NMF (SNPA)"):
+                a, r = e[lab]["angle_to_macenko"], e[lab]["angle_to_ruifrok"]
+                body.append(f"| {image.split('.')[0]} | {lab} | {_f(a[0], 1)} | {_f(a[1], 1)} | {_f(r[0], 1)} | "
+                            f"{_f(r[1], 1)} |")
+            mr = e["macenko_angle_to_ruifrok"]
+            body.append(f"| {image.split('.')[0]} | Macenko | 0 | 0 | {_f(mr[0], 1)} | {_f(mr[1], 1)} |")
+        body += ["", "No variant agrees with Macenko's vectors on every image: plain NMF of optical densities is not "
+                     "unique here (the stains' cone is wide), so estimates from the extreme pixels (Macenko, or SNPA) are the usual choice, "
+                     "and the plain-NMF maps should be read with that in mind."]
     else:
         body = ["```", json.dumps({k: v for k, v in m.items() if k != "figures"}, indent=1)[:2000], "```"]
     return [f"## {name}", "", *body, "", f"Figures: {figs}", ""]

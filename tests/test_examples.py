@@ -84,3 +84,15 @@ def test_lcms(tmp_path, data_dir):
     assert metrics["share_matching_bsa"] > metrics["baseline_share_most_intense_bins"]
     assert metrics["share_matching_bsa"] >= 0.25
     assert metrics["explained"] > 0.7
+
+
+def test_stains(tmp_path, data_dir):
+    import numpy as np
+
+    metrics = run_example("stains", tmp_path, data_dir)
+    for entry in metrics["images"].values():
+        for lab in ("NMF", "sparse NMF", "separable NMF (SNPA)"):
+            S = np.asarray(entry[lab]["stain_vectors"])
+            assert S.shape == (2, 3) and S.min() >= 0
+            np.testing.assert_allclose(np.linalg.norm(S, axis=1), 1.0)
+            assert all(0 <= a <= 90 for a in entry[lab]["angle_to_macenko"])
