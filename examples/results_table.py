@@ -94,8 +94,8 @@ def section(name: str, m: dict) -> list[str]:
             mr = e["macenko_angle_to_ruifrok"]
             body.append(f"| {image.split('.')[0]} | Macenko | 0 | 0 | {_f(mr[0], 1)} | {_f(mr[1], 1)} |")
         body += ["", "No variant agrees with Macenko's vectors on every image: plain NMF of optical densities is not "
-                     "unique here (the stains' cone is wide), so estimates from the extreme pixels (Macenko, or SNPA) are the usual choice, "
-                     "and the plain-NMF maps should be read with that in mind."]
+                     "unique here (the stains' cone is wide), so estimates from the extreme pixels (Macenko, or "
+                     "SNPA) are the usual choice, and the plain-NMF maps should be read with that in mind."]
     else:
         body = ["```", json.dumps({k: v for k, v in m.items() if k != "figures"}, indent=1)[:2000], "```"]
     return [f"## {name}", "", *body, "", f"Figures: {figs}", ""]
