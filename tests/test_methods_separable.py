@@ -66,3 +66,13 @@ def test_separable_nmf_is_exact_on_separable_data_and_snpa_is_an_init():
         separable_nmf(X, 5, algorithm="xray")
     with pytest.raises(ValueError):
         separable_nmf(-X, 5)
+
+
+def test_separable_weights_satisfy_kkt_on_noisy_data():
+    X, _ = near_separable(noise=0.05, seed=4)
+    res = separable_nmf(X, 5)
+    W, H = res.W, res.H
+    grad = W @ (H @ H.T) - X @ H.T  # W = argmin_{W >= 0} 0.5 ||X - W H||^2 for the anchors H
+    scale = np.abs(X @ H.T).max()
+    assert np.abs(W * grad).max() < 1e-8 * scale * W.max()
+    assert grad.min() > -1e-8 * scale

@@ -65,3 +65,20 @@ def test_planted_sparse_components_are_recovered():
 def test_bad_sparseness_is_rejected():
     with pytest.raises(ValueError, match="sparseness_H"):
         nmf_sc(np.ones((5, 4)), 2, sparseness_H=1.5)
+
+
+def test_kkt_of_the_free_factor_and_fixed_point_of_the_constrained_one():
+    rng = np.random.default_rng(3)
+    H0 = _project_rows(rng.random((3, 40)), 0.6)
+    X = rng.random((60, 3)) @ H0 + 0.01 * rng.random((60, 40))
+    res = nmf_sc(X, 3, sparseness_H=0.6, random_state=0, max_iter=20000, tol=1e-13)
+    W, H = res.W, res.H
+    grad_W = W @ (H @ H.T) - X @ H.T  # W is free: KKT of min_W>=0 0.5||X - WH||^2
+    scale = np.abs(X @ H.T).max()
+    assert np.abs(W * grad_W).max() < 1e-4 * scale * W.max()
+    assert grad_W.min() > -1e-4 * scale
+    # H is constrained: a small projected-gradient step leaves it (nearly) where it is
+    grad_H = W.T @ (W @ H - X)
+    step = 1e-2 / np.linalg.norm(W.T @ W, 2)
+    moved = _project_rows(H - step * grad_H, 0.6) - H
+    assert np.linalg.norm(moved) < 1e-3 * np.linalg.norm(step * grad_H) + 1e-9 * np.linalg.norm(H)
