@@ -237,16 +237,20 @@ class SPA(Initializer):
             residual = np.maximum(residual - proj * proj, 0.0)
         return np.asarray(chosen)
 
-    def __call__(self, X: Any, n_components: int, *, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    @staticmethod
+    def factors(X: Any, anchors: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``H = X[anchors]`` and the exact ``W = argmin_{W >= 0} ||X - W H||_F`` (sparse ``X`` stays sparse)."""
         from nmfkit.backend import get_backend
         from nmfkit.solvers.anls import nnls_bpp
 
-        idx = self.anchors(X, n_components)
-        H = np.asarray(X[idx].toarray() if sp.issparse(X) else X[idx], dtype=float)
+        H = np.asarray(X[anchors].toarray() if sp.issparse(X) else X[anchors], dtype=float)
         A = np.asarray(X @ H.T)
         G = H @ H.T
         W = nnls_bpp(G, A.T, np.ones(A.T.shape, dtype=bool), get_backend(G)).T
         return W, H
+
+    def __call__(self, X: Any, n_components: int, *, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        return self.factors(X, self.anchors(X, n_components))
 
 
 def _unit_sum_rows(X: Any) -> np.ndarray:
@@ -285,7 +289,7 @@ def _simplex_weights(Xn: np.ndarray, B: np.ndarray, W0: np.ndarray, n_iter: int)
     return W
 
 
-class SNPA(Initializer):
+class SNPA(SPA):
     """Successive nonnegative projection algorithm for separable NMF (Gillis 2014).
 
     Like :class:`SPA`, but the residual of a row is its distance to the convex
@@ -331,14 +335,6 @@ class SNPA(Initializer):
             residual = np.einsum("ij,ij->i", R, R)
             residual[chosen] = 0.0
         return np.asarray(chosen)
-
-    def __call__(self, X: Any, n_components: int, *, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        from nmfkit.solvers.anls import nnls_project
-
-        idx = self.anchors(X, n_components)
-        H = np.asarray(X[idx].toarray() if sp.issparse(X) else X[idx], dtype=float)
-        Xd = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=float)
-        return nnls_project(Xd, H), H
 
     def __repr__(self) -> str:
         return f"SNPA(n_inner={self.n_inner})"

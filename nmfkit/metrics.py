@@ -184,7 +184,7 @@ def assign_to_reference(Y: Any, reference: Any, *, max_components: int = 4, min_
     for i, y in enumerate(Y):
         chosen: list[int] = []
         best_cos, best_w = 0.0, np.zeros(0)
-        while len(chosen) < max_components:
+        while len(chosen) < min(max_components, R.shape[0]):
             trial = []
             for j in range(R.shape[0]):
                 if j in chosen:

@@ -398,7 +398,8 @@ def _recommend(ranks: list[int], table: dict, cv_tolerance: float = 0.05) -> tup
     perm_rank = None
     if "permuted_relative_error" in table:
         real, perm = np.asarray(table["relative_error"]) ** 2, np.asarray(table["permuted_relative_error"]) ** 2
-        beyond = [ranks[j] for j in range(len(ranks) - 1) if -(real[j + 1] - real[j]) <= -(perm[j + 1] - perm[j])]
+        gain_real, gain_perm = -np.diff(real), -np.diff(perm)
+        beyond = [ranks[j] for j in range(len(gain_real)) if gain_real[j] <= gain_perm[j]]
         if beyond:
             perm_rank = beyond[0]
             reasons.append(f"from rank {perm_rank} on, adding a component helps no more than on permuted data "
@@ -746,8 +747,6 @@ def _rank_run(args: Any) -> int:
     unknown = sorted(set(criteria) - set(CRITERIA))
     if unknown:
         raise UsageError(f"--criteria: unknown {unknown}; valid: {', '.join(CRITERIA)}.")
-    if not args.cv_tolerance >= 0:
-        raise UsageError(f"--cv-tolerance must be >= 0, got {args.cv_tolerance}.")
     matrix = read_matrix(args.input, fmt=args.fmt, variable=args.variable, layer=args.layer, transpose=args.transpose)
     out = Path(args.out) if args.out else Path(args.input).with_name(Path(args.input).name.split(".")[0] + "_rank")
     with atomic_directory(out, force=args.force) as tmp:

@@ -180,7 +180,7 @@ def joint_nmf(Xs: Sequence[Any], n_components: int, *, beta_loss: Any = "frobeni
     n = blocks[0].shape[0]
     k = V.check_n_components(n_components, (n, sum(b.shape[1] for b in blocks)), "joint_nmf")
     rng, seed = V.check_random_state(random_state, "joint_nmf")
-    problems = [Problem(X, X.T.tocsr() if sp.issparse(X) else X.T, BetaDivergence(b), get_backend(X))
+    problems = [Problem(X, get_backend(X).transpose(X), BetaDivergence(b), get_backend(X))
                 for X, b in zip(blocks, betas, strict=True)]
     if isinstance(weights, str):
         V.check_options(weights, "weights", "joint_nmf", ("auto",))
@@ -223,6 +223,7 @@ class _INMF:
 
     def _nnls(self, G: np.ndarray, B: np.ndarray, F: np.ndarray) -> np.ndarray:
         """``argmin_{F >= 0} 0.5 tr(F G Fᵀ) - tr(Bᵀ F)`` for F (p, k), B (p, k)."""
+        # a ridge far below _well_posed's sqrt(eps): the blocks must stay exact for the objective to descend
         G = G + 1e-12 * max(float(np.trace(G)), 1e-300) / G.shape[0] * np.eye(G.shape[0])
         return nnls_bpp(G, B.T, F.T > 0, self.backend).T
 

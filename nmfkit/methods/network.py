@@ -42,6 +42,12 @@ from nmfkit.solvers._base import Problem
 __all__ = ["symmetric_nmf", "network_nmf", "communities"]
 
 
+def _is_symmetric(A: Any) -> bool:
+    """``A`` equals its transpose up to ``1e-8`` of its largest entry (dense or sparse)."""
+    asym = abs(A - A.T)
+    return (asym.max() if sp.issparse(asym) else np.max(asym)) <= 1e-8 * max(abs(A).max(), np.finfo(float).tiny)
+
+
 class _SymmetricANLS:
     """The penalty-form SymNMF as an :class:`~nmfkit.fit.Iterative`: W then H, each one solver call."""
 
@@ -121,8 +127,7 @@ def symmetric_nmf(A: Any, n_components: int, *, alpha: float | None = None, solv
     if Av.shape != (n, n):
         msg = f"symmetric_nmf: A must be square; got shape {Av.shape}."
         raise ValueError(msg)
-    asym = abs(Av - Av.T)
-    if (asym.max() if sp.issparse(asym) else np.max(asym)) > 1e-8 * max(abs(Av).max(), np.finfo(float).tiny):
+    if not _is_symmetric(Av):
         msg = "symmetric_nmf: A is not symmetric; for a directed graph use network_nmf(A, k, directed=True)."
         raise ValueError(msg)
     k = V.check_n_components(n_components, Av.shape, "symmetric_nmf")
@@ -146,9 +151,7 @@ def symmetric_nmf(A: Any, n_components: int, *, alpha: float | None = None, solv
     R = Ad - M @ M.T
     err = float(np.sqrt(np.sum(np.asarray(R) ** 2) / sq)) if sq > 0 else 0.0
     gap = float(np.linalg.norm(W - Hf) / max(np.linalg.norm(Hf), np.finfo(float).tiny))
-    return FitResult(M, M.T.copy(), n_iter=info["n_iter"], converged=info["converged"],
-                     stop_reason=info["stop_reason"], objective=info["objective"], history=info["history"],
-                     elapsed=info["elapsed"], random_state=seed,
+    return FitResult(M, M.T.copy(), random_state=seed, **info,
                      extras={"method": "symmetric_nmf", "alpha": alpha, "symmetric_error": err, "gap": gap})
 
 
@@ -176,8 +179,7 @@ def network_nmf(A: Any, n_components: int, *, directed: bool | None = None, rand
     from nmfkit.fit import nmf
 
     if directed is None:
-        Ad = A.toarray() if sp.issparse(A) else np.asarray(A, dtype=float)
-        directed = not np.allclose(Ad, Ad.T)
+        directed = not _is_symmetric(A if sp.issparse(A) else np.asarray(A, dtype=float))
     if directed:
         res = nmf(A, n_components, random_state=random_state, **{"init": "nndsvda", "max_iter": 1000, **params})
     else:

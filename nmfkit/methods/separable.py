@@ -25,7 +25,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from nmfkit.initialization import SNPA, SPA
 
@@ -102,20 +101,19 @@ def separable_nmf(X: Any, n_components: int, *, algorithm: str = "snpa") -> Any:
 
     from nmfkit import _validation as V
     from nmfkit.fit import FitResult
-    from nmfkit.solvers import nnls_project
 
     Xv, _ = V.check_data(X, caller="separable_nmf")
     k = V.check_n_components(n_components, Xv.shape, "separable_nmf")
-    finders = {"snpa": snpa, "spa": spa}
+    finders = {"snpa": SNPA, "spa": SPA}
     if algorithm not in finders:
         msg = f"separable_nmf: unknown algorithm {algorithm!r}; valid: {', '.join(finders)}."
         raise ValueError(msg)
     t0 = time.perf_counter()
-    idx = finders[algorithm](Xv, k)
-    Xd = Xv.toarray() if sp.issparse(Xv) else np.asarray(Xv, dtype=float)
-    H = Xd[idx].copy()
-    W = nnls_project(Xd, H)
-    loss = 0.5 * float(np.sum((Xd - W @ H) ** 2))
+    finder = finders[algorithm]()
+    idx = finder.anchors(Xv, k)
+    W, H = finder.factors(Xv, idx)
+    R = Xv - W @ H
+    loss = 0.5 * float(np.sum(np.asarray(R) ** 2))
     return FitResult(W=W, H=H, n_iter=k, converged=True, stop_reason=f"{algorithm}: {k} anchors selected",
                      objective=loss, elapsed=time.perf_counter() - t0,
                      extras={"anchors": np.asarray(idx), "loss_value": loss, "algorithm": algorithm})

@@ -33,6 +33,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from nmfkit.backend import get_backend
+from nmfkit.losses import BetaDivergence
+from nmfkit.solvers import MU, Problem
+
 __all__ = ["hoyer_project", "nmf_sc", "sparseness"]
 
 
@@ -107,7 +111,8 @@ class _HoyerSC:
         self.X = X
         self.sW = sW
         self.sH = sH
-        self.eps = np.finfo(float).eps
+        self.problem = Problem(X, X.T, BetaDivergence(2.0), get_backend(X))  # for the free factor's MU step
+        self.mu = MU()
 
     def _obj(self, W: np.ndarray, H: np.ndarray) -> float:
         R = self.X - W @ H
@@ -125,20 +130,20 @@ class _HoyerSC:
 
     def step(self, state: tuple) -> tuple:
         W, H, muW, muH = state
-        X, eps = self.X, self.eps
+        X = self.X
         current = self._obj(W, H)
         if self.sH is not None:  # components (rows of H) constrained: Hoyer's sW
             grad = W.T @ (W @ H - X)
             H, muH = self._constrained(H, grad, muH, self.sH, lambda G: self._obj(W, G), current)
             current = self._obj(W, H)
         else:
-            H = H * (W.T @ X) / (W.T @ W @ H + eps)
+            H = self.mu.update_left(self.problem.T, H.T, W.T).T
         if self.sW is not None:  # usages (columns of W) constrained: Hoyer's sH
             grad = (W @ H - X) @ H.T
             Wt, muW = self._constrained(W.T, grad.T, muW, self.sW, lambda G: self._obj(G.T, H), current)
             W = Wt.T
         else:
-            W = W * (X @ H.T) / (W @ (H @ H.T) + eps)
+            W = self.mu.update_left(self.problem, W, H)
         return (W, H, muW, muH)
 
     def objective(self, state: tuple) -> Any:
@@ -204,14 +209,10 @@ def nmf_sc(X: Any, n_components: int, *, sparseness_W: float | None = None, spar
         W = W * scale
     elif sparseness_H is None:
         H = H * scale
-    from nmfkit.backend import get_backend
-
     method = _HoyerSC(Xd, sparseness_W, sparseness_H)
     stop = AnyOf(RelativeObjectiveChange(tol, every=10), MaxIter(max_iter))
     (W, H, _, _), info = run(method, (W, H, 1.0, 1.0), stop=stop, backend=get_backend(Xd), verbose=verbose)
-    return FitResult(W, H, n_iter=info["n_iter"], converged=info["converged"], stop_reason=info["stop_reason"],
-                     objective=info["objective"], history=info["history"], elapsed=info["elapsed"],
-                     random_state=seed,
+    return FitResult(W, H, random_state=seed, **info,
                      extras={"method": "nmf_sc", "loss_value": info["objective"],
                              "sparseness_W": sparseness(W, axis=0).tolist(),
                              "sparseness_H": sparseness(H, axis=1).tolist()})
