@@ -9,6 +9,7 @@ trust what passed through here.
 from __future__ import annotations
 
 import numbers
+import sys
 import warnings
 from typing import Any
 
@@ -93,6 +94,13 @@ def check_random_state(random_state: Any, caller: str) -> tuple[np.random.Genera
     raise ValueError(msg)
 
 
+def host_dtype(dtype: Any) -> np.dtype:
+    """The NumPy dtype of a NumPy or torch dtype (``torch.float32`` -> ``float32``)."""
+    if isinstance(dtype, np.dtype):
+        return dtype
+    return np.dtype(str(dtype).replace("torch.", ""))
+
+
 def _float_dtype(dtype: np.dtype) -> np.dtype:
     if dtype in (np.float32, np.float64):
         return dtype
@@ -101,8 +109,43 @@ def _float_dtype(dtype: np.dtype) -> np.dtype:
     return np.dtype(np.float64)
 
 
+def is_tensor(X: Any) -> bool:
+    """True for a ``torch.Tensor`` (without importing torch)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(X, torch.Tensor)
+
+
+def _torch_numeric(X: Any, name: str) -> Any:
+    """A float tensor on X's device: float32/float64 kept, integers to float32 on GPU and float64 on CPU.
+
+    Sparse tensors become CSR (COO is coalesced first, so duplicates are summed).
+    """
+    import torch
+
+    X = X.detach()
+    if X.is_complex():
+        msg = f"Complex data not supported: {name} has dtype {X.dtype}; NMF needs real non-negative values."
+        raise ValueError(msg)
+    if X.dtype not in (torch.float32, torch.float64):
+        if X.is_floating_point():
+            dtype = torch.float32
+        else:
+            dtype = torch.float32 if X.device.type != "cpu" else torch.float64
+        X = X.to(dtype)
+    if X.layout == torch.sparse_coo:
+        X = X.coalesce().to_sparse_csr()
+    elif X.layout == torch.sparse_csc:
+        X = X.to_sparse_csr()
+    elif X.layout != torch.sparse_csr and X.layout != torch.strided:
+        msg = f"{name}: unsupported tensor layout {X.layout}; pass a dense, COO, CSR or CSC tensor."
+        raise TypeError(msg)
+    return X
+
+
 def _as_numeric(X: Any, name: str) -> Any:
-    """NumPy array or CSR matrix with a float dtype; TypeError for anything else."""
+    """NumPy array, CSR matrix or torch tensor with a float dtype; TypeError for anything else."""
+    if is_tensor(X):
+        return _torch_numeric(X, name)
     if sp.issparse(X):
         if np.iscomplexobj(np.empty(0, dtype=X.dtype)):
             msg = f"Complex data not supported: {name} has dtype {X.dtype}; NMF needs real non-negative values."
@@ -164,6 +207,8 @@ def check_data(X: Any, *, caller: str, missing: str = "error",
         msg = (f"{name} is empty: 0 {what}(s) (shape={X.shape}) while a minimum of 1 is required; "
                "NMF needs at least one sample and one feature.")
         raise ValueError(msg)
+    if is_tensor(X):
+        return _check_tensor_data(X, name, caller, missing)
     values = X.data if sp.issparse(X) else X
     n_nan = int(np.count_nonzero(np.isnan(values)))
     n_inf = int(np.count_nonzero(np.isinf(values)))
@@ -191,9 +236,64 @@ def check_data(X: Any, *, caller: str, missing: str = "error",
     return X, nan_mask
 
 
+def _check_tensor_data(X: Any, name: str, caller: str, missing: str) -> tuple[Any, Any]:
+    """:func:`check_data` for a torch tensor; the counts are the only values copied to the host."""
+    import torch
+
+    sparse = X.layout == torch.sparse_csr
+    values = X.values() if sparse else X
+    n_nan = int(torch.isnan(values).sum())
+    n_inf = int(torch.isinf(values).sum())
+    if n_inf:
+        msg = f"{name} contains inf ({n_inf} entries); NMF needs finite input."
+        raise ValueError(msg)
+    nan_mask = None
+    if n_nan:
+        if missing != "mask":
+            msg = (f"{name} contains NaN ({n_nan} entries); pass missing='mask' to treat NaN as "
+                   "missing values, or remove them.")
+            raise ValueError(msg)
+        if sparse:
+            msg = f"{name} is sparse and contains NaN; masks need a dense {name} (use {name}.to_dense())."
+            raise ValueError(msg)
+        nan_mask = ~torch.isnan(X)
+        X = torch.where(nan_mask, X, 0.0)
+        values = X
+    n_neg = int((values < 0).sum())
+    if n_neg:
+        msg = (f"Negative values in data passed to {caller} ({name}): {n_neg} negative "
+               f"entr{'y' if n_neg == 1 else 'ies'}, min = {float(values.min()):.6g}; "
+               "NMF needs non-negative input.")
+        raise ValueError(msg)
+    return X, nan_mask
+
+
+def _nonzero_lines(X: Any, mask: Any) -> tuple[np.ndarray, np.ndarray, int]:
+    """Host booleans: rows and columns of a torch ``X`` with an observed non-zero, and the count of zeros."""
+    import torch
+
+    if X.layout == torch.sparse_csr:
+        crow, cols, vals = X.crow_indices(), X.col_indices(), X.values()
+        rows = torch.repeat_interleave(torch.arange(X.shape[0], device=X.device), crow[1:] - crow[:-1])
+        keep = vals != 0
+        row_nz = torch.zeros(X.shape[0], dtype=torch.bool, device=X.device)
+        col_nz = torch.zeros(X.shape[1], dtype=torch.bool, device=X.device)
+        row_nz[rows[keep]] = True
+        col_nz[cols[keep]] = True
+        n_zero = X.shape[0] * X.shape[1] - int(keep.sum())
+    else:
+        observed = X != 0 if mask is None else (X != 0) & (mask > 0)
+        row_nz, col_nz = observed.any(dim=1), observed.any(dim=0)
+        zeros = (X == 0) if mask is None else ((X == 0) & (mask > 0))
+        n_zero = int(zeros.sum())
+    return row_nz.cpu().numpy(), col_nz.cpu().numpy(), n_zero
+
+
 def check_zeros(X: Any, mask: Any, *, beta: float, name: str = "X") -> None:
     """Reject zeros with beta <= 0; warn (once) about all-zero rows and columns."""
-    if sp.issparse(X):
+    if is_tensor(X):
+        row_nz, col_nz, n_zero = _nonzero_lines(X, mask)
+    elif sp.issparse(X):
         row_nz = np.diff(X.indptr) > 0
         row_nz &= np.asarray(abs(X).sum(axis=1)).ravel() > 0
         col_nz = np.bincount(X.indices[X.data != 0], minlength=X.shape[1]) > 0
@@ -231,7 +331,10 @@ def check_n_components(n_components: Any, shape: tuple[int, int], caller: str) -
 
 
 def check_factor(F: Any, name: str, expected: tuple[int, int], dtype: np.dtype, caller: str) -> np.ndarray:
-    """A user-given W or H: dense, right shape, finite, non-negative; cast to X's dtype."""
+    """A user-given W or H: dense, right shape, finite, non-negative; a host copy in X's dtype."""
+    if is_tensor(F):
+        F = F.detach().cpu().to_dense().numpy()
+    dtype = host_dtype(dtype)
     if sp.issparse(F):
         F = F.toarray()
     F = _as_numeric(F, name)
@@ -251,10 +354,13 @@ def check_factor(F: Any, name: str, expected: tuple[int, int], dtype: np.dtype, 
 
 
 def check_mask(mask: Any, X: Any, caller: str) -> np.ndarray:
-    """A dense mask of X's shape: booleans or finite non-negative weights (0 = missing)."""
-    if sp.issparse(X):
-        msg = "mask is not supported with sparse X; pass X.toarray() to fit with a mask."
+    """A dense host mask of X's shape: booleans or finite non-negative weights (0 = missing), X's dtype."""
+    tensor = is_tensor(X)
+    if (tensor and X.layout != sys.modules["torch"].strided) or (not tensor and sp.issparse(X)):
+        msg = "mask is not supported with sparse X; pass a dense X to fit with a mask."
         raise ValueError(msg)
+    if is_tensor(mask):
+        mask = mask.detach().cpu().numpy()
     if sp.issparse(mask):
         mask = mask.toarray()
     M = np.asarray(mask)
@@ -264,7 +370,7 @@ def check_mask(mask: Any, X: Any, caller: str) -> np.ndarray:
     if M.dtype.kind not in "biuf":
         msg = f"mask must be boolean or numeric weights; got dtype {M.dtype}."
         raise TypeError(msg)
-    M = M.astype(X.dtype)
+    M = M.astype(host_dtype(X.dtype))
     if not np.all(np.isfinite(M)):
         msg = "mask contains NaN or inf; weights must be finite."
         raise ValueError(msg)

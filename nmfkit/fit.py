@@ -353,10 +353,13 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
 
     # -- data and problem (checked against the solver before any costly initialization) ----
     X, nan_mask = V.check_data(X, caller=caller, missing=missing, beta=beta)
+    backend = get_backend(X)
+    host_dtype = V.host_dtype(X.dtype)
     if mask is not None:
-        mask = V.check_mask(mask, X, caller)
+        mask = backend.asarray(V.check_mask(mask, X, caller), like=X)
     if nan_mask is not None:
-        mask = nan_mask.astype(X.dtype) if mask is None else mask * nan_mask
+        nan_mask = backend.asarray(nan_mask, like=X)
+        mask = nan_mask if mask is None else mask * nan_mask
     n, m = X.shape
     if n_components is None:
         if H is not None:
@@ -378,7 +381,8 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
                 msg = (f"{name}: the graph must have shape ({size}, {size}) "
                        f"({'n_samples' if name == 'penalties_W' else 'n_features'}); got {adjacency.shape}.")
                 raise ValueError(msg)
-    backend = get_backend(X)
+    penalties_W, penalties_H = (tuple(p.to_backend(backend, X) if hasattr(p, "to_backend") else p for p in pens)
+                                for pens in (penalties_W, penalties_H))
     alpha_H_value = alpha_W if isinstance(alpha_H, str) else alpha_H
     loss = BetaDivergence(beta)
     problem = Problem(
@@ -394,13 +398,13 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         if H is None:
             msg = f"update_H=False needs the fixed components: pass H of shape (n_components, n_features) = {(k, m)}."
             raise ValueError(msg)
-        H = V.check_factor(H, "H", (k, m), X.dtype, caller)
+        H = V.check_factor(H, "H", (k, m), host_dtype, caller)
         if W is None:
             # constant start at the data's scale (as scikit-learn); the solver does the work
-            avg = np.sqrt(float(X.sum()) / (n * m) / k)
-            W = np.full((n, k), avg, dtype=X.dtype)
+            avg = np.sqrt(backend.to_float(backend.sum_all(X)) / (n * m) / k)
+            W = np.full((n, k), avg, dtype=host_dtype)
         else:
-            W = V.check_factor(W, "W", (n, k), X.dtype, caller)
+            W = V.check_factor(W, "W", (n, k), host_dtype, caller)
         init_name = "fixed H"
     elif custom or W is not None or H is not None:
         if W is None or H is None:
@@ -410,12 +414,13 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         if init_obj is not None and not isinstance(init_obj, CustomInit):
             msg = f"W and H were given, so init must be None or 'custom'; got init={init!r}."
             raise ValueError(msg)
-        W = V.check_factor(W, "W", (n, k), X.dtype, caller)
-        H = V.check_factor(H, "H", (k, m), X.dtype, caller)
+        W = V.check_factor(W, "W", (n, k), host_dtype, caller)
+        H = V.check_factor(H, "H", (k, m), host_dtype, caller)
         init_name = "custom"
     else:
         init_name = init if isinstance(init, str) else ("nndsvda" if init is None else repr(init_obj))
-        W, H = (init_obj or get_initializer("nndsvda"))(X, k, rng=rng)
+        # initialization runs once, on the host (same start on every backend); see nmfkit.initialization
+        W, H = (init_obj or get_initializer("nndsvda"))(backend.to_host(X), k, rng=rng)
     W = backend.asarray(W, like=X, dtype=X.dtype)
     H = backend.asarray(H, like=X, dtype=X.dtype)
 

@@ -117,6 +117,13 @@ class GraphLaplacian:
         if hasattr(self.degree, "A1"):  # np.matrix from a sparse sum
             self.degree = self.degree.A1
 
+    def to_backend(self, backend: Any, like: Any) -> GraphLaplacian:
+        """This penalty with its graph on ``like``'s backend, device and dtype."""
+        if backend.owns(self.adjacency):
+            return self
+        return GraphLaplacian(self.weight, backend.asarray(self.adjacency, like=like),
+                              backend.asarray(self.degree, like=like))
+
     def _AF(self, F: Any) -> Any:
         out = self.adjacency @ F
         return out.toarray() if hasattr(out, "toarray") else out
@@ -153,6 +160,12 @@ class Proximity:
 
     weight: float
     target: Any
+
+    def to_backend(self, backend: Any, like: Any) -> Proximity:
+        """This penalty with its target on ``like``'s backend, device and dtype."""
+        if backend.owns(self.target):
+            return self
+        return Proximity(self.weight, backend.asarray(self.target, like=like))
 
     def value(self, F: Any, xp: Any) -> Any:
         d = F - self.target

@@ -15,7 +15,7 @@ def test_numpy_backend_is_inferred_for_dense_and_sparse():
 
 def test_unsupported_type_names_it():
     with pytest.raises(TypeError, match=re.escape("Unsupported array type builtins.list; nmfkit accepts arrays "
-                                                  "of the backends ['numpy'].")):
+                                                  "of the backends ['numpy', 'torch'].")):
         get_backend([1, 2])
 
 

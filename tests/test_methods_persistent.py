@@ -52,7 +52,9 @@ def points(seed, n=25, dim=3, duplicates=0):
 @pytest.mark.parametrize("seed", range(6))
 def test_mst_death_times_match_brute_force_union_find(seed):
     D = sample_distances(points(seed, n=15 + seed, duplicates=seed % 3))
-    np.testing.assert_allclose(death_times(D), kruskal_deaths(D), rtol=0, atol=0)
+    # a duplicated sample's distances differ from its twin's by round-off (the Gram product rounds rows
+    # differently), and which twin merges first is arbitrary: equal up to a few ulps
+    np.testing.assert_allclose(death_times(D), kruskal_deaths(D), rtol=1e-14, atol=0)
     assert len(death_times(D)) == D.shape[0] - 1
 
 

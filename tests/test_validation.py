@@ -190,7 +190,7 @@ def test_mask_errors():
         nmf(X, 2, mask=np.ones((6, 4)))
     with raises(ValueError, "mask has negative weights (min = -1); weights must be >= 0 (0 = missing)."):
         nmf(X, 2, mask=-np.ones((6, 5)))
-    with raises(ValueError, "mask is not supported with sparse X; pass X.toarray() to fit with a mask."):
+    with raises(ValueError, "mask is not supported with sparse X; pass a dense X to fit with a mask."):
         nmf(sp.csr_matrix(X), 2, mask=np.ones((6, 5)))
 
 

@@ -7,7 +7,9 @@ support, row-blocked evaluation that never materialises a dense ``n x m``
 array, random draws placed on the data's device, and the one host
 synchronisation point :meth:`Backend.to_float`.
 
-New backends (PyTorch, Dask) register themselves with :func:`register_backend`.
+PyTorch tensors (dense or sparse CSR, any device) are served by
+:mod:`nmfkit.backend._torch`, created only once ``torch`` has been imported.
+New backends (Dask) register themselves with :func:`register_backend`.
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ class Backend(Protocol):
 
     def to_numpy(self, a: Any) -> np.ndarray: ...
 
+    def to_host(self, a: Any) -> Any: ...
+
 
 _BACKENDS: dict[str, Callable[[], Backend]] = {}
 _INSTANCES: dict[str, Backend] = {}
@@ -95,9 +99,11 @@ def available_backends() -> list[str]:
 
 
 def _instance(name: str) -> Backend:
-    if name not in _INSTANCES:
-        _INSTANCES[name] = _BACKENDS[name]()
-    return _INSTANCES[name]
+    backend = _INSTANCES.get(name)
+    if backend is None or isinstance(backend, _Absent):
+        backend = _BACKENDS[name]()
+        _INSTANCES[name] = backend
+    return backend
 
 
 def get_backend(*arrays: Any) -> Backend:
@@ -156,4 +162,34 @@ def _numpy_factory() -> Backend:
     return NumpyBackend()
 
 
+def _torch_factory() -> Backend:
+    from nmfkit.backend._torch import TorchBackend
+
+    return TorchBackend()
+
+
+class _Absent:
+    """Stands in for a backend whose library is not imported: it owns nothing."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def owns(self, a: Any) -> bool:
+        return False
+
+
+def _lazy(name: str, module: str, factory: Callable[[], Backend]) -> Callable[[], Backend]:
+    """A factory that imports nothing until ``module`` has been imported by the user."""
+
+    def make() -> Backend:
+        import sys
+
+        if module not in sys.modules:
+            return _Absent(name)  # type: ignore[return-value]
+        return factory()
+
+    return make
+
+
 register_backend("numpy", _numpy_factory)
+register_backend("torch", _lazy("torch", "torch", _torch_factory))

@@ -44,6 +44,10 @@ class NumpyBackend:
             return a.toarray()
         return np.asarray(a)
 
+    def to_host(self, a: Any) -> Any:
+        """The array itself (NumPy and scipy.sparse already live on the host)."""
+        return a
+
     def checkpoint(self, *arrays: Any) -> tuple[Any, ...]:
         return arrays
 

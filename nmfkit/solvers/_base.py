@@ -54,7 +54,7 @@ class Problem:
     def nnz(self) -> int:
         """Number of stored entries of ``X``."""
         if self.backend.is_sparse(self.X):
-            return int(self.X.nnz)
+            return int(self.backend.sparse_data(self.X).shape[0])
         return int(self.X.shape[0] * self.X.shape[1])
 
     def objective(self, W: Any, H: Any) -> Any:
