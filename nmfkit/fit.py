@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from nmfkit import _validation as V
+from nmfkit.acceleration import ExtrapolatedNMF, Extrapolation
 from nmfkit.backend import Backend, get_backend
 from nmfkit.initialization import CustomInit, Initializer, get_initializer
 from nmfkit.losses import BetaDivergence
@@ -225,6 +226,7 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         update_H: bool = True, mask: Any = None, missing: str = "error", alpha_W: float = 0.0,
         alpha_H: float | str = "same", l1_ratio: float = 0.0, penalties_W: Sequence[Any] = (),
         penalties_H: Sequence[Any] = (), stop: str | StoppingRule = "objective",
+        extrapolate: bool | Extrapolation = False,
         tol: float = 1e-4, max_iter: int = 200, max_time: float | None = None, random_state: Any = None,
         callback: Callable[[CallbackInfo], Any] | None = None, verbose: int = 0,
         _caller: str = "nmf") -> FitResult:
@@ -281,6 +283,12 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         sweeps), ``"factor"`` (per-component relative factor change, NMF.jl),
         ``"fixed"`` (exactly ``max_iter`` sweeps, no warning), or an instance
         from :mod:`nmfkit.stopping`.
+    extrapolate : bool or Extrapolation, default=False
+        Frobenius loss with ``"hals"``, ``"anls-bpp"``, ``"gcd"`` or ``"anls-pg"``:
+        extrapolate each factor along its last step, with restarts when the
+        objective increases (Ang & Gillis 2019); often several times fewer
+        sweeps to a given error. ``True`` uses :class:`~nmfkit.acceleration.Extrapolation`'s
+        defaults. Not with masks or ``update_H=False``.
     tol : float, default=1e-4
         Tolerance of the named rule.
     max_iter : int, default=200
@@ -392,6 +400,20 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         mask=mask, maskT=None if mask is None else mask.T,
     )
     solver_obj.check(problem)
+    if extrapolate is not False and extrapolate is not None:
+        if extrapolate is True:
+            extrapolate = Extrapolation()
+        if not isinstance(extrapolate, Extrapolation):
+            msg = f"The 'extrapolate' parameter of {caller} must be a bool or an Extrapolation. Got {extrapolate!r}."
+            raise ValueError(msg)
+        if not problem.loss.is_quadratic or not hasattr(solver_obj, "solve") or mask is not None or not update_H:
+            msg = ("extrapolate needs the Frobenius loss, a quadratic solver ('hals', 'anls-bpp', 'gcd', "
+                   "'anls-pg'), no mask and update_H=True; got "
+                   f"beta_loss={beta:g}, solver={solver_obj.name!r}, mask={'yes' if mask is not None else 'no'}, "
+                   f"update_H={update_H}.")
+            raise ValueError(msg)
+    else:
+        extrapolate = None
 
     # -- starting factors ----------------------------------------------------------------
     if not update_H:
@@ -428,10 +450,16 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
     rules: list[StoppingRule] = [stop_rule, MaxIter(max_iter)]
     if max_time is not None:
         rules.append(MaxTime(max_time))
-    method = _AlternatingNMF(problem, solver_obj, update_W=True, update_H=bool(update_H))
-    (W, H), info = run(method, (W, H), stop=AnyOf(*rules), backend=backend, callback=callback,
-                       verbose=verbose)
+    if extrapolate is not None:
+        accelerated = ExtrapolatedNMF(problem, solver_obj, extrapolate)
+        state, info = run(accelerated, accelerated.start(W, H), stop=AnyOf(*rules), backend=backend,
+                          callback=callback, verbose=verbose)
+        W, H = accelerated.factors(state).values()
+    else:
+        method = _AlternatingNMF(problem, solver_obj, update_W=True, update_H=bool(update_H))
+        (W, H), info = run(method, (W, H), stop=AnyOf(*rules), backend=backend, callback=callback,
+                           verbose=verbose)
     loss_value = backend.to_float(loss.value(X, W, H, backend=backend, mask=mask))
     extras = {"loss_value": loss_value, "solver": solver_obj, "init": init_name, "beta_loss": beta,
-              "loss": loss.name, "stopping": stop_rule}
+              "loss": loss.name, "stopping": stop_rule, "extrapolation": extrapolate}
     return FitResult(W, H, backend=backend.name, random_state=seed, extras=extras, **info)

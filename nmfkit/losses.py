@@ -178,7 +178,9 @@ class BetaDivergence:
         if backend.is_sparse(X):
             y = xp.maximum(backend.product_on_support(W, H, X), eps)
             x = backend.sparse_data(X)
-            num = backend.matmul(backend.with_data(X, x * y ** (b - 2.0)), Ht)
+            weighted = x / y if b == 1.0 else x * y ** (b - 2.0)
+            y = None  # free the support values before the product (memory stays O(nnz))
+            num = backend.matmul(backend.with_data(X, weighted), Ht)
             if b == 1.0:
                 den = xp.broadcast_to(xp.sum(H, axis=1)[None, :], W.shape)
                 return num, den

@@ -24,9 +24,10 @@ def test_register_twice_is_an_error():
         register_backend("numpy", lambda: None)
 
 
-def test_product_on_support_matches_dense(rng):
-    X = sp.random(50, 40, density=0.1, format="csr", random_state=0)
-    W, H = rng.random((50, 4)), rng.random((4, 40))
+@pytest.mark.parametrize("density", [0.1, 0.005], ids=["dense-blocks", "gathered"])
+def test_product_on_support_matches_dense(rng, density):
+    X = sp.random(500, 400, density=density, format="csr", random_state=0)
+    W, H = rng.random((500, 4)), rng.random((4, 400))
     be = get_backend(X)
     got = be.product_on_support(W, H, X)
     rows, cols = X.nonzero()

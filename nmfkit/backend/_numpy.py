@@ -11,6 +11,8 @@ from array_api_compat import array_namespace
 # Largest number of float entries a temporary dense block may hold when an
 # operation on a sparse X has to look at every entry of W @ H (row-blocked).
 _BLOCK_ENTRIES = 1 << 20
+# Above one stored entry in this many, entries of W @ H on X's support come from dense row blocks.
+_DENSE_BLOCK_DENSITY = 64
 
 
 class NumpyBackend:
@@ -67,6 +69,18 @@ class NumpyBackend:
     def product_on_support(self, W: Any, H: Any, X: Any) -> Any:
         """Entries of ``W @ H`` at the stored entries of sparse ``X``, in ``X.data`` order."""
         X = X if X.format == "csr" else X.tocsr()
+        n, m = X.shape
+        if X.nnz * _DENSE_BLOCK_DENSITY >= n * m:
+            # dense enough: one BLAS product per cache-sized row block, then pick the stored entries
+            # (a BLAS FMA costs ~1/80 of a gathered one, so this wins above ~1.5 % density)
+            out = np.empty(X.nnz, dtype=W.dtype)
+            step = max(1, (_BLOCK_ENTRIES // 4) // max(m, 1))
+            for s in range(0, n, step):
+                e = min(s + step, n)
+                lo, hi = X.indptr[s], X.indptr[e]
+                local = np.repeat(np.arange(e - s), np.diff(X.indptr[s:e + 1]))
+                out[lo:hi] = (W[s:e] @ H)[local, X.indices[lo:hi]]
+            return out
         rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
         cols = X.indices
         out = np.empty(rows.shape[0], dtype=W.dtype)
@@ -82,10 +96,9 @@ class NumpyBackend:
         return X.data
 
     def with_data(self, X: Any, data: Any) -> Any:
-        """A sparse matrix with ``X``'s structure and the given values."""
-        out = X.copy()
-        out.data = np.asarray(data, dtype=np.result_type(data))
-        return out
+        """A CSR matrix with ``X``'s structure (shared, not copied) and the given values."""
+        X = X if X.format == "csr" else X.tocsr()
+        return sp.csr_matrix((np.asarray(data), X.indices, X.indptr), shape=X.shape, copy=False)
 
     def row_blocks(self, n_rows: int, n_cols: int) -> list[slice]:
         step = max(1, _BLOCK_ENTRIES // max(n_cols, 1))

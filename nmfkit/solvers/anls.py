@@ -124,6 +124,10 @@ class ANLSBPP(Solver):
 
     def update_left(self, problem: Problem, W: Any, H: Any) -> Any:
         A, G = quadratic_stats(problem, W, H)
+        return self.solve(problem, W, A, G)
+
+    def solve(self, problem: Problem, W: Any, A: Any, G: Any) -> Any:
+        """The exact minimizer over ``W >= 0`` from ``A = X H^T`` (n, k) and ``G = H H^T`` (k, k)."""
         return nnls_bpp(_well_posed(G, problem.backend), A.T, W.T > 0, problem.backend).T
 
 
@@ -198,9 +202,13 @@ class ANLSPG(Solver):
         self.beta = beta
 
     def update_left(self, problem: Problem, W: Any, H: Any) -> Any:
+        A, G = quadratic_stats(problem, W, H)
+        return self.solve(problem, W, A, G)
+
+    def solve(self, problem: Problem, W: Any, A: Any, G: Any) -> Any:
+        """Update ``W`` (n, k) from the statistics ``A = X H^T`` (n, k) and ``G = H H^T`` (k, k)."""
         backend = problem.backend
         xp = backend.xp
-        A, G = quadratic_stats(problem, W, H)
         step = 1.0
         threshold = None
         for _ in range(self.max_sub_iter):

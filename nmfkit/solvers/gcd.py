@@ -38,9 +38,13 @@ class GreedyCD(Solver):
         self.tol = tol
 
     def update_left(self, problem: Problem, W: Any, H: Any) -> Any:
+        A, G = quadratic_stats(problem, W, H)
+        return self.solve(problem, W, A, G)
+
+    def solve(self, problem: Problem, W: Any, A: Any, G: Any) -> Any:
+        """Update ``W`` (n, k) from the statistics ``A = X H^T`` (n, k) and ``G = H H^T`` (k, k)."""
         backend = problem.backend
         xp = backend.xp
-        A, G = quadratic_stats(problem, W, H)
         k = W.shape[1]
         d = xp.linalg.diagonal(G)
         inv_d = xp.where(d > 0, 1.0 / xp.where(d > 0, d, 1.0), 0.0)  # no step where G_rr = 0

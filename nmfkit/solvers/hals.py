@@ -55,11 +55,15 @@ class HALS(Solver):
     def update_left(self, problem: Problem, W: Any, H: Any) -> Any:
         if problem.mask is not None:
             return self._weighted(problem, W, H)
+        A, G = quadratic_stats(problem, W, H)
+        return self.solve(problem, W, A, G)
+
+    def solve(self, problem: Problem, W: Any, A: Any, G: Any) -> Any:
+        """Update ``W`` (n, k) from the statistics ``A = X H^T`` (n, k) and ``G = H H^T`` (k, k)."""
         backend = problem.backend
         xp = backend.xp
-        A, G = quadratic_stats(problem, W, H)
         n, k = W.shape
-        m = H.shape[1]
+        m = problem.X.shape[1]
         rho = 1.0 + (problem.nnz + m * k) / (n * (k + 1.0))
         passes = 1 + math.floor(self.alpha * rho)
         d = xp.linalg.diagonal(G)
