@@ -120,7 +120,11 @@ class BetaDivergence:
             # unobserved entries compare WH with itself (d = 0), so no 0 * inf at masked zeros
             return xp.sum(mask * self._elementwise(xp.where(mask > 0, X, WH), WH, xp, eps))
         if not backend.is_sparse(X):
-            return xp.sum(self._elementwise(X, W @ H, xp, eps))
+            # row blocks: temporaries stay cache-sized whatever the size of X
+            total = 0.0
+            for rows in backend.row_blocks(W.shape[0], H.shape[1]):
+                total = total + xp.sum(self._elementwise(X[rows], W[rows] @ H, xp, eps))
+            return total
         # sparse X: never form W @ H densely
         x = backend.sparse_data(X)
         if b == 2.0:

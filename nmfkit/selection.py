@@ -56,8 +56,40 @@ def _fit(X: Any, k: int, seed: int, params: dict) -> tuple[np.ndarray, np.ndarra
     return np.asarray(res.W), np.asarray(res.H), float(res.extras["loss_value"])
 
 
+_BATCH_SOLVERS = {"auto": None, "mu": "mu", "hals": "hals", "cd": "hals"}
+
+
+def _batched(X: Any, n_components: int, seeds: list[int], device: str, params: dict) -> list:
+    """The replicates as one batch on a torch device (:func:`nmfkit.batch.nmf_batch`)."""
+    import torch
+
+    from nmfkit.batch import nmf_batch
+    from nmfkit.losses import BETA_ALIASES
+
+    params = dict(params)
+    beta_loss = params.pop("beta_loss", "frobenius")
+    beta = BETA_ALIASES.get(beta_loss, beta_loss) if isinstance(beta_loss, str) else float(beta_loss)
+    solver = params.pop("solver", "auto")
+    init = params.pop("init", "random")
+    tol = params.pop("tol", 1e-4)
+    max_iter = params.pop("max_iter", 1000)
+    if not isinstance(solver, str) or solver not in _BATCH_SOLVERS or init != "random" or params:
+        extra = sorted(params) + ([f"solver={solver!r}"] if not isinstance(solver, str)
+                                  or solver not in _BATCH_SOLVERS else []) + \
+            ([f"init={init!r}"] if init != "random" else [])
+        msg = (f"Replicates on a device run as one batch with random starts, solver 'mu' or 'hals' (plain "
+               f"passes), tol and max_iter only; unsupported here: {', '.join(map(str, extra))}. "
+               "Drop device= to run them one by one.")
+        raise ValueError(msg)
+    batch_solver = _BATCH_SOLVERS[solver] or ("hals" if beta == 2.0 else "mu")
+    Xt = torch.as_tensor(_dense(X), device=device)
+    return list(nmf_batch(Xt, n_components, seeds, beta_loss=beta, solver=batch_solver, tol=tol,
+                          max_iter=max_iter))
+
+
 def run_replicates(X: Any, n_components: int, n_runs: int = 10, *, random_state: Any = None, n_jobs: int = 1,
-                   progress: bool = False, **fit_params: Any) -> list[tuple[np.ndarray, np.ndarray, float]]:
+                   progress: bool = False, device: str | None = None,
+                   **fit_params: Any) -> list[tuple[np.ndarray, np.ndarray, float]]:
     """Fit ``n_runs`` replicates from independent random starts; returns ``(W, H, loss)`` per replicate.
 
     Parameters
@@ -71,6 +103,12 @@ def run_replicates(X: Any, n_components: int, n_runs: int = 10, *, random_state:
         Parallel processes (joblib); results do not depend on it.
     progress : bool, default=False
         A progress bar (tqdm, when installed).
+    device : str, optional
+        A torch device (``"cuda"``, ``"cuda:1"``, ``"cpu"``): the replicates run
+        there as one batch (:func:`nmfkit.batch.nmf_batch`, needs PyTorch), each
+        from the same random start as its sequential fit; HALS runs plain passes
+        (``HALS(alpha=0)``). Only ``beta_loss``, ``solver`` (``"auto"``,
+        ``"mu"``, ``"hals"``), ``tol`` and ``max_iter`` are supported then.
     **fit_params
         Passed to :func:`nmfkit.nmf` (default ``init="random"``, ``max_iter=1000``).
     """
@@ -78,6 +116,8 @@ def run_replicates(X: Any, n_components: int, n_runs: int = 10, *, random_state:
 
     params = {"init": "random", "max_iter": 1000, **fit_params}
     seeds = replicate_seeds(random_state, n_runs)
+    if device is not None:
+        return _batched(X, n_components, seeds, device, params)
     jobs = (delayed(_fit)(X, n_components, s, params) for s in seeds)
     if progress:
         try:
@@ -211,7 +251,11 @@ def silhouette_stability(Hs: Sequence[Any]) -> dict:
 # cross-validation
 # ---------------------------------------------------------------------------------------------
 def _dense(X: Any) -> np.ndarray:
-    return X.toarray() if sp.issparse(X) else np.asarray(X, dtype=float)
+    from nmfkit.backend import get_backend
+
+    if sp.issparse(X):
+        return X.toarray()
+    return np.asarray(get_backend(X).to_numpy(X), dtype=float)
 
 
 def bicross_validation_error(X: Any, n_components: int, *, folds: tuple[int, int] = (2, 2), random_state: Any = None,
@@ -428,7 +472,7 @@ def _recommend(ranks: list[int], table: dict, cv_tolerance: float = 0.05) -> tup
 def select_rank(X: Any, ranks: Sequence[int], *, n_runs: int = 10,
                 criteria: Sequence[str] = ("error", "consensus", "silhouette", "bcv", "permuted"),
                 random_state: Any = 0, n_jobs: int = 1, progress: bool = False, bcv_folds: tuple[int, int] = (2, 2),
-                cv_tolerance: float = 0.05, **fit_params: Any) -> RankSurvey:
+                cv_tolerance: float = 0.05, device: str | None = None, **fit_params: Any) -> RankSurvey:
     """Survey candidate ranks with several criteria and recommend one, saying why.
 
     Parameters
@@ -451,6 +495,9 @@ def select_rank(X: Any, ranks: Sequence[int], *, n_runs: int = 10,
     cv_tolerance : float, default=0.05
         The cross-validation pick is the smallest rank whose error is within
         this fraction of the minimum.
+    device : str, optional
+        Run each rank's replicates as one batch on this torch device (e.g.
+        ``"cuda"``); see :func:`run_replicates`.
     **fit_params
         Passed to :func:`nmfkit.nmf` (e.g. ``beta_loss``).
 
@@ -499,7 +546,8 @@ def select_rank(X: Any, ranks: Sequence[int], *, n_runs: int = 10,
     best, consensus = {}, {}
     Xp = permuted(Xd, random_state) if "permuted" in criteria else None
     for k in ranks:
-        runs = run_replicates(Xd, k, n_runs, random_state=seeds[k], n_jobs=n_jobs, progress=progress, **fit_params)
+        runs = run_replicates(Xd, k, n_runs, random_state=seeds[k], n_jobs=n_jobs, progress=progress,
+                              device=device, **fit_params)
         losses = [r[2] for r in runs]
         b = int(np.argmin(losses))
         W, H = runs[b][0], runs[b][1]
@@ -523,7 +571,8 @@ def select_rank(X: Any, ranks: Sequence[int], *, n_runs: int = 10,
             table.setdefault("masked_cv_error", []).append(masked_cv_error(Xd, k, random_state=cv_seed,
                                                                              **fit_params))
         if Xp is not None:
-            perm = run_replicates(Xp, k, max(1, min(n_runs, 3)), random_state=seeds[k], **fit_params)
+            perm = run_replicates(Xp, k, max(1, min(n_runs, 3)), random_state=seeds[k], device=device,
+                                  **fit_params)
             Wp, Hp, _ = min(perm, key=lambda r: r[2])
             table.setdefault("permuted_relative_error", []).append(
                 math.sqrt(float(np.sum((Xp - Wp @ Hp) ** 2)) / sq_norm))
@@ -536,7 +585,7 @@ def select_rank(X: Any, ranks: Sequence[int], *, n_runs: int = 10,
 # ---------------------------------------------------------------------------------------------
 def consensus(X: Any, n_components: int, n_runs: int = 20, *, density_threshold: float = 0.5,
               neighbors_fraction: float = 0.3, random_state: Any = 0, n_jobs: int = 1, progress: bool = False,
-              **fit_params: Any) -> Any:
+              device: str | None = None, **fit_params: Any) -> Any:
     """Consensus NMF in the manner of cNMF (Kotliar et al. 2019).
 
     1. Fit ``n_runs`` replicates and pool their components (rows of H) scaled to unit L2 norm.
@@ -559,6 +608,9 @@ def consensus(X: Any, n_components: int, n_runs: int = 20, *, density_threshold:
     random_state : int, Generator or None, default=0
     n_jobs : int, default=1
     progress : bool, default=False
+    device : str, optional
+        Run the replicates as one batch on this torch device (e.g. ``"cuda"``);
+        see :func:`run_replicates`.
     **fit_params
         For the replicates (:func:`nmfkit.nmf`).
 
@@ -580,7 +632,8 @@ def consensus(X: Any, n_components: int, n_runs: int = 20, *, density_threshold:
     k = V.check_n_components(n_components, Xv.shape, "consensus")
     V.check_interval(n_runs, "n_runs", "consensus", kind="int", low=2)
     Xd = _dense(Xv)
-    runs = run_replicates(Xd, k, n_runs, random_state=random_state, n_jobs=n_jobs, progress=progress, **fit_params)
+    runs = run_replicates(Xd, k, n_runs, random_state=random_state, n_jobs=n_jobs, progress=progress,
+                          device=device, **fit_params)
     pooled = np.vstack([_unit_rows(H) for _, H, _ in runs])
     n_nb = max(1, int(round(neighbors_fraction * n_runs)))
     D = np.sqrt(np.maximum(2.0 - 2.0 * pooled @ pooled.T, 0.0))

@@ -83,16 +83,17 @@ class HALS(Solver):
 
     @staticmethod
     def _pass(W: Any, A: Any, G: Any, inv_d: Any, xp: Any, track: bool) -> Any:
-        """One Gauss-Seidel pass over the columns of W, in place; returns ||dW||^2 when tracked."""
-        change = 0.0
+        """One Gauss-Seidel pass over the columns of W, in place; returns ||dW||^2 when tracked.
+
+        ``G`` is symmetric, so its row ``t`` (contiguous) stands for its column.
+        """
+        before = xp.asarray(W, copy=True) if track else None
         for t in range(W.shape[1]):
-            old = W[:, t]
-            new = xp.maximum(old - (W @ G[:, t] - A[:, t]) * inv_d[t], 0.0)
-            if track:
-                step = new - old
-                change = change + xp.sum(step * step)
-            W[:, t] = new
-        return change
+            W[:, t] = xp.maximum(W[:, t] - (W @ G[t] - A[:, t]) * inv_d[t], 0.0)
+        if not track:
+            return None
+        step = W - before
+        return xp.sum(step * step)
 
     def _weighted(self, problem: Problem, W: Any, H: Any) -> Any:
         """Weighted HALS: exact column minimizers of sum M * (X - WH)^2 / 2."""

@@ -1,0 +1,173 @@
+"""Many random restarts at once: replicates as one batch of factors, ``W (b, n, k)`` and ``H (b, k, m)``.
+
+On a GPU one batched product does the work of ``b`` small ones, so the
+replicates of rank selection and consensus clustering run together instead of
+one after another. Every replicate follows exactly the trajectory of its own
+:func:`nmfkit.nmf` fit (same random start from its seed, same updates, same
+stopping rule applied to it alone): a replicate that has converged is frozen
+while the others go on.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from nmfkit import _validation as V
+from nmfkit.backend import get_backend
+from nmfkit.initialization import RandomInit
+from nmfkit.losses import BetaDivergence
+
+__all__ = ["nmf_batch", "BatchResult"]
+
+
+class BatchResult(list):
+    """One ``(W, H, loss)`` per replicate, plus ``n_iter``, ``converged`` and ``elapsed`` per replicate."""
+
+    n_iter: list
+    converged: list
+    elapsed: float
+
+
+def _mu_step(X: Any, W: Any, H: Any, *, xp: Any, loss: BetaDivergence, eps: float) -> Any:
+    """One multiplicative update of the batched left factor ``W`` (b, n, k) against ``H`` (b, k, m)."""
+    b = loss.beta
+    Ht = xp.permute_dims(H, (0, 2, 1))
+    if b == 2.0:
+        num = X @ Ht
+        den = W @ (H @ Ht)
+    else:
+        WH = xp.maximum(W @ H, eps)
+        if b == 1.0:
+            num = (X / WH) @ Ht
+            den = xp.sum(H, axis=2)[:, None, :]
+        else:
+            num = (X * WH ** (b - 2.0)) @ Ht
+            den = WH ** (b - 1.0) @ Ht
+    ratio = num / xp.maximum(den, eps)
+    gamma = loss.mm_exponent
+    if gamma != 1.0:
+        ratio = ratio**gamma
+    return W * ratio
+
+
+def _hals_step(X: Any, W: Any, H: Any, *, xp: Any) -> Any:
+    """One plain HALS pass over the columns of the batched left factor ``W`` (b, n, k)."""
+    Ht = xp.permute_dims(H, (0, 2, 1))
+    A = X @ Ht
+    G = H @ Ht
+    W = xp.asarray(W, copy=True)
+    for t in range(W.shape[2]):
+        d = G[:, t, t]
+        inv = xp.where(d > 0, 1.0 / xp.where(d > 0, d, 1.0), 0.0)
+        grad = (W @ G[:, :, t:t + 1])[:, :, 0] - A[:, :, t]
+        W[:, :, t] = xp.maximum(W[:, :, t] - grad * inv[:, None], 0.0)
+    return W
+
+
+def _losses(X: Any, W: Any, H: Any, loss: BetaDivergence, xp: Any, eps: float) -> Any:
+    """The loss of every replicate, shape (b,)."""
+    WH = W @ H
+    if loss.beta == 2.0:
+        D = X - WH
+        return 0.5 * xp.sum(D * D, axis=(1, 2))
+    return xp.sum(loss._elementwise(X, WH, xp, eps), axis=(1, 2))
+
+
+def nmf_batch(X: Any, n_components: int, seeds: list[int], *, beta_loss: str | float = "frobenius",
+              solver: str = "mu", tol: float = 1e-4, max_iter: int = 1000, every: int = 10,
+              batch_size: int | None = None) -> BatchResult:
+    """Fit one replicate per seed from random starts, all at once.
+
+    Replicate ``i`` starts from ``RandomInit`` drawn with ``numpy.random.default_rng(seeds[i])``,
+    exactly as ``nmf(X, n_components, init="random", random_state=seeds[i], ...)``, and stops
+    when its relative objective change over ``every`` sweeps falls to ``tol`` or after
+    ``max_iter`` sweeps; a stopped replicate is frozen while the others continue.
+
+    Parameters
+    ----------
+    X : dense array or tensor of shape (n, m)
+        Non-negative data (NumPy, or torch on any device).
+    n_components : int
+    seeds : list of int
+        One seed per replicate.
+    beta_loss : float or str, default="frobenius"
+    solver : {"mu", "hals"}, default="mu"
+        ``"mu"`` (any beta; as ``solver="mu"``) or ``"hals"`` (Frobenius; one pass
+        per update, as ``solver=HALS(alpha=0)``).
+    tol : float, default=1e-4
+    max_iter : int, default=1000
+    every : int, default=10
+        Sweeps between objective evaluations (the only host synchronisations).
+    batch_size : int, optional
+        Replicates per batch; default: as many as keep ``b * n * m`` entries
+        below 2**27 (1 GiB of float64), at least 1.
+
+    Returns
+    -------
+    BatchResult
+        ``[(W, H, loss), ...]`` in seed order, factors as host NumPy arrays.
+    """
+    caller = "nmf_batch"
+    beta = V.check_beta_loss(beta_loss, caller)
+    V.check_options(solver, "solver", caller, ("mu", "hals"))
+    if solver == "hals" and beta != 2.0:
+        msg = f"nmf_batch: solver='hals' needs the Frobenius loss; got beta_loss={beta:g}. Use solver='mu'."
+        raise ValueError(msg)
+    X, nan_mask = V.check_data(X, caller=caller, beta=beta)
+    backend = get_backend(X)
+    if backend.is_sparse(X):
+        msg = "nmf_batch needs a dense X (the batched products are dense); fit sparse data replicate by replicate."
+        raise ValueError(msg)
+    n, m = X.shape
+    k = V.check_n_components(n_components, (n, m), caller)
+    V.check_zeros(X, None, beta=beta)
+    xp = backend.xp
+    loss = BetaDivergence(beta)
+    eps = backend.eps(X.dtype)
+    if batch_size is None:
+        batch_size = max(1, (1 << 27) // (n * m))
+    host = backend.to_host(X)
+    XT = xp.permute_dims(X, (1, 0))
+    out = BatchResult()
+    out.n_iter, out.converged = [], []
+    started = time.perf_counter()
+    for start in range(0, len(seeds), batch_size):
+        chunk = seeds[start:start + batch_size]
+        starts = [RandomInit()(host, k, rng=np.random.default_rng(s)) for s in chunk]
+        W = backend.asarray(np.stack([w for w, _ in starts]), like=X)
+        H = backend.asarray(np.stack([h for _, h in starts]), like=X)
+        active = np.ones(len(chunk), dtype=bool)
+        n_iter = np.zeros(len(chunk), dtype=int)
+        converged = np.zeros(len(chunk), dtype=bool)
+        first = np.asarray(backend.to_numpy(_losses(X, W, H, loss, xp, eps)), dtype=float)
+        previous = first.copy()
+        sweep = 0
+        while active.any() and sweep < max_iter:
+            keep = backend.asarray(active[:, None, None].astype(host.dtype), like=X) > 0
+            step = _hals_step if solver == "hals" else partial(_mu_step, loss=loss, eps=eps)
+            Wn = step(X, W, H, xp=xp)
+            Hn = xp.permute_dims(step(XT, xp.permute_dims(H, (0, 2, 1)), xp.permute_dims(Wn, (0, 2, 1)), xp=xp),
+                                 (0, 2, 1))
+            W = xp.where(keep, Wn, W)
+            H = xp.where(keep, Hn, H)
+            sweep += 1
+            n_iter[active] = sweep
+            if sweep % every == 0:
+                current = np.asarray(backend.to_numpy(_losses(X, W, H, loss, xp, eps)), dtype=float)
+                scale = np.maximum(np.maximum(np.abs(previous), 1e-12 * np.abs(first)), 1e-300)
+                done = active & ((previous - current) / scale <= tol)
+                converged |= done
+                active &= ~done
+                previous = current
+        final = np.asarray(backend.to_numpy(_losses(X, W, H, loss, xp, eps)), dtype=float)
+        Wh, Hh = backend.to_numpy(W), backend.to_numpy(H)
+        for i in range(len(chunk)):
+            out.append((Wh[i], Hh[i], float(final[i])))
+        out.n_iter += n_iter.tolist()
+        out.converged += converged.tolist()
+    out.elapsed = time.perf_counter() - started
+    return out
