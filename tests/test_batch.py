@@ -27,7 +27,7 @@ def _sequential(X, k, seed, **kw):
 def test_each_replicate_matches_its_sequential_fit(data, solver, beta):
     seeds = [3, 17, 42, 5, 8]
     out = nmf_batch(data, 4, seeds, beta_loss=beta, solver=solver, tol=1e-4, max_iter=300, batch_size=3)
-    for (W, H, loss), seed, n_iter in zip(out, seeds, out.n_iter):
+    for (W, H, loss), seed, n_iter in zip(out, seeds, out.n_iter, strict=True):
         ref = _sequential(data, 4, seed, beta_loss=beta, solver=HALS(alpha=0.0) if solver == "hals" else "mu",
                           tol=1e-4, max_iter=300)
         assert n_iter == ref.n_iter
@@ -46,8 +46,9 @@ def test_torch_batch_matches_numpy(data):
     torch = pytest.importorskip("torch")
     a = nmf_batch(data, 4, [1, 2], max_iter=50, tol=0.0)
     b = nmf_batch(torch.as_tensor(data), 4, [1, 2], max_iter=50, tol=0.0)
-    for (Wa, Ha, la), (Wb, Hb, lb) in zip(a, b):
+    for (Wa, Ha, la), (Wb, Hb, lb) in zip(a, b, strict=True):
         np.testing.assert_allclose(Wb, Wa, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(Hb, Ha, rtol=1e-10, atol=1e-12)
         assert lb == pytest.approx(la, rel=1e-10)
 
 
@@ -69,8 +70,9 @@ def test_replicates_on_a_device_equal_the_sequential_ones(data):
     kw = dict(random_state=7, solver="mu", beta_loss=1, tol=1e-4, max_iter=200)
     seq = run_replicates(data, 3, 4, **kw)
     bat = run_replicates(data, 3, 4, device="cpu", **kw)
-    for (Ws, Hs, ls), (Wb, Hb, lb) in zip(seq, bat):
+    for (Ws, Hs, ls), (Wb, Hb, lb) in zip(seq, bat, strict=True):
         np.testing.assert_allclose(Wb, Ws, rtol=1e-8, atol=1e-10 * np.abs(Ws).max())
+        np.testing.assert_allclose(Hb, Hs, rtol=1e-8, atol=1e-10 * np.abs(Hs).max())
         assert lb == pytest.approx(ls, rel=1e-9)
 
 
