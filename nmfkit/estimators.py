@@ -52,6 +52,8 @@ class NMF(_NonNegativeTransformer):
     missing : {"error", "mask"}, default="error"
     random_state : int, Generator, RandomState or None, default=None
     verbose : int, default=0
+    extrapolate : bool or Extrapolation, default=False
+        Extrapolated alternating updates for the Frobenius loss (see :func:`nmfkit.nmf`).
 
     Attributes
     ----------
@@ -82,7 +84,7 @@ class NMF(_NonNegativeTransformer):
                  solver: Any = "auto", init: Any = None, alpha_W: float = 0.0, alpha_H: float | str = "same",
                  l1_ratio: float = 0.0, stop: Any = "objective", tol: float = 1e-4, max_iter: int = 200,
                  max_time: float | None = None, missing: str = "error", random_state: Any = None,
-                 verbose: int = 0) -> None:
+                 verbose: int = 0, extrapolate: Any = False) -> None:
         self.n_components = n_components
         self.beta_loss = beta_loss
         self.solver = solver
@@ -97,6 +99,7 @@ class NMF(_NonNegativeTransformer):
         self.missing = missing
         self.random_state = random_state
         self.verbose = verbose
+        self.extrapolate = extrapolate
 
     def _fit_params(self) -> dict:
         return {k: v for k, v in self.get_params().items() if k != "n_components"}
@@ -152,7 +155,8 @@ class NMF(_NonNegativeTransformer):
 
     def _transform_params(self, mask: Any) -> dict:
         params = self._fit_params()
-        params.update(init=None, stop="factor", tol=min(self.tol, 1e-6), max_iter=max(self.max_iter, 1000))
+        params.update(init=None, stop="factor", tol=min(self.tol, 1e-6), max_iter=max(self.max_iter, 1000),
+                      extrapolate=False)  # H is fixed: nothing to extrapolate against
         if params["beta_loss"] in (2, 2.0, "frobenius") and mask is None:
             params.update(solver="anls-bpp", stop="factor", tol=0.0, max_iter=1)
         return params

@@ -125,3 +125,13 @@ def test_torch_matches_numpy(data):
     kw = dict(n_components=6, init="nndsvda", extrapolate=True, max_iter=30, stop="fixed")
     a, b = _fit(data, **kw), _fit(torch.as_tensor(data), **kw)
     np.testing.assert_allclose(b.W.numpy(), a.W, rtol=0, atol=1e-6 * np.abs(a.W).max())
+
+
+def test_estimator_passes_extrapolation_and_transform_ignores_it(data):
+    from nmfkit import NMF
+
+    model = NMF(6, extrapolate=True, max_iter=50, stop="fixed", init="nndsvda")
+    W = model.fit_transform(data)
+    assert model.result_.extras["extrapolation"] == Extrapolation()
+    W2 = model.transform(data)
+    assert np.linalg.norm(data - W2 @ model.components_) <= np.linalg.norm(data - W @ model.components_) + 1e-9
