@@ -28,12 +28,23 @@ class Extrapolation:
         Initial extrapolation weight, in [0, 1].
     eta : float, default=1.5
         Division of ``beta`` at a restart (objective increased).
-    gamma : float, default=1.05
+    gamma : float, default=None
         Growth of ``beta`` after a decrease, capped by ``beta_max``; must be
-        below ``eta`` (and at least ``gamma_bar``).
-    gamma_bar : float, default=1.01
-        Growth of the cap ``beta_max`` after a decrease (the cap never exceeds 1;
-        at a restart it becomes the ``beta`` that failed).
+        below ``eta`` and at least ``gamma_bar``. ``None``: the authors'
+        defaults, 1.1 for ANLS and 1.01 for the other solvers.
+    gamma_bar : float, default=None
+        Growth of the cap ``beta_max`` (never above 1) after a decrease.
+        ``None``: 1.05 for ANLS, 1.005 otherwise.
+    restart : {"current", "accepted"}, default="current"
+        What a restart (the objective rose) keeps. ``"accepted"`` is Ang &
+        Gillis's scheme: go back to the last accepted iterates, extrapolate from
+        them, and cap ``beta`` at its previous value. ``"current"`` keeps the
+        new iterates and drops only the extrapolation for one step, always
+        extrapolating along the last step and capping ``beta`` at the value
+        that failed; its default rates are ``gamma = 1.05``, ``gamma_bar = 1.01``.
+        In ``benchmarks/perf`` it reaches CBCL's 0.650 % in 90 sweeps against
+        216 for ``"accepted"`` (ORL 3.025 %: 90 sweeps; ``"accepted"`` had not
+        reached it after 20 s).
 
     References
     ----------
@@ -44,33 +55,55 @@ class Extrapolation:
 
     beta0: float = 0.5
     eta: float = 1.5
-    gamma: float = 1.05
-    gamma_bar: float = 1.01
+    gamma: float | None = None
+    gamma_bar: float | None = None
+    restart: str = "current"
 
     def __post_init__(self) -> None:
+        if self.restart not in ("current", "accepted"):
+            msg = f"Extrapolation: restart must be 'current' or 'accepted'; got {self.restart!r}."
+            raise ValueError(msg)
         if not 0.0 <= self.beta0 <= 1.0:
             msg = f"Extrapolation: beta0 must be in [0, 1]; got {self.beta0!r}."
             raise ValueError(msg)
-        if not (1.0 <= self.gamma_bar <= self.gamma < self.eta):
+        gamma, gamma_bar = self.rates("hals")
+        if not (1.0 <= gamma_bar <= gamma < self.eta):
             # growth slower than the cut, or beta returns at once to the value that just failed
             msg = (f"Extrapolation: need 1 <= gamma_bar <= gamma < eta; got eta={self.eta!r}, "
-                   f"gamma={self.gamma!r}, gamma_bar={self.gamma_bar!r}.")
+                   f"gamma={gamma!r}, gamma_bar={gamma_bar!r}.")
             raise ValueError(msg)
+
+    def rates(self, solver_name: str) -> tuple[float, float]:
+        """``(gamma, gamma_bar)`` for a solver: the given values, else the authors' defaults."""
+        if self.restart == "current":
+            default = (1.05, 1.01)
+        else:
+            default = (1.1, 1.05) if solver_name.startswith("anls") else (1.01, 1.005)
+        gamma = self.gamma if self.gamma is not None else default[0]
+        gamma_bar = self.gamma_bar if self.gamma_bar is not None else default[1]
+        return gamma, gamma_bar
 
 
 class ExtrapolatedNMF:
     """Frobenius NMF with extrapolated alternating updates, as an :class:`~nmfkit.fit.Iterative`.
 
-    One step (Ang & Gillis 2019, Algorithm 2, with projected extrapolations):
+    One step (Ang & Gillis 2019, Algorithm 2, in this package's orientation: W first):
 
-    1. ``W_n = solve(W_hat, stats(X, H_hat))``, ``W_hat = max(0, W_n + beta (W_n - W_{n-1}))``;
-    2. ``H_n = solve(H_hat, stats(X, W_hat))``, ``e_n`` = objective of ``(W_hat, H_n)``, read off
-       the statistics of step 2 (no extra product with ``X``);
-    3. if ``e_n > e_{n-1}``: ``H_hat = H_n``, ``W_hat = W_n`` (restart), ``beta_max = beta``,
-       ``beta = beta / eta``; else ``H_hat = max(0, H_n + beta (H_n - H_{n-1}))``,
-       ``beta = min(beta_max, gamma beta)``, ``beta_max = min(1, gamma_bar beta_max)``.
+    1. ``W_n = solve(W_y, stats(X, H_y))``; ``W_y = max(0, W_n + beta (W_n - W))``;
+    2. ``H_n = solve(H_y, stats(X, W_y))``; ``H_y = H_n + beta (H_n - H)``; ``e_n`` = objective
+       of the feasible pair ``(W_y, H_n)``, read off the statistics of step 2 (no extra
+       product with ``X``);
+    3. if ``e_n <= e_{n-1}``: ``beta = min(beta_max, gamma beta)``,
+       ``beta_max = min(1, gamma_bar beta_max)``, and ``(W, H) = (W_n, H_n)`` become the base
+       of the next extrapolation;
+    4. else (restart), ``beta = beta / eta`` and, with ``restart="accepted"`` (the
+       authors' scheme), ``W_y, H_y = W, H`` (the last accepted iterates, ``H_y`` left
+       unprojected as theirs) and ``beta_max`` = the previous ``beta``; with
+       ``restart="current"``, ``W_y, H_y = W_n, H_n``, the base moves to them too
+       (``H_y`` projected), and ``beta_max`` = the ``beta`` that failed.
 
-    The reported factors are ``(W_hat, H_n)``: feasible, with objective ``e_n``.
+    The fit returns the best pair seen and its objective history never increases; stopping rules
+    on the factors watch the pair evaluated at each step.
 
     Parameters
     ----------
@@ -85,52 +118,73 @@ class ExtrapolatedNMF:
         self.problem = problem
         self.solver = solver
         self.params = params
+        self.gamma, self.gamma_bar = params.rates(getattr(solver, "name", ""))
         self._sq_norm = 0.5 * problem.backend.sq_norm(problem.X)
 
     def start(self, W: Any, H: Any) -> dict:
         """The initial state from starting factors."""
         xp = self.problem.backend.xp
-        big = xp.asarray(float("inf"), dtype=W.dtype)
-        return {"W": W, "H": H, "W_hat": W, "H_hat": H, "H_out": H,
-                "beta": xp.asarray(self.params.beta0, dtype=W.dtype),
-                "beta_max": xp.asarray(1.0, dtype=W.dtype), "error": big}
+        inf = xp.asarray(float("inf"), dtype=W.dtype)
+        beta = xp.asarray(self.params.beta0, dtype=W.dtype)
+        return {"W": W, "H": H, "W_y": W, "H_y": H, "best_W": W, "best_H": H, "W_eval": W, "H_eval": H,
+                "beta": beta, "beta_prev": beta, "beta_max": xp.asarray(1.0, dtype=W.dtype),
+                "error": inf, "best": inf, "started": False}
 
     def step(self, state: dict) -> dict:
-        P, p = self.problem, self.params
+        P = self.problem
         xp = P.backend.xp
         beta, beta_max = state["beta"], state["beta_max"]
         # W from the extrapolated H, warm-started at the extrapolated W
-        A, G = quadratic_stats(P, state["W_hat"], state["H_hat"])
-        W = self.solver.solve(P, state["W_hat"], A, G)
-        W_hat = xp.maximum(W + beta * (W - state["W"]), 0.0)
+        A, G = quadratic_stats(P, state["W_y"], state["H_y"])
+        W_n = self.solver.solve(P, xp.maximum(state["W_y"], 0.0), A, G)
+        W_y = xp.maximum(W_n + beta * (W_n - state["W"]), 0.0)
         # H from the extrapolated W (left orientation: H.T)
         T = P.T
-        A2, G2 = quadratic_stats(T, state["H_hat"].T, W_hat.T)
-        Ht = self.solver.solve(T, state["H_hat"].T, A2, G2)
-        # objective of (W_hat, H): the H-penalties are inside A2, G2; the W-penalties are added
+        A2, G2 = quadratic_stats(T, xp.maximum(state["H_y"], 0.0).T, W_y.T)
+        Ht = self.solver.solve(T, xp.maximum(state["H_y"], 0.0).T, A2, G2)
+        # objective of (W_y, H_n): the H-penalties are inside A2, G2; the W-penalties are added
         error = self._sq_norm - xp.sum(Ht * A2) + 0.5 * xp.sum(G2 * (Ht.T @ Ht))
         for pen in P.penalties_left:
-            error = error + pen.value(W_hat, xp)
-        H = Ht.T
+            error = error + pen.value(W_y, xp)
+        H_n = Ht.T
+        H_y = H_n + beta * (H_n - state["H"])
         restart = error > state["error"]
-        H_ext = xp.maximum(H + beta * (H - state["H"]), 0.0)
-        new_beta = xp.where(restart, beta / p.eta, xp.minimum(beta_max, p.gamma * beta))
-        new_max = xp.where(restart, beta, xp.minimum(xp.asarray(1.0, dtype=beta.dtype), p.gamma_bar * beta_max))
-        return {"W": W, "H": H, "W_hat": xp.where(restart, W, W_hat), "W_out": W_hat,
-                "H_hat": xp.where(restart, H, H_ext), "H_out": H,
-                "beta": new_beta, "beta_max": new_max, "error": error}
+        better = error <= state["best"]
+        gamma, gamma_bar = self.gamma, self.gamma_bar
+        one = xp.asarray(1.0, dtype=beta.dtype)
+        grown = xp.minimum(one, gamma_bar * beta_max)
+        if self.params.restart == "accepted":
+            base_W, base_H = xp.where(restart, state["W"], W_n), xp.where(restart, state["H"], H_n)
+            next_W, next_H = xp.where(restart, state["W"], W_y), xp.where(restart, state["H"], H_y)
+            new_max = xp.where(restart, state["beta_prev"], grown)
+        else:
+            base_W, base_H = W_n, H_n
+            next_W, next_H = xp.where(restart, W_n, W_y), xp.where(restart, H_n, xp.maximum(H_y, 0.0))
+            new_max = xp.where(restart, beta, grown)
+        return {
+            "W": base_W, "H": base_H, "W_y": next_W, "H_y": next_H,
+            "best_W": xp.where(better, W_y, state["best_W"]), "best_H": xp.where(better, H_n, state["best_H"]),
+            "beta": xp.where(restart, beta / self.params.eta, xp.minimum(beta_max, gamma * beta)),
+            "beta_prev": beta, "beta_max": new_max, "W_eval": W_y, "H_eval": H_n,
+            "error": error, "best": xp.minimum(error, state["best"]), "started": True,
+        }
 
     def objective(self, state: dict) -> Any:
-        """The objective of the reported factors.
+        """The objective of the best pair so far (what the fit returns), so the history never rises.
 
         In float64 it is the value read off the statistics during the step (free);
         in lower precision that value loses digits to cancellation when the fit
         is good, so the objective is evaluated afresh.
         """
-        f = self.factors(state)
-        if f["W"].dtype == self.problem.backend.xp.float64 and "W_out" in state:
-            return state["error"]
-        return self.problem.objective(f["W"], f["H"])
+        W, H = self.best(state)
+        if W.dtype == self.problem.backend.xp.float64 and state["started"]:
+            return state["best"]
+        return self.problem.objective(W, H)
 
     def factors(self, state: dict) -> dict:
-        return {"W": state.get("W_out", state["W"]), "H": state["H_out"]}
+        """The pair evaluated at the last step (what factor-change stopping rules watch)."""
+        return {"W": state["W_eval"], "H": state["H_eval"]}
+
+    def best(self, state: dict) -> tuple[Any, Any]:
+        """The best pair seen: the result of the fit."""
+        return state["best_W"], state["best_H"]

@@ -463,7 +463,7 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         accelerated = ExtrapolatedNMF(problem, solver_obj, extrapolate)
         state, info = run(accelerated, accelerated.start(W, H), stop=AnyOf(*rules), backend=backend,
                           callback=callback, verbose=verbose, record_every=record_every)
-        W, H = accelerated.factors(state).values()
+        W, H = accelerated.best(state)
     else:
         method = _AlternatingNMF(problem, solver_obj, update_W=True, update_H=bool(update_H))
         (W, H), info = run(method, (W, H), stop=AnyOf(*rules), backend=backend, callback=callback,

@@ -29,22 +29,28 @@ def data():
     return X
 
 
+@pytest.mark.parametrize("restart", ["current", "accepted"])
 @pytest.mark.parametrize("solver", SOLVERS)
 @pytest.mark.parametrize("penalized", [False, True])
-def test_error_read_off_the_statistics_is_the_objective(data, solver, penalized):
+def test_error_read_off_the_statistics_is_the_objective(data, solver, penalized, restart):
     """The restart test compares e_n computed from the H-update statistics: it must be the true objective."""
     n, m = data.shape
     backend = get_backend(data)
     pens_W = elastic_net(0.02, 0.3, m) if penalized else ()
     pens_H = elastic_net(0.05, 0.6, n) if penalized else ()
     problem = Problem(data, data.T, BetaDivergence(2.0), backend, pens_W, pens_H)
-    method = ExtrapolatedNMF(problem, get_solver(solver), Extrapolation())
+    method = ExtrapolatedNMF(problem, get_solver(solver), Extrapolation(restart=restart))
     rng = np.random.default_rng(0)
     state = method.start(rng.random((n, 6)), rng.random((6, m)))
-    for _ in range(4):
+    previous = np.inf
+    for _ in range(6):
         state = method.step(state)
-        f = method.factors(state)
+        W, H = method.best(state)
+        assert state["best"] == pytest.approx(float(problem.objective(W, H)), rel=1e-10)
+        f = method.factors(state)  # the pair evaluated at this step
         assert state["error"] == pytest.approx(float(problem.objective(f["W"], f["H"])), rel=1e-10)
+        assert float(method.objective(state)) <= previous
+        previous = float(method.objective(state))
         assert np.all(f["W"] >= 0) and np.all(f["H"] >= 0)
 
 
@@ -90,7 +96,7 @@ def test_restarts_cut_beta_and_keep_the_objective_from_running_away(data):
     for i in restarts:  # beta divided by eta at each restart
         assert betas[i] == pytest.approx(betas[i - 1] / params.eta)
     plain = _fit(data, n_components=6, solver=HALS(alpha=0.0), W=W0, H=H0, max_iter=80, stop="fixed")
-    assert errors[-1] <= plain.objective * 1.01
+    assert float(state["best"]) <= plain.objective * 1.01
 
 
 def test_same_seed_same_result(data):
@@ -118,6 +124,8 @@ def test_bad_parameters():
         Extrapolation(eta=1.0)
     with pytest.raises(ValueError, match="gamma < eta"):
         Extrapolation(gamma=1.5, eta=1.5)
+    with pytest.raises(ValueError, match="restart"):
+        Extrapolation(restart="never")
 
 
 def test_torch_matches_numpy(data):
@@ -135,3 +143,24 @@ def test_estimator_passes_extrapolation_and_transform_ignores_it(data):
     assert model.result_.extras["extrapolation"] == Extrapolation()
     W2 = model.transform(data)
     assert np.linalg.norm(data - W2 @ model.components_) <= np.linalg.norm(data - W @ model.components_) + 1e-9
+
+
+def test_accepted_restart_returns_to_the_last_accepted_iterates(data):
+    """Ang & Gillis's restart: after a rise, the next step starts from the iterates accepted before it."""
+    n, m = data.shape
+    problem = Problem(data, data.T, BetaDivergence(2.0), get_backend(data))
+    method = ExtrapolatedNMF(problem, HALS(alpha=0.0), Extrapolation(beta0=1.0, gamma=1.3, gamma_bar=1.1,
+                                                                     restart="accepted"))
+    rng = np.random.default_rng(1)
+    state = method.start(rng.random((n, 6)), rng.random((6, m)))
+    seen = 0
+    for _ in range(60):
+        new = method.step(state)
+        if float(new["error"]) > float(state["error"]):
+            seen += 1
+            np.testing.assert_array_equal(new["W_y"], state["W"])
+            np.testing.assert_array_equal(new["H_y"], state["H"])
+            np.testing.assert_array_equal(new["W"], state["W"])
+            assert float(new["beta_max"]) == pytest.approx(float(state["beta_prev"]))
+        state = new
+    assert seen > 0
