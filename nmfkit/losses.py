@@ -126,7 +126,6 @@ class BetaDivergence:
                 total = total + xp.sum(self._elementwise(X[rows], W[rows] @ H, xp, eps))
             return total
         # sparse X: never form W @ H densely
-        x = backend.sparse_data(X)
         if b == 2.0:
             # ||X||^2 - 2 <X, WH> + <W^T W, H H^T> cancels badly when the fit is good:
             # accumulate the three terms in float64 (they are O(nnz k + (n + m) k^2) anyway)
@@ -136,17 +135,23 @@ class BetaDivergence:
             gram = xp.sum((W64.T @ W64) * (H64 @ H64.T))
             value = 0.5 * (backend.sq_norm(X, dtype=xp.float64) - 2.0 * cross + gram)
             return xp.astype(xp.maximum(value, 0.0), W.dtype)
-        y = xp.maximum(backend.product_on_support(W, H, X), eps)
+        # the terms in x live on the support: evaluated block by block (temporaries stay cache-sized)
+        on_support = 0.0
+        for _, x, y in backend.support_blocks(W, H, X):
+            y = xp.maximum(y, eps)
+            if b == 1.0:
+                on_support = on_support + xp.sum(x * xp.log(xp.where(x > 0, x / y, 1.0)) - x)
+            elif b == 0.0:
+                # zeros are rejected at the boundary for beta <= 0, so every entry is stored
+                ratio = x / y
+                on_support = on_support + xp.sum(ratio - xp.log(ratio) - 1.0)
+            else:
+                on_support = on_support + xp.sum(x**b - b * x * y ** (b - 1.0)) / (b * (b - 1.0))
         if b == 1.0:
-            ratio = xp.where(x > 0, x / y, 1.0)
-            total_wh = xp.sum(xp.sum(W, axis=0) * xp.sum(H, axis=1))
-            return xp.sum(x * xp.log(ratio)) - xp.sum(x) + total_wh
+            return on_support + xp.sum(xp.sum(W, axis=0) * xp.sum(H, axis=1))
         if b == 0.0:
-            # zeros are rejected at the boundary for beta <= 0, so every entry is stored
-            ratio = x / y
-            return xp.sum(ratio - xp.log(ratio) - 1.0)
-        # general beta: the x-terms live on the support; sum(WH ** b) needs all entries
-        on_support = xp.sum(x**b - b * x * y ** (b - 1.0)) / (b * (b - 1.0))
+            return on_support
+        # general beta: sum(WH ** b) needs every entry
         total = 0.0
         for rows in backend.row_blocks(W.shape[0], H.shape[1]):
             total = total + xp.sum(xp.maximum(W[rows] @ H, eps) ** b)
@@ -180,10 +185,11 @@ class BetaDivergence:
         if b == 2.0:
             return backend.matmul(X, Ht), W @ (H @ Ht)
         if backend.is_sparse(X):
-            y = xp.maximum(backend.product_on_support(W, H, X), eps)
-            x = backend.sparse_data(X)
-            weighted = x / y if b == 1.0 else x * y ** (b - 2.0)
-            y = None  # free the support values before the product (memory stays O(nnz))
+            # x * (WH)^(beta - 2) on the support, filled block by block: one nnz-sized array
+            weighted = xp.empty_like(backend.sparse_data(X))
+            for span, x, y in backend.support_blocks(W, H, X):
+                y = xp.maximum(y, eps)
+                weighted[span] = x / y if b == 1.0 else x * y ** (b - 2.0)
             num = backend.matmul(backend.with_data(X, weighted), Ht)
             if b == 1.0:
                 den = xp.broadcast_to(xp.sum(H, axis=1)[None, :], W.shape)

@@ -231,7 +231,7 @@ def run_nmfkit(X, spec, target, budget, device, solver, extrapolate, label):
         sync()
         t0 = time.perf_counter()
         r = nmf(X, spec["rank"], beta_loss=beta, solver=solver, extrapolate=extrapolate, init="nndsvda",
-                stop="fixed", max_iter=10**7, max_time=budget, callback=callback,
+                random_state=0, stop="fixed", max_iter=10**7, max_time=budget, callback=callback,
                 record_every=1 if extrapolate else None)  # extrapolation's objective is free
         sync()
     total = time.perf_counter() - t0
@@ -438,7 +438,7 @@ def run_problem(name: str, args) -> dict:
             from nmfkit import nmf
 
             nmf(X, spec["rank"], beta_loss=2.0 if fro else 1.0, solver=nmfkit_solver, extrapolate=extrap,
-                init="nndsvda", stop="fixed", max_iter=5)
+                init="nndsvda", random_state=0, stop="fixed", max_iter=5)
 
         res["peak_mb"] = traced_peak_mb(short)
         rows.append(res)

@@ -9,6 +9,7 @@ to the device, so the same ``random_state`` gives the same start as NumPy.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -106,22 +107,32 @@ class TorchBackend:
         counts = crow[1:] - crow[:-1]
         return torch.repeat_interleave(torch.arange(X.shape[0], device=X.device), counts)
 
-    def product_on_support(self, W: Any, H: Any, X: Any) -> Any:
-        """Entries of ``W @ H`` at the stored entries of CSR ``X``, in ``X.values()`` order."""
+    def support_blocks(self, W: Any, H: Any, X: Any) -> Iterator[tuple[slice, Any, Any]]:
+        """Blocks ``(span, x, y)`` of X's stored values and of ``W @ H`` at the same entries.
+
+        On CUDA one block: cuSPARSE's sampled product (SDDMM) evaluates ``W @ H``
+        on X's pattern without gathering. On the CPU, gathered blocks of at most
+        ``_BLOCK_ENTRIES`` floats.
+        """
         torch = self.torch
+        values = X.values()
         if X.device.type == "cuda":
-            # cuSPARSE SDDMM: (W @ H) sampled on X's pattern, without gathering rows of W
-            out = torch.sparse.sampled_addmm(X, W.contiguous(), H.contiguous(), beta=0.0, alpha=1.0)
-            return out.values()
+            y = torch.sparse.sampled_addmm(X, W.contiguous(), H.contiguous(), beta=0.0, alpha=1.0).values()
+            yield slice(0, values.shape[0]), values, y
+            return
         rows = self._rows(X)
         cols = X.col_indices()
-        k = W.shape[1]
         Ht = H.T.contiguous()
-        out = torch.empty(rows.shape[0], dtype=W.dtype, device=W.device)
-        step = max(1, _BLOCK_ENTRIES // max(k, 1))
-        for start in range(0, rows.shape[0], step):
-            stop = start + step
-            out[start:stop] = (W[rows[start:stop]] * Ht[cols[start:stop]]).sum(dim=1)
+        step = max(1, _BLOCK_ENTRIES // max(W.shape[1], 1))
+        for lo in range(0, rows.shape[0], step):
+            hi = min(lo + step, rows.shape[0])
+            yield slice(lo, hi), values[lo:hi], (W[rows[lo:hi]] * Ht[cols[lo:hi]]).sum(dim=1)
+
+    def product_on_support(self, W: Any, H: Any, X: Any) -> Any:
+        """Entries of ``W @ H`` at the stored entries of CSR ``X``, in ``X.values()`` order."""
+        out = self.torch.empty(X.values().shape[0], dtype=W.dtype, device=W.device)
+        for span, _, y in self.support_blocks(W, H, X):
+            out[span] = y
         return out
 
     def sparse_data(self, X: Any) -> Any:
