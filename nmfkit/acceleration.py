@@ -119,12 +119,12 @@ class ExtrapolatedNMF:
         self.solver = solver
         self.params = params
         self.gamma, self.gamma_bar = params.rates(getattr(solver, "name", ""))
-        self._sq_norm = 0.5 * problem.backend.sq_norm(problem.X)
+        self._sq_norm = 0.5 * problem.backend.sq_norm(problem.X, dtype=problem.backend.xp.float64)
 
     def start(self, W: Any, H: Any) -> dict:
         """The initial state from starting factors."""
         xp = self.problem.backend.xp
-        inf = xp.asarray(float("inf"), dtype=W.dtype)
+        inf = xp.asarray(float("inf"), dtype=xp.float64)
         beta = xp.asarray(self.params.beta0, dtype=W.dtype)
         return {"W": W, "H": H, "W_y": W, "H_y": H, "best_W": W, "best_H": H, "W_eval": W, "H_eval": H,
                 "beta": beta, "beta_prev": beta, "beta_max": xp.asarray(1.0, dtype=W.dtype),
@@ -142,10 +142,14 @@ class ExtrapolatedNMF:
         T = P.T
         A2, G2 = quadratic_stats(T, xp.maximum(state["H_y"], 0.0).T, W_y.T)
         Ht = self.solver.solve(T, xp.maximum(state["H_y"], 0.0).T, A2, G2)
-        # objective of (W_y, H_n): the H-penalties are inside A2, G2; the W-penalties are added
-        error = self._sq_norm - xp.sum(Ht * A2) + 0.5 * xp.sum(G2 * (Ht.T @ Ht))
+        # objective of (W_y, H_n): the H-penalties are inside A2, G2; the W-penalties are added.
+        # Accumulated in float64 (small arrays): the terms cancel when the fit is good.
+        f64 = xp.float64
+        Ht64 = xp.astype(Ht, f64)
+        error = (self._sq_norm - xp.sum(Ht64 * xp.astype(A2, f64))
+                 + 0.5 * xp.sum(xp.astype(G2, f64) * (Ht64.T @ Ht64)))
         for pen in P.penalties_left:
-            error = error + pen.value(W_y, xp)
+            error = error + xp.astype(pen.value(W_y, xp), f64)
         H_n = Ht.T
         H_y = H_n + beta * (H_n - state["H"])
         restart = error > state["error"]
@@ -172,13 +176,12 @@ class ExtrapolatedNMF:
     def objective(self, state: dict) -> Any:
         """The objective of the best pair so far (what the fit returns), so the history never rises.
 
-        In float64 it is the value read off the statistics during the step (free);
-        in lower precision that value loses digits to cancellation when the fit
-        is good, so the objective is evaluated afresh.
+        After the first step it is the value read off the statistics (free; float64
+        accumulation, so float32 data lose only the rounding of the statistics).
         """
-        W, H = self.best(state)
-        if W.dtype == self.problem.backend.xp.float64 and state["started"]:
+        if state["started"]:
             return state["best"]
+        W, H = self.best(state)
         return self.problem.objective(W, H)
 
     def factors(self, state: dict) -> dict:

@@ -164,3 +164,13 @@ def test_accepted_restart_returns_to_the_last_accepted_iterates(data):
             assert float(new["beta_max"]) == pytest.approx(float(state["beta_prev"]))
         state = new
     assert seen > 0
+
+
+def test_float32_history_is_the_objective_of_the_result(data):
+    X = data.astype(np.float32)
+    r = _fit(X, n_components=6, extrapolate=True, max_iter=40, stop="fixed", record_every=1)
+    assert r.W.dtype == np.float32
+    objectives = [h.objective for h in r.history]
+    assert all(b <= a for a, b in zip(objectives, objectives[1:], strict=False))
+    exact = 0.5 * float(np.sum((data - r.W.astype(np.float64) @ r.H.astype(np.float64)) ** 2))
+    assert objectives[-1] == pytest.approx(exact, rel=1e-4)

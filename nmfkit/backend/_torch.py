@@ -17,6 +17,8 @@ from array_api_compat import array_namespace
 
 # Largest number of float entries a temporary block may hold (as in the NumPy backend).
 _BLOCK_ENTRIES = 1 << 20
+# Rows of dense temporaries (losses on dense or general-beta data): 16M entries per block.
+_DENSE_BLOCK_ENTRIES = 1 << 24
 
 
 def torch_loaded() -> bool:
@@ -143,7 +145,8 @@ class TorchBackend:
         return self.torch.sparse_csr_tensor(X.crow_indices(), X.col_indices(), data, size=X.shape)
 
     def row_blocks(self, n_rows: int, n_cols: int) -> list[slice]:
-        step = max(1, _BLOCK_ENTRIES // max(n_cols, 1))
+        # larger than the NumPy backend's: each block is a few kernel launches on a GPU
+        step = max(1, _DENSE_BLOCK_ENTRIES // max(n_cols, 1))
         return [slice(s, min(s + step, n_rows)) for s in range(0, n_rows, step)]
 
     def sum_all(self, X: Any) -> Any:
