@@ -189,6 +189,27 @@ def check_2d(X: Any, name: str = "X") -> None:
         raise ValueError(msg)
 
 
+def _check_finite(name: str, n_inf: int, n_nan: int, missing: str, sparse: bool, densify: str) -> None:
+    """Raise for inf, and for NaN unless they are to be masked (dense data only)."""
+    if n_inf:
+        msg = f"{name} contains inf ({n_inf} entries); NMF needs finite input."
+        raise ValueError(msg)
+    if n_nan and missing != "mask":
+        msg = (f"{name} contains NaN ({n_nan} entries); pass missing='mask' to treat NaN as "
+               "missing values, or remove them.")
+        raise ValueError(msg)
+    if n_nan and sparse:
+        msg = f"{name} is sparse and contains NaN; masks need a dense {name} (use {name}.{densify}())."
+        raise ValueError(msg)
+
+
+def _check_non_negative(name: str, caller: str, n_neg: int, minimum: float) -> None:
+    if n_neg:
+        msg = (f"Negative values in data passed to {caller} ({name}): {n_neg} negative "
+               f"entr{'y' if n_neg == 1 else 'ies'}, min = {minimum:.6g}; NMF needs non-negative input.")
+        raise ValueError(msg)
+
+
 def check_data(X: Any, *, caller: str, missing: str = "error",
                beta: float = 2.0, name: str = "X") -> tuple[Any, Any]:
     """Validate the data matrix.
@@ -211,28 +232,14 @@ def check_data(X: Any, *, caller: str, missing: str = "error",
         return _check_tensor_data(X, name, caller, missing)
     values = X.data if sp.issparse(X) else X
     n_nan = int(np.count_nonzero(np.isnan(values)))
-    n_inf = int(np.count_nonzero(np.isinf(values)))
-    if n_inf:
-        msg = f"{name} contains inf ({n_inf} entries); NMF needs finite input."
-        raise ValueError(msg)
+    _check_finite(name, int(np.count_nonzero(np.isinf(values))), n_nan, missing, sp.issparse(X), "toarray")
     nan_mask = None
     if n_nan:
-        if missing != "mask":
-            msg = (f"{name} contains NaN ({n_nan} entries); pass missing='mask' to treat NaN as "
-                   "missing values, or remove them.")
-            raise ValueError(msg)
-        if sp.issparse(X):
-            msg = f"{name} is sparse and contains NaN; masks need a dense {name} (use {name}.toarray())."
-            raise ValueError(msg)
         nan_mask = ~np.isnan(X)
         X = np.where(nan_mask, X, 0.0).astype(X.dtype)
         values = X
-    neg = values < 0
-    n_neg = int(np.count_nonzero(neg))
-    if n_neg:
-        msg = (f"Negative values in data passed to {caller} ({name}): {n_neg} negative "
-               f"entr{'y' if n_neg == 1 else 'ies'}, min = {values.min():.6g}; NMF needs non-negative input.")
-        raise ValueError(msg)
+    n_neg = int(np.count_nonzero(values < 0))
+    _check_non_negative(name, caller, n_neg, float(values.min()) if n_neg else 0.0)
     return X, nan_mask
 
 
@@ -243,28 +250,14 @@ def _check_tensor_data(X: Any, name: str, caller: str, missing: str) -> tuple[An
     sparse = X.layout == torch.sparse_csr
     values = X.values() if sparse else X
     n_nan = int(torch.isnan(values).sum())
-    n_inf = int(torch.isinf(values).sum())
-    if n_inf:
-        msg = f"{name} contains inf ({n_inf} entries); NMF needs finite input."
-        raise ValueError(msg)
+    _check_finite(name, int(torch.isinf(values).sum()), n_nan, missing, sparse, "to_dense")
     nan_mask = None
     if n_nan:
-        if missing != "mask":
-            msg = (f"{name} contains NaN ({n_nan} entries); pass missing='mask' to treat NaN as "
-                   "missing values, or remove them.")
-            raise ValueError(msg)
-        if sparse:
-            msg = f"{name} is sparse and contains NaN; masks need a dense {name} (use {name}.to_dense())."
-            raise ValueError(msg)
         nan_mask = ~torch.isnan(X)
         X = torch.where(nan_mask, X, 0.0)
         values = X
     n_neg = int((values < 0).sum())
-    if n_neg:
-        msg = (f"Negative values in data passed to {caller} ({name}): {n_neg} negative "
-               f"entr{'y' if n_neg == 1 else 'ies'}, min = {float(values.min()):.6g}; "
-               "NMF needs non-negative input.")
-        raise ValueError(msg)
+    _check_non_negative(name, caller, n_neg, float(values.min()) if n_neg else 0.0)
     return X, nan_mask
 
 

@@ -69,6 +69,16 @@ class Backend(Protocol):
     def to_host(self, a: Any) -> Any: ...
 
 
+def draw(shape: tuple[int, ...], rng: np.random.Generator, distribution: str = "normal") -> np.ndarray:
+    """Host random numbers from the fit's Generator (every backend draws here, so seeds agree)."""
+    if distribution == "normal":
+        return rng.standard_normal(shape)
+    if distribution == "uniform":
+        return rng.random(shape)
+    msg = f"Unknown distribution {distribution!r}; valid: 'normal', 'uniform'."
+    raise ValueError(msg)
+
+
 _BACKENDS: dict[str, Callable[[], Backend]] = {}
 _INSTANCES: dict[str, Backend] = {}
 

@@ -9,6 +9,8 @@ import numpy as np
 import scipy.sparse as sp
 from array_api_compat import array_namespace
 
+from nmfkit.backend import draw as host_draw
+
 # Largest number of float entries a temporary dense block may hold when an
 # operation on a sparse X has to look at every entry of W @ H (row-blocked).
 _BLOCK_ENTRIES = 1 << 20
@@ -135,11 +137,5 @@ class NumpyBackend:
 
     def random(self, shape: tuple[int, ...], rng: np.random.Generator, *, like: Any,
                distribution: str = "normal") -> Any:
-        if distribution == "normal":
-            draw = rng.standard_normal(shape)
-        elif distribution == "uniform":
-            draw = rng.random(shape)
-        else:  # pragma: no cover - internal callers use the two above
-            msg = f"Unknown distribution {distribution!r}."
-            raise ValueError(msg)
+        draw = host_draw(shape, rng, distribution)
         return np.asarray(draw, dtype=like.dtype)

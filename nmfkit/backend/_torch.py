@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from array_api_compat import array_namespace
 
+from nmfkit.backend import draw as host_draw
+
 # Largest number of float entries a temporary block may hold (as in the NumPy backend).
 _BLOCK_ENTRIES = 1 << 20
 # Rows of dense temporaries (losses on dense or general-beta data): 16M entries per block.
@@ -182,11 +184,5 @@ class TorchBackend:
 
     def random(self, shape: tuple[int, ...], rng: np.random.Generator, *, like: Any,
                distribution: str = "normal") -> Any:
-        if distribution == "normal":
-            draw = rng.standard_normal(shape)
-        elif distribution == "uniform":
-            draw = rng.random(shape)
-        else:  # pragma: no cover - internal callers use the two above
-            msg = f"Unknown distribution {distribution!r}."
-            raise ValueError(msg)
+        draw = host_draw(shape, rng, distribution)
         return self.torch.as_tensor(draw, dtype=like.dtype, device=like.device)
