@@ -266,3 +266,21 @@ def test_auto_solver_is_hals_for_frobenius_and_mu_otherwise():
         warnings.simplefilter("ignore", ConvergenceWarning)
         assert isinstance(nmf(X, 2, max_iter=2).extras["solver"], HALS)
         assert isinstance(nmf(X, 2, beta_loss=1, max_iter=2).extras["solver"], MU)
+
+
+@pytest.mark.parametrize("batched", [True, False], ids=["batched", "grouped"])
+def test_nnls_bpp_matches_scipy_nnls_column_by_column(batched, monkeypatch):
+    """Many distinct passive sets: solved as one batch of masked systems, or group by group."""
+    from scipy.optimize import nnls
+
+    import nmfkit.solvers.anls as anls
+    from nmfkit.solvers import nnls_bpp
+
+    monkeypatch.setattr(anls, "_BATCH_GROUPS", 0 if batched else 10**9)
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((30, 8))
+    Y = rng.standard_normal((30, 200))
+    G, B = A.T @ A, A.T @ Y
+    X = nnls_bpp(G, B, np.zeros(B.shape, dtype=bool), get_backend(G))
+    ref = np.column_stack([nnls(A, Y[:, j])[0] for j in range(Y.shape[1])])
+    np.testing.assert_allclose(X, ref, atol=1e-10)
