@@ -108,7 +108,8 @@ def fit_to_folder(matrix: Any, out: Path, *, n_components: int, beta_loss: Any =
                   force: bool = False, quiet: bool = False, image_shape: tuple[int, int] | None = None,
                   title: str | None = None, description: str | None = None, method: str = "nmf",
                   fit: Callable | None = None, sections: Callable | None = None,
-                  extra_summary: dict | None = None) -> dict:
+                  extra_summary: dict | None = None, checkpoint: str | None = None,
+                  checkpoint_every: int = 100) -> dict:
     """Fit ``matrix`` (an :class:`nmfkit.io.Matrix`) and write W.tsv, H.tsv, summary.json, plots and report.html.
 
     Everything is written into a temporary folder that replaces ``out`` only at the end.
@@ -135,7 +136,8 @@ def fit_to_folder(matrix: Any, out: Path, *, n_components: int, beta_loss: Any =
                 warnings.simplefilter("always")
                 if fit is None:
                     result = nmf(X, n_components, beta_loss=beta_loss, solver=solver, init=init,
-                                 max_iter=max_iter, tol=tol, random_state=random_state, callback=progress)
+                                 max_iter=max_iter, tol=tol, random_state=random_state, callback=progress,
+                                 checkpoint=checkpoint, checkpoint_every=checkpoint_every)
                 else:
                     result = fit(X, progress)
         finally:
@@ -265,6 +267,10 @@ def _fit_options(p: argparse.ArgumentParser) -> None:
                    help="the file has features in rows and samples in columns (e.g. genes x cells)")
     p.add_argument("--image-shape", default=None, help="HEIGHTxWIDTH: show components as images")
     p.add_argument("--out", default=None, help="output folder (default: INPUT stem + '_nmf')")
+    p.add_argument("--checkpoint", default=None,
+                   help="save the fit's state to this .npz file every --checkpoint-every sweeps; if the file "
+                        "exists, resume from it (an interrupted run then ends as an uninterrupted one)")
+    p.add_argument("--checkpoint-every", type=int, default=100, help="sweeps between checkpoints (default: 100)")
 
 
 def _common_fit_options(p: argparse.ArgumentParser) -> None:
@@ -315,7 +321,7 @@ def fit_command(args: argparse.Namespace) -> int:
     summary = fit_to_folder(matrix, out, n_components=args.n_components, beta_loss=_beta(args.beta_loss),
                             solver=args.solver, init=args.init, random_state=args.random_state,
                             max_iter=args.max_iter, tol=args.tol, force=args.force, quiet=args.quiet,
-                            image_shape=shape)
+                            image_shape=shape, checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every)
     if not args.quiet:
         print(f"nmfkit: {summary['stop_reason']}; relative error {summary['relative_error']:.4g}; "
               f"wrote {out}/ (report: {out / 'report.html'})")

@@ -54,6 +54,10 @@ class NMF(_NonNegativeTransformer):
     verbose : int, default=0
     extrapolate : bool or Extrapolation, default=False
         Extrapolated alternating updates for the Frobenius loss (see :func:`nmfkit.nmf`).
+    checkpoint : str or path, default=None
+        Save the fit's state there every ``checkpoint_every`` sweeps and resume
+        from it when it exists (see :func:`nmfkit.nmf`).
+    checkpoint_every : int, default=100
 
     Attributes
     ----------
@@ -84,7 +88,8 @@ class NMF(_NonNegativeTransformer):
                  solver: Any = "auto", init: Any = None, alpha_W: float = 0.0, alpha_H: float | str = "same",
                  l1_ratio: float = 0.0, stop: Any = "objective", tol: float = 1e-4, max_iter: int = 200,
                  max_time: float | None = None, missing: str = "error", random_state: Any = None,
-                 verbose: int = 0, extrapolate: Any = False) -> None:
+                 verbose: int = 0, extrapolate: Any = False, checkpoint: Any = None,
+                 checkpoint_every: int = 100) -> None:
         self.n_components = n_components
         self.beta_loss = beta_loss
         self.solver = solver
@@ -100,6 +105,8 @@ class NMF(_NonNegativeTransformer):
         self.random_state = random_state
         self.verbose = verbose
         self.extrapolate = extrapolate
+        self.checkpoint = checkpoint
+        self.checkpoint_every = checkpoint_every
 
     def _fit_params(self) -> dict:
         return {k: v for k, v in self.get_params().items() if k != "n_components"}
@@ -156,7 +163,7 @@ class NMF(_NonNegativeTransformer):
     def _transform_params(self, mask: Any) -> dict:
         params = self._fit_params()
         params.update(init=None, stop="factor", tol=min(self.tol, 1e-6), max_iter=max(self.max_iter, 1000),
-                      extrapolate=False)  # H is fixed: nothing to extrapolate against
+                      extrapolate=False, checkpoint=None)  # H is fixed: nothing to extrapolate or resume
         if params["beta_loss"] in (2, 2.0, "frobenius") and mask is None:
             params.update(solver="anls-bpp", stop="factor", tol=0.0, max_iter=1)
         return params

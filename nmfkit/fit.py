@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 import warnings
@@ -15,6 +16,7 @@ from sklearn.exceptions import ConvergenceWarning
 from nmfkit import _validation as V
 from nmfkit.acceleration import ExtrapolatedNMF, Extrapolation
 from nmfkit.backend import Backend, get_backend
+from nmfkit.checkpoint import Checkpoint
 from nmfkit.initialization import CustomInit, Initializer, get_initializer
 from nmfkit.losses import BetaDivergence
 from nmfkit.penalties import elastic_net
@@ -117,7 +119,8 @@ class _Printer:
 
 def run(method: Iterative, state: Any, *, stop: StoppingRule, backend: Backend,
         callback: Callable[[CallbackInfo], Any] | None = None, verbose: int = 0,
-        record_every: int | None = None, warn_name: str = "max_iter") -> tuple[Any, dict]:
+        record_every: int | None = None, warn_name: str = "max_iter", checkpoint: Checkpoint | None = None,
+        resumed: tuple[int, list, float] | None = None) -> tuple[Any, dict]:
     """Iterate ``method.step`` until ``stop`` fires; the loop every method shares.
 
     Parameters
@@ -135,6 +138,10 @@ def run(method: Iterative, state: Any, *, stop: StoppingRule, backend: Backend,
         Print a progress row at each objective evaluation.
     record_every : int, optional
         Sweeps between objective evaluations; default ``stop.every`` or 10.
+    checkpoint : Checkpoint, optional
+        Save ``state``, the sweep count and the history every ``checkpoint.every`` sweeps.
+    resumed : (n_iter, history, elapsed), optional
+        Continue a run saved by a checkpoint (``state`` is its saved state).
 
     Returns
     -------
@@ -145,8 +152,9 @@ def run(method: Iterative, state: Any, *, stop: StoppingRule, backend: Backend,
     """
     every = record_every or stop.every or 10
     printer = _Printer() if verbose else None
-    started = time.perf_counter()
-    history: list[HistoryEntry] = []
+    n_iter, history, elapsed0 = resumed if resumed is not None else (0, [], 0.0)
+    history = [HistoryEntry(int(h[0]), float(h[1]), float(h[2])) for h in history]
+    started = time.perf_counter() - elapsed0
 
     def record(n: int) -> float:
         value = backend.to_float(method.objective(state))
@@ -156,8 +164,8 @@ def run(method: Iterative, state: Any, *, stop: StoppingRule, backend: Backend,
         history.append(HistoryEntry(n, value, elapsed))
         return value
 
-    record(0)
-    n_iter = 0
+    if not history:
+        record(0)
     outcome: Stop | None = None
     while outcome is None:
         previous = None
@@ -178,6 +186,8 @@ def run(method: Iterative, state: Any, *, stop: StoppingRule, backend: Backend,
                     outcome = Stop("callback requested stop", False)
             except StopIteration:
                 outcome = Stop("callback requested stop", False)
+        if outcome is None and checkpoint is not None and n_iter % checkpoint.every == 0:
+            checkpoint.save(n_iter, state, history, time.perf_counter() - started, backend)
     if history[-1].n_iter != n_iter:
         record(n_iter)
     elapsed = time.perf_counter() - started
@@ -227,6 +237,7 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         alpha_H: float | str = "same", l1_ratio: float = 0.0, penalties_W: Sequence[Any] = (),
         penalties_H: Sequence[Any] = (), stop: str | StoppingRule = "objective",
         extrapolate: bool | Extrapolation = False, record_every: int | None = None,
+        checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 100,
         tol: float = 1e-4, max_iter: int = 200, max_time: float | None = None, random_state: Any = None,
         callback: Callable[[CallbackInfo], Any] | None = None, verbose: int = 0,
         _caller: str = "nmf") -> FitResult:
@@ -296,6 +307,15 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         measured between consecutive evaluations. Each evaluation costs about
         one product with ``X`` (nothing with ``extrapolate`` in float64) and, on
         a GPU, one host synchronisation.
+    checkpoint : str or path, default=None
+        A ``.npz`` file where the loop saves its state every ``checkpoint_every``
+        sweeps (atomically). If the file exists when the fit starts, the fit
+        resumes from it and ends as an uninterrupted run would; a checkpoint of
+        another problem (data shape, dtype or sum, rank, loss, solver, start,
+        penalties, stopping rule) raises
+        :class:`~nmfkit.checkpoint.CheckpointMismatch`. The file is left in place.
+    checkpoint_every : int, default=100
+        Sweeps between checkpoints.
     tol : float, default=1e-4
         Tolerance of the named rule.
     max_iter : int, default=200
@@ -354,6 +374,16 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
     verbose = V.check_interval(verbose, "verbose", caller, kind="int", low=0, closed="left")
     record_every = V.check_interval(record_every, "record_every", caller, kind="int", low=1, closed="left",
                                     allow_none=True)
+    checkpoint_every = V.check_interval(checkpoint_every, "checkpoint_every", caller, kind="int", low=1,
+                                        closed="left")
+    if checkpoint is not None:
+        if not isinstance(checkpoint, (str, os.PathLike)):
+            msg = f"The 'checkpoint' parameter of {caller} must be a path or None. Got {checkpoint!r} instead."
+            raise ValueError(msg)
+        folder = os.path.dirname(os.path.abspath(checkpoint))
+        if not os.path.isdir(folder):
+            msg = f"checkpoint: the folder {folder} does not exist."
+            raise ValueError(msg)
     stop_rule = get_stopping(stop, tol=tol, max_iter=max_iter)
     if not isinstance(update_H, (bool, np.bool_)):
         msg = f"The 'update_H' parameter of {caller} must be a bool. Got {update_H!r} instead."
@@ -423,6 +453,20 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
             raise ValueError(msg)
     else:
         extrapolate = None
+    saved = None
+    if checkpoint is not None:
+        fingerprint = {
+            "backend": backend.name, "shape": [n, m], "dtype": str(host_dtype),
+            "sum": repr(backend.to_float(backend.sum_all(X))), "n_components": k, "beta_loss": beta,
+            "solver": repr(solver_obj), "init": "custom" if custom or W is not None else repr(init),
+            "random_state": seed, "alpha_W": alpha_W, "alpha_H": alpha_H_value, "l1_ratio": l1_ratio,
+            "penalties_W": [repr(p) for p in penalties_W], "penalties_H": [repr(p) for p in penalties_H],
+            "mask": mask is not None, "update_H": bool(update_H), "extrapolate": repr(extrapolate),
+            "stop": repr(stop_rule), "record_every": record_every,
+        }
+        checkpoint = Checkpoint(checkpoint, checkpoint_every, fingerprint)
+        if checkpoint.exists():
+            saved = checkpoint.load(backend, like=X)  # (state, n_iter, history, elapsed)
 
     # -- starting factors ----------------------------------------------------------------
     if not update_H:
@@ -450,24 +494,27 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         init_name = "custom"
     else:
         init_name = init if isinstance(init, str) else ("nndsvda" if init is None else repr(init_obj))
-        # initialization runs once, on the host (same start on every backend); see nmfkit.initialization
-        W, H = (init_obj or get_initializer("nndsvda"))(backend.to_host(X), k, rng=rng)
-    W = backend.asarray(W, like=X, dtype=X.dtype)
-    H = backend.asarray(H, like=X, dtype=X.dtype)
+        if saved is None:
+            # initialization runs once, on the host (same start on every backend); see nmfkit.initialization
+            W, H = (init_obj or get_initializer("nndsvda"))(backend.to_host(X), k, rng=rng)
+    if saved is None:
+        W = backend.asarray(W, like=X, dtype=X.dtype)
+        H = backend.asarray(H, like=X, dtype=X.dtype)
+    resumed = None if saved is None else saved[1:]
 
     # -- loop ------------------------------------------------------------------------------
     rules: list[StoppingRule] = [stop_rule, MaxIter(max_iter)]
     if max_time is not None:
         rules.append(MaxTime(max_time))
+    options = {"stop": AnyOf(*rules), "backend": backend, "callback": callback, "verbose": verbose,
+               "record_every": record_every, "checkpoint": checkpoint, "resumed": resumed}
     if extrapolate is not None:
         accelerated = ExtrapolatedNMF(problem, solver_obj, extrapolate)
-        state, info = run(accelerated, accelerated.start(W, H), stop=AnyOf(*rules), backend=backend,
-                          callback=callback, verbose=verbose, record_every=record_every)
+        state, info = run(accelerated, accelerated.start(W, H) if saved is None else saved[0], **options)
         W, H = accelerated.best(state)
     else:
         method = _AlternatingNMF(problem, solver_obj, update_W=True, update_H=bool(update_H))
-        (W, H), info = run(method, (W, H), stop=AnyOf(*rules), backend=backend, callback=callback,
-                           verbose=verbose, record_every=record_every)
+        (W, H), info = run(method, (W, H) if saved is None else saved[0], **options)
     loss_value = backend.to_float(loss.value(X, W, H, backend=backend, mask=mask))
     extras = {"loss_value": loss_value, "solver": solver_obj, "init": init_name, "beta_loss": beta,
               "loss": loss.name, "stopping": stop_rule, "extrapolation": extrapolate}

@@ -183,3 +183,21 @@ def test_a_method_registers_its_own_subcommand(capsys):
             cli.command("hello-test", "again")(hello)
     finally:
         cli._COMMANDS.pop("hello-test")
+
+
+def test_fit_checkpoint_resumes_and_refuses_another_problem(tmp_path, capsys):
+    data = good_csv(tmp_path)
+    ckpt = tmp_path / "fit.npz"
+    args = ["fit", data, "--rank", 3, "--seed", 3, "--solver", "mu", "--max-iter", 60, "--tol", 0, "--quiet",
+            "--checkpoint", ckpt, "--checkpoint-every", 20]
+    assert run([*args, "--out", tmp_path / "a"], capsys)[0] == 0
+    assert ckpt.is_file()
+    # the same command resumes from sweep 40 and writes the same factors
+    assert run([*args, "--out", tmp_path / "b"], capsys)[0] == 0
+    a = np.loadtxt(tmp_path / "a" / "W.tsv", skiprows=1, usecols=(1, 2, 3))
+    b = np.loadtxt(tmp_path / "b" / "W.tsv", skiprows=1, usecols=(1, 2, 3))
+    np.testing.assert_array_equal(a, b)
+    args[3] = 2  # another rank: one line, non-zero exit, nothing written
+    rc, _, err = run([*args, "--out", tmp_path / "c"], capsys)
+    assert rc != 0 and "another problem" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "c").exists()

@@ -96,19 +96,19 @@ def load(name: str, data_dir: Path) -> np.ndarray | sp.csr_matrix:
     raise KeyError(name)
 
 
-def gpu_data(name: str, device: str):
-    """Synthetic GPU problems, generated on the device in float32 (seeded)."""
+def gpu_data(name: str, device: str, scale: float = 1.0):
+    """Synthetic GPU problems, generated on the device in float32 (seeded); ``scale`` shrinks both sides."""
     import torch
 
     g = torch.Generator(device=device).manual_seed(0)
     if name == "gpu_dense":
-        n, m, k = 50_000, 10_000, 50
+        n, m, k = int(50_000 * scale), int(10_000 * scale), 50
         W = torch.rand(n, k, generator=g, device=device)
         H = torch.rand(k, m, generator=g, device=device)
         X = W @ H
         X += 0.05 * X.mean() * torch.rand(n, m, generator=g, device=device)
         return X
-    n, m, k, density = 200_000, 20_000, 20, 0.05
+    n, m, k, density = int(200_000 * scale), int(20_000 * scale), 20, 0.05
     W = torch.rand(n, k, generator=g, device=device)
     H = torch.rand(k, m, generator=g, device=device)
     crow, cols, vals = [torch.zeros(1, dtype=torch.int64, device=device)], [], []
@@ -327,8 +327,7 @@ def run_torchnmf(X, spec, target, device):
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
     t0 = time.perf_counter()
-    with torch.no_grad():
-        sweeps = model.fit(Xt, beta=beta, tol=1e-4, max_iter=200)
+    sweeps = model.fit(Xt, beta=beta, tol=1e-4, max_iter=200)  # its updates use autograd
     if device == "cuda":
         torch.cuda.synchronize()
     total = time.perf_counter() - t0
@@ -450,7 +449,12 @@ def run_problem(name: str, args) -> dict:
         torch.cuda.reset_peak_memory_stats()
         res = run_nmfkit(Xc, spec, target, args.budget, "cuda", nmfkit_solver, extrap, label)
         res["peak_mb"] = torch.cuda.max_memory_allocated() / 1e6
+        res["floor_ms"] = out["floor_ms"]["torch-cuda"]
         rows.append(res)
+        if fro:  # extrapolation does not win everywhere: accelerated HALS alone too
+            res = run_nmfkit(Xc, spec, target, args.budget, "cuda", HALS(), False, "hals (accelerated)")
+            res["floor_ms"] = out["floor_ms"]["torch-cuda"]
+            rows.append(res)
     if not spec["gpu_only"]:
         out["floor_ms"]["numpy"] = floor_ms(X, spec["rank"], "cpu", "numpy")
         res = run_nmfkit(X, spec, target, args.budget, "cpu", nmfkit_solver, extrap, label)
@@ -464,6 +468,10 @@ def run_problem(name: str, args) -> dict:
 
         res["peak_mb"] = traced_peak_mb(short)
         rows.append(res)
+        if fro:  # extrapolation does not win everywhere: accelerated HALS alone too
+            res = run_nmfkit(X, spec, target, args.budget, "cpu", HALS(), False, "hals (accelerated)")
+            res["floor_ms"] = out["floor_ms"]["numpy"]
+            rows.append(res)
         out["sweep_costs"] = sweep_costs(X, spec, out["floor_ms"]["numpy"])
         print(f"[{name}]   nmfkit {label}: reached={res['reached']} in {res['seconds_to_target']} s", flush=True)
         # nmfkit's torch backend on the CPU, for information
@@ -548,9 +556,10 @@ def markdown(report: dict) -> str:
                   f"target {unit} {prob['target']:.6g}{src}. Product floor per sweep (ms): "
                   + ", ".join(f"{k} {v:.2f}" for k, v in prob["floor_ms"].items()) + ".", "",
                   "| library | solver | device | reached | time to target (s) | sweeps | final error | "
-                  "per sweep (ms) | / floor | peak (MB) | speed-up of nmfkit | note |",
+                  "per sweep (ms) | / floor | peak (MB) | speed-up of nmfkit's fastest | note |",
                   "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-        ours = next((r for r in prob["contenders"] if r["library"] == "nmfkit" and r["reached"]), None)
+        reached = [r for r in prob["contenders"] if r["library"] == "nmfkit" and r["reached"]]
+        ours = min(reached, key=lambda r: r["seconds_to_target"]) if reached else None
         for r in prob["contenders"]:
             floor = r.get("floor_ms")
             ratio = r["per_sweep_ms"] / floor if floor and r.get("per_sweep_ms") else None

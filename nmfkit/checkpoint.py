@@ -1,0 +1,147 @@
+"""Checkpoints of long fits: the loop's state saved atomically every N sweeps, and resumed from.
+
+A checkpoint holds the method's state (factors and, for extrapolation, its
+weights), the sweep count, the objective history and the elapsed time, plus a
+fingerprint of the problem (data shape and dtype, rank, loss, solver and the
+other settings that shape the trajectory). Resuming from it continues the same
+trajectory: the result equals that of an uninterrupted run.
+
+The file is written to a temporary name beside the target and moved over it
+with :func:`os.replace`, so a crash mid-write leaves the previous checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Checkpoint", "CheckpointMismatch"]
+
+_FORMAT = 1
+
+
+class CheckpointMismatch(ValueError):
+    """The checkpoint file belongs to another problem (its fingerprint differs)."""
+
+
+class Checkpoint:
+    """Where and how often a fit saves its state.
+
+    Parameters
+    ----------
+    path : str or Path
+        The checkpoint file (``.npz``). Its folder must exist.
+    every : int, default=100
+        Sweeps between saves.
+    fingerprint : dict
+        What identifies the problem; a resume checks it.
+    """
+
+    def __init__(self, path: str | os.PathLike, every: int, fingerprint: dict) -> None:
+        self.path = Path(path)
+        self.every = int(every)
+        self.fingerprint = {k: _plain(v) for k, v in fingerprint.items()}
+
+    # -- saving ---------------------------------------------------------------------------------
+    def save(self, n_iter: int, state: Any, history: list, elapsed: float, backend: Any) -> None:
+        """Write the state atomically (temporary file, then ``os.replace``)."""
+        arrays, meta = _flatten(state, backend)
+        header = {"format": _FORMAT, "fingerprint": self.fingerprint, "n_iter": int(n_iter),
+                  "elapsed": float(elapsed), "history": [list(map(float, h)) for h in history],
+                  "state": meta}
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, __header__=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **arrays)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    # -- loading --------------------------------------------------------------------------------
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def load(self, backend: Any, like: Any) -> tuple[Any, int, list, float]:
+        """``(state, n_iter, history, elapsed)`` with arrays on ``like``'s backend.
+
+        Raises
+        ------
+        CheckpointMismatch
+            When the file was written for another problem; the message names the differences.
+        ValueError
+            When the file is not a checkpoint.
+        """
+        try:
+            with np.load(self.path) as data:
+                header = json.loads(bytes(data["__header__"]).decode())
+                arrays = {k: data[k] for k in data.files if k != "__header__"}
+        except (OSError, ValueError, KeyError) as err:
+            msg = f"{self.path} is not an nmfkit checkpoint ({err})."
+            raise ValueError(msg) from None
+        saved = header.get("fingerprint", {})
+        diff = [f"{k}: saved {saved.get(k)!r}, now {v!r}" for k, v in self.fingerprint.items() if saved.get(k) != v]
+        if diff:
+            msg = (f"The checkpoint {self.path} was written for another problem ({'; '.join(diff)}). "
+                   "Delete it or pass another checkpoint path.")
+            raise CheckpointMismatch(msg)
+        state = _unflatten(header["state"], arrays, backend, like)
+        history = [tuple(h) for h in header["history"]]
+        return state, int(header["n_iter"]), history, float(header["elapsed"])
+
+
+def _plain(v: Any) -> Any:
+    """A JSON-comparable form of a fingerprint value."""
+    if isinstance(v, (str, bool, int)) or v is None:
+        return v
+    if isinstance(v, float):
+        return repr(v)
+    if isinstance(v, (tuple, list)):
+        return [_plain(x) for x in v]
+    return repr(v)
+
+
+def _flatten(state: Any, backend: Any) -> tuple[dict, dict]:
+    """Arrays of a tuple or dict state as host NumPy arrays, with a description to rebuild it."""
+    if isinstance(state, tuple):
+        items, kind = {str(i): v for i, v in enumerate(state)}, "tuple"
+    elif isinstance(state, dict):
+        items, kind = dict(state), "dict"
+    else:  # pragma: no cover - every method's state is a tuple or a dict
+        msg = f"cannot checkpoint a state of type {type(state).__name__}"
+        raise TypeError(msg)
+    arrays, scalars = {}, {}
+    for key, value in items.items():
+        if isinstance(value, (bool, int, float)):
+            scalars[key] = value
+        else:
+            arrays[f"s_{key}"] = np.asarray(backend.to_numpy(value))
+    return arrays, {"kind": kind, "keys": list(items), "scalars": scalars}
+
+
+def _unflatten(meta: dict, arrays: dict, backend: Any, like: Any) -> Any:
+    values = {}
+    for key in meta["keys"]:
+        if key in meta["scalars"]:
+            values[key] = meta["scalars"][key]
+        else:
+            a = arrays[f"s_{key}"]
+            values[key] = backend.asarray(a, like=like, dtype=_backend_dtype(a.dtype, like))
+    if meta["kind"] == "tuple":
+        return tuple(values[str(i)] for i in range(len(meta["keys"])))
+    return values
+
+
+def _backend_dtype(dtype: np.dtype, like: Any) -> Any:
+    """``dtype`` as the backend of ``like`` spells it (NumPy dtypes for NumPy, torch dtypes for torch)."""
+    if isinstance(like, np.ndarray) or not hasattr(like, "device"):
+        return dtype
+    import torch
+
+    return {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64,
+            np.dtype(np.bool_): torch.bool}.get(np.dtype(dtype), torch.float64)
