@@ -468,12 +468,13 @@ def run_problem(name: str, args) -> dict:
 
         res["peak_mb"] = traced_peak_mb(short)
         rows.append(res)
+        print(f"[{name}]   nmfkit {label}: reached={res['reached']} in {res['seconds_to_target']} s", flush=True)
         if fro:  # extrapolation does not win everywhere: accelerated HALS alone too
             res = run_nmfkit(X, spec, target, args.budget, "cpu", HALS(), False, "hals (accelerated)")
             res["floor_ms"] = out["floor_ms"]["numpy"]
             rows.append(res)
+            print(f"[{name}]   nmfkit hals (accelerated): reached={res['reached']}", flush=True)
         out["sweep_costs"] = sweep_costs(X, spec, out["floor_ms"]["numpy"])
-        print(f"[{name}]   nmfkit {label}: reached={res['reached']} in {res['seconds_to_target']} s", flush=True)
         # nmfkit's torch backend on the CPU, for information
         if not cuda and not args.skip_torch_cpu:
             import torch
