@@ -7,10 +7,12 @@ rules live in :mod:`nmfkit.solvers`, :mod:`nmfkit.initialization` and
 """
 
 from nmfkit._version import __version__
-from nmfkit.estimators import NMF, DeepNMF, NMFMerge, PersistentNMF
+from nmfkit.estimators import NMF, DeepNMF, MiniBatchNMF, NMFMerge, PersistentNMF
 from nmfkit.fit import FitResult, nmf
 from nmfkit.methods import deep_nmf, multilayer_nmf, nmf_merge, persistent_nmf
+from nmfkit.online import online_nmf
 from nmfkit.selection import consensus, select_rank
 
 __all__ = ["nmf", "NMF", "nmf_merge", "NMFMerge", "deep_nmf", "multilayer_nmf", "DeepNMF",
-           "persistent_nmf", "PersistentNMF", "select_rank", "consensus", "FitResult", "__version__"]
+           "persistent_nmf", "PersistentNMF", "select_rank", "consensus", "FitResult", "online_nmf", "MiniBatchNMF",
+           "__version__"]

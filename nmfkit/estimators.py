@@ -182,6 +182,119 @@ class NMF(_NonNegativeTransformer):
         return self.components_.shape[0]
 
 
+class MiniBatchNMF(_NonNegativeTransformer):
+    """Online (minibatch) NMF as a scikit-learn transformer, with ``partial_fit`` for rows that arrive in batches.
+
+    ``fit`` runs :func:`nmfkit.online.online_nmf` over ``X`` in minibatches;
+    ``partial_fit`` folds one batch into the running statistics (the first call
+    starts ``H`` from that batch), the past weighted by ``forget_factor`` at each
+    call. ``transform`` fits codes with the components held fixed.
+
+    Parameters
+    ----------
+    n_components : int, default=None
+        Rank; ``None`` means ``min(n_samples, n_features)`` of the first data seen.
+    beta_loss : float or str, default="frobenius"
+    batch_size : int, default=1024
+    n_epochs : int, default=5
+    forget_factor : float, default=0.7
+    inner : int, default=10
+    init : str or Initializer, default="random"
+    random_state : int, Generator or None, default=None
+    shuffle : bool, default=True
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+    n_components_ : int
+    state_ : OnlineState
+        The running statistics.
+    n_batches_ : int
+        Batches seen.
+    """
+
+    def __init__(self, n_components: int | None = None, *, beta_loss: str | float = "frobenius",
+                 batch_size: int = 1024, n_epochs: int = 5, forget_factor: float = 0.7, inner: int = 10,
+                 init: Any = "random", random_state: Any = None, shuffle: bool = True, verbose: int = 0) -> None:
+        self.n_components = n_components
+        self.beta_loss = beta_loss
+        self.batch_size = batch_size
+        self.n_epochs = n_epochs
+        self.forget_factor = forget_factor
+        self.inner = inner
+        self.init = init
+        self.random_state = random_state
+        self.shuffle = shuffle
+        self.verbose = verbose
+
+    def fit_transform(self, X: Any, y: Any = None) -> Any:
+        """Fit over minibatches of ``X``; return the codes ``W`` (n_samples, n_components)."""
+        from nmfkit.online import online_nmf
+
+        check_2d(X)
+        validate_data(self, X, skip_check_array=True, reset=True)
+        k = self.n_components if self.n_components is not None else min(X.shape)
+        result = online_nmf(X, k, beta_loss=self.beta_loss, batch_size=self.batch_size, n_epochs=self.n_epochs,
+                            forget_factor=self.forget_factor, inner=self.inner, init=self.init,
+                            random_state=self.random_state, shuffle=self.shuffle, verbose=self.verbose)
+        self.result_ = result
+        self.state_ = result.extras["state"]
+        self._set_components()
+        return result.W
+
+    def fit(self, X: Any, y: Any = None) -> MiniBatchNMF:
+        """Fit over minibatches of ``X``; see :meth:`fit_transform`."""
+        self.fit_transform(X, y)
+        return self
+
+    def partial_fit(self, X: Any, y: Any = None) -> MiniBatchNMF:
+        """Fold the batch ``X`` (batch_size, n_features) into the running statistics and update ``H``."""
+        from nmfkit import _validation as V
+        from nmfkit.backend import get_backend
+        from nmfkit.initialization import get_initializer
+        from nmfkit.online import OnlineState, partial_fit_batch
+
+        first = not hasattr(self, "state_")
+        check_2d(X)
+        validate_data(self, X, skip_check_array=True, reset=first)
+        caller = "MiniBatchNMF.partial_fit"
+        beta = V.check_beta_loss(self.beta_loss, caller)
+        Xv, _ = V.check_data(X, caller=caller, beta=beta)
+        backend = get_backend(Xv)
+        if first:
+            k = self.n_components if self.n_components is not None else min(Xv.shape)
+            k = V.check_n_components(k, (max(Xv.shape[0], k), Xv.shape[1]), caller)
+            V.check_interval(self.forget_factor, "forget_factor", caller, low=0.0, high=1.0, closed="right")
+            rng, _ = V.check_random_state(self.random_state, caller)
+            _, H0 = get_initializer(self.init)(backend.to_host(Xv), k, rng=rng)
+            self.state_ = OnlineState(H=backend.asarray(H0, like=Xv, dtype=Xv.dtype), beta=beta)
+        partial_fit_batch(self.state_, Xv, rho=self.forget_factor, inner=self.inner, backend=backend)
+        self._set_components()
+        return self
+
+    def transform(self, X: Any) -> Any:
+        """Codes of ``X`` with the components held fixed: exact NNLS (Frobenius) or multiplicative updates."""
+        from nmfkit import _validation as V
+        from nmfkit.backend import get_backend
+        from nmfkit.online import _codes
+
+        check_is_fitted(self)
+        check_2d(X)
+        validate_data(self, X, skip_check_array=True, reset=False)
+        Xv, _ = V.check_data(X, caller="MiniBatchNMF.transform", beta=self.state_.beta)
+        return _codes(Xv, self.state_.H, self.state_.beta, get_backend(Xv), 50 * self.inner)
+
+    def _set_components(self) -> None:
+        self.components_ = self.state_.H
+        self.n_components_ = self.state_.H.shape[0]
+        self.n_batches_ = self.state_.n_batches
+
+    @property
+    def _n_features_out(self) -> int:
+        return self.components_.shape[0]
+
+
 class NMFMerge(NMF):
     """NMF-Merge (Guo & Holy) as a scikit-learn transformer; :func:`nmfkit.methods.nmf_merge` does the work.
 

@@ -7,12 +7,13 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from nmfkit import NMF, DeepNMF, NMFMerge, PersistentNMF, nmf
+from nmfkit import NMF, DeepNMF, MiniBatchNMF, NMFMerge, PersistentNMF, nmf
 
 
 @parametrize_with_checks([NMF(n_components=2, random_state=0, max_iter=500), NMFMerge(n_components=2, random_state=0),
                           DeepNMF(ranks=[2, 1], random_state=0, max_iter=100, init_iter=100),
-                          PersistentNMF(n_components=2, n_sweeps=1)])
+                          PersistentNMF(n_components=2, n_sweeps=1),
+                          MiniBatchNMF(n_components=2, batch_size=8, n_epochs=3, random_state=0)])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
