@@ -19,7 +19,7 @@ from nmfkit.losses import BetaDivergence
 from nmfkit.metrics import match_components
 
 __all__ = ["ARRAY_TYPES", "planted", "planted_noisy", "laurberg_problem", "kkt_residual", "match_components",
-           "to_numpy"]
+           "to_numpy", "peak_traced_bytes"]
 
 #: name -> converter from a dense NumPy array
 ARRAY_TYPES: dict[str, Any] = {
@@ -168,3 +168,19 @@ def kkt_residual(X: Any, W: Any, H: Any, beta_loss: float | str = 2.0, *, mask: 
         dual = np.linalg.norm(np.minimum(grad, 0)) / max(np.linalg.norm(scale), np.finfo(float).tiny)
         worst = max(worst, comp, dual)
     return float(worst)
+
+
+def peak_traced_bytes(fn: Any) -> int:
+    """Peak bytes allocated through Python and NumPy while ``fn()`` runs (:mod:`tracemalloc`).
+
+    PyTorch's allocators are not traced.
+    """
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fn()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak

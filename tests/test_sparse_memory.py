@@ -1,6 +1,5 @@
 """Fits on scipy.sparse input never build a dense n x m array."""
 
-import tracemalloc
 import warnings
 
 import numpy as np
@@ -9,6 +8,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from nmfkit import nmf
+from nmfkit.testing import peak_traced_bytes
 
 
 def sparse_data(n, m, density, seed=0, full=False):
@@ -35,14 +35,7 @@ def no_densify(monkeypatch):
         monkeypatch.setattr(cls, "__array__", boom, raising=False)
 
 
-def peak_bytes(fn):
-    tracemalloc.start()
-    try:
-        fn()
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return peak
+peak_bytes = peak_traced_bytes
 
 
 @pytest.mark.parametrize("beta", [1.0, 1.5, 0.5, 2.0])

@@ -54,7 +54,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 import warnings
 from pathlib import Path
 
@@ -340,13 +339,9 @@ def run_torchnmf(X, spec, target, device):
 
 def traced_peak_mb(fn) -> float:
     """Peak bytes allocated through NumPy while ``fn`` runs (tracemalloc), in MB."""
-    tracemalloc.start()
-    try:
-        fn()
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return peak / 1e6
+    from nmfkit.testing import peak_traced_bytes
+
+    return peak_traced_bytes(fn) / 1e6
 
 
 def input_mb(X) -> float:
