@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from nmfkit.solvers._base import Problem, Solver, quadratic_stats
+from nmfkit.solvers._base import Problem, QuadraticSolver, quadratic_stats
 
 __all__ = ["Extrapolation", "ExtrapolatedNMF"]
 
@@ -109,12 +109,12 @@ class ExtrapolatedNMF:
     ----------
     problem : Problem
         Frobenius loss, no mask.
-    solver : Solver
-        A quadratic solver with ``solve(problem, W, A, G)`` (HALS, ANLS-BPP, GCD, ANLS-PG).
+    solver : QuadraticSolver
+        HALS, ANLS-BPP, GCD or ANLS-PG (anything with ``solve(problem, W, A, G)``).
     params : Extrapolation
     """
 
-    def __init__(self, problem: Problem, solver: Solver, params: Extrapolation) -> None:
+    def __init__(self, problem: Problem, solver: QuadraticSolver, params: Extrapolation) -> None:
         self.problem = problem
         self.solver = solver
         self.params = params
@@ -140,8 +140,9 @@ class ExtrapolatedNMF:
         W_y = xp.maximum(W_n + beta * (W_n - state["W"]), 0.0)
         # H from the extrapolated W (left orientation: H.T)
         T = P.T
-        A2, G2 = quadratic_stats(T, xp.maximum(state["H_y"], 0.0).T, W_y.T)
-        Ht = self.solver.solve(T, xp.maximum(state["H_y"], 0.0).T, A2, G2)
+        Ht_start = xp.maximum(state["H_y"], 0.0).T
+        A2, G2 = quadratic_stats(T, Ht_start, W_y.T)
+        Ht = self.solver.solve(T, Ht_start, A2, G2)
         # objective of (W_y, H_n): the H-penalties are inside A2, G2; the W-penalties are added.
         # Accumulated in float64 (small arrays): the terms cancel when the fit is good.
         f64 = xp.float64

@@ -20,6 +20,7 @@ from nmfkit import _validation as V
 from nmfkit.backend import get_backend
 from nmfkit.initialization import RandomInit
 from nmfkit.losses import BetaDivergence
+from nmfkit.solvers.mu import multiplicative_step
 
 __all__ = ["nmf_batch", "BatchResult"]
 
@@ -32,26 +33,10 @@ class BatchResult(list):
     elapsed: float
 
 
-def _mu_step(X: Any, W: Any, H: Any, *, xp: Any, loss: BetaDivergence, eps: float) -> Any:
+def _mu_step(X: Any, W: Any, H: Any, *, xp: Any, loss: BetaDivergence, eps: float, backend: Any) -> Any:
     """One multiplicative update of the batched left factor ``W`` (b, n, k) against ``H`` (b, k, m)."""
-    b = loss.beta
-    Ht = xp.permute_dims(H, (0, 2, 1))
-    if b == 2.0:
-        num = X @ Ht
-        den = W @ (H @ Ht)
-    else:
-        WH = xp.maximum(W @ H, eps)
-        if b == 1.0:
-            num = (X / WH) @ Ht
-            den = xp.sum(H, axis=2)[:, None, :]
-        else:
-            num = (X * WH ** (b - 2.0)) @ Ht
-            den = WH ** (b - 1.0) @ Ht
-    ratio = num / xp.maximum(den, eps)
-    gamma = loss.mm_exponent
-    if gamma != 1.0:
-        ratio = ratio**gamma
-    return W * ratio
+    num, den = loss.mu_terms(X, W, H, backend=backend)
+    return multiplicative_step(W, num, den, loss.mm_exponent, xp, eps)
 
 
 def _hals_step(X: Any, W: Any, H: Any, *, xp: Any) -> Any:
@@ -70,11 +55,7 @@ def _hals_step(X: Any, W: Any, H: Any, *, xp: Any) -> Any:
 
 def _losses(X: Any, W: Any, H: Any, loss: BetaDivergence, xp: Any, eps: float) -> Any:
     """The loss of every replicate, shape (b,)."""
-    WH = W @ H
-    if loss.beta == 2.0:
-        D = X - WH
-        return 0.5 * xp.sum(D * D, axis=(1, 2))
-    return xp.sum(loss._elementwise(X, WH, xp, eps), axis=(1, 2))
+    return xp.sum(loss._elementwise(X, W @ H, xp, eps), axis=(1, 2))
 
 
 def nmf_batch(X: Any, n_components: int, seeds: list[int], *, beta_loss: str | float = "frobenius",
@@ -148,7 +129,7 @@ def nmf_batch(X: Any, n_components: int, seeds: list[int], *, beta_loss: str | f
         sweep = 0
         while active.any() and sweep < max_iter:
             keep = backend.asarray(active[:, None, None].astype(host.dtype), like=X) > 0
-            step = _hals_step if solver == "hals" else partial(_mu_step, loss=loss, eps=eps)
+            step = _hals_step if solver == "hals" else partial(_mu_step, loss=loss, eps=eps, backend=backend)
             Wn = step(X, W, H, xp=xp)
             Hn = xp.permute_dims(step(XT, xp.permute_dims(H, (0, 2, 1)), xp.permute_dims(Wn, (0, 2, 1)), xp=xp),
                                  (0, 2, 1))

@@ -131,17 +131,8 @@ def _unflatten(meta: dict, arrays: dict, backend: Any, like: Any) -> Any:
             values[key] = meta["scalars"][key]
         else:
             a = arrays[f"s_{key}"]
-            values[key] = backend.asarray(a, like=like, dtype=_backend_dtype(a.dtype, like))
+            values[key] = backend.asarray(a, like=like, dtype=a.dtype)
     if meta["kind"] == "tuple":
         return tuple(values[str(i)] for i in range(len(meta["keys"])))
     return values
 
-
-def _backend_dtype(dtype: np.dtype, like: Any) -> Any:
-    """``dtype`` as the backend of ``like`` spells it (NumPy dtypes for NumPy, torch dtypes for torch)."""
-    if isinstance(like, np.ndarray) or not hasattr(like, "device"):
-        return dtype
-    import torch
-
-    return {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64,
-            np.dtype(np.bool_): torch.bool}.get(np.dtype(dtype), torch.float64)

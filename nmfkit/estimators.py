@@ -252,8 +252,7 @@ class MiniBatchNMF(_NonNegativeTransformer):
         """Fold the batch ``X`` (batch_size, n_features) into the running statistics and update ``H``."""
         from nmfkit import _validation as V
         from nmfkit.backend import get_backend
-        from nmfkit.initialization import get_initializer
-        from nmfkit.online import OnlineState, partial_fit_batch
+        from nmfkit.online import partial_fit_batch, start
 
         first = not hasattr(self, "state_")
         check_2d(X)
@@ -267,8 +266,7 @@ class MiniBatchNMF(_NonNegativeTransformer):
             k = V.check_n_components(k, (max(Xv.shape[0], k), Xv.shape[1]), caller)
             V.check_interval(self.forget_factor, "forget_factor", caller, low=0.0, high=1.0, closed="right")
             rng, _ = V.check_random_state(self.random_state, caller)
-            _, H0 = get_initializer(self.init)(backend.to_host(Xv), k, rng=rng)
-            self.state_ = OnlineState(H=backend.asarray(H0, like=Xv, dtype=Xv.dtype), beta=beta)
+            self.state_ = start(Xv, k, beta, self.init, rng, backend)
         partial_fit_batch(self.state_, Xv, rho=self.forget_factor, inner=self.inner, backend=backend)
         self._set_components()
         return self

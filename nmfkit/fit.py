@@ -20,7 +20,7 @@ from nmfkit.checkpoint import Checkpoint
 from nmfkit.initialization import CustomInit, Initializer, get_initializer
 from nmfkit.losses import BetaDivergence
 from nmfkit.penalties import elastic_net
-from nmfkit.solvers import Problem, Solver, resolve_solver
+from nmfkit.solvers import Problem, QuadraticSolver, Solver, resolve_solver
 from nmfkit.stopping import AnyOf, MaxIter, MaxTime, Stop, StoppingRule, StopState, get_stopping
 
 __all__ = ["FitResult", "HistoryEntry", "Iterative", "CallbackInfo", "run", "nmf"]
@@ -445,7 +445,8 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         if not isinstance(extrapolate, Extrapolation):
             msg = f"The 'extrapolate' parameter of {caller} must be a bool or an Extrapolation. Got {extrapolate!r}."
             raise ValueError(msg)
-        if not problem.loss.is_quadratic or not hasattr(solver_obj, "solve") or mask is not None or not update_H:
+        quadratic = problem.loss.is_quadratic and isinstance(solver_obj, QuadraticSolver)
+        if not quadratic or mask is not None or not update_H:
             msg = ("extrapolate needs the Frobenius loss, a quadratic solver ('hals', 'anls-bpp', 'gcd', "
                    "'anls-pg'), no mask and update_H=True; got "
                    f"beta_loss={beta:g}, solver={solver_obj.name!r}, mask={'yes' if mask is not None else 'no'}, "

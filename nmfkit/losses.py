@@ -168,14 +168,17 @@ class BetaDivergence:
 
         (each entry restricted to the mask when given).
 
+        Dense ``X`` without a mask also takes stacks of factors, ``W`` (b, n, k)
+        and ``H`` (b, k, m) (the batched replicates of :mod:`nmfkit.batch`).
+
         Returns
         -------
-        num, den : arrays of shape (n, k)
+        num, den : arrays of shape (n, k), or (b, n, k) for stacks
         """
         xp = backend.xp
         eps = backend.eps(W.dtype)
         b = self.beta
-        Ht = H.T
+        Ht = xp.matrix_transpose(H)
         if mask is not None:
             WH = W @ H
             if b == 2.0:
@@ -200,7 +203,7 @@ class BetaDivergence:
             return num, den
         WH = xp.maximum(W @ H, eps)  # avoid 0 ** negative when beta < 2
         if b == 1.0:
-            return (X / WH) @ Ht, xp.broadcast_to(xp.sum(H, axis=1)[None, :], W.shape)
+            return (X / WH) @ Ht, xp.broadcast_to(xp.sum(H, axis=-1)[..., None, :], W.shape)
         return (X * WH ** (b - 2.0)) @ Ht, WH ** (b - 1.0) @ Ht
 
     def gradient_parts(self, X: Any, W: Any, H: Any, *, backend: Any, mask: Any = None) -> tuple[Any, Any]:

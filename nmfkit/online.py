@@ -35,8 +35,9 @@ from nmfkit.backend import get_backend
 from nmfkit.losses import BetaDivergence
 from nmfkit.solvers.anls import _well_posed, nnls_bpp
 from nmfkit.solvers.hals import HALS
+from nmfkit.solvers.mu import multiplicative_step
 
-__all__ = ["OnlineState", "online_nmf", "partial_fit_batch"]
+__all__ = ["OnlineState", "online_nmf", "partial_fit_batch", "start"]
 
 
 @dataclass
@@ -63,6 +64,14 @@ class OnlineState:
     history: list = field(default_factory=list)
 
 
+def start(X: Any, n_components: int, beta: float, init: Any, rng: Any, backend: Any) -> OnlineState:
+    """An empty state whose components start from ``init`` on ``X`` (validated data)."""
+    from nmfkit.initialization import get_initializer
+
+    _, H0 = get_initializer(init)(backend.to_host(X), n_components, rng=rng)
+    return OnlineState(H=backend.asarray(H0, like=X, dtype=X.dtype), beta=beta)
+
+
 def _codes(X: Any, H: Any, beta: float, backend: Any, inner: int, W: Any = None) -> Any:
     """``W_b`` for the batch ``X`` with ``H`` fixed: exact NNLS (Frobenius) or ``inner`` MU steps."""
     xp = backend.xp
@@ -77,8 +86,7 @@ def _codes(X: Any, H: Any, beta: float, backend: Any, inner: int, W: Any = None)
         W = xp.full((X.shape[0], H.shape[0]), scale, dtype=H.dtype)
     for _ in range(inner):
         num, den = loss.mu_terms(X, W, H, backend=backend)
-        ratio = num / xp.maximum(den, eps)
-        W = W * (ratio**loss.mm_exponent if loss.mm_exponent != 1.0 else ratio)
+        W = multiplicative_step(W, num, den, loss.mm_exponent, xp, eps)
     return W
 
 
@@ -94,17 +102,7 @@ def partial_fit_batch(state: OnlineState, X: Any, *, rho: float, inner: int = 10
         state.num = A if state.num is None else rho * state.num + A
         state.den = B if state.den is None else rho * state.den + B
         # H^T minimizes 0.5 tr(H A H^T) - tr(B H^T): HALS passes on the transposed statistics
-        Ht = xp.asarray(H.T, copy=True)
-        d = xp.linalg.diagonal(state.num)
-        inv_d = xp.where(d > 0, 1.0 / xp.where(d > 0, d, 1.0), 0.0)
-        first = None
-        for p in range(inner):
-            change = HALS._pass(Ht, state.den.T, state.num, inv_d, xp, track=True)
-            if p == 0:
-                first = change
-            elif backend.to_float(change) <= 1e-2 * backend.to_float(first):
-                break
-        state.H = Ht.T
+        state.H = HALS(delta=0.1).sweep_columns(H.T, state.den.T, state.num, inner, backend).T
     else:
         loss = BetaDivergence(beta)
         eps = backend.eps(H.dtype)
@@ -159,7 +157,6 @@ def online_nmf(X: Any, n_components: int, *, beta_loss: str | float = "frobenius
         :func:`partial_fit_batch`).
     """
     from nmfkit.fit import FitResult, HistoryEntry
-    from nmfkit.initialization import get_initializer
 
     caller = "online_nmf"
     beta = V.check_beta_loss(beta_loss, caller)
@@ -173,8 +170,7 @@ def online_nmf(X: Any, n_components: int, *, beta_loss: str | float = "frobenius
     inner = V.check_interval(inner, "inner", caller, kind="int", low=1, closed="left")
     rng, seed = V.check_random_state(random_state, caller)
     backend = get_backend(X)
-    _, H0 = get_initializer(init)(backend.to_host(X), k, rng=rng)
-    state = OnlineState(H=backend.asarray(H0, like=X, dtype=X.dtype), beta=beta)
+    state = start(X, k, beta, init, rng, backend)
     rho = forget_factor ** (min(batch_size, n) / n)
     loss = BetaDivergence(beta)
     started = time.perf_counter()
@@ -188,8 +184,8 @@ def online_nmf(X: Any, n_components: int, *, beta_loss: str | float = "frobenius
     history.append(HistoryEntry(0, value, time.perf_counter() - started))
     for epoch in range(1, n_epochs + 1):
         order = rng.permutation(n) if shuffle else np.arange(n)
-        for start in range(0, n, batch_size):
-            rows = np.sort(order[start:start + batch_size])
+        for lo in range(0, n, batch_size):
+            rows = np.sort(order[lo:lo + batch_size])
             Xb = X[rows] if not hasattr(X, "detach") else X.index_select(0, backend.asarray(rows, like=X).long())
             partial_fit_batch(state, Xb, rho=rho, inner=inner, backend=backend)
         W, value = objective()

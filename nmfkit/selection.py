@@ -73,12 +73,14 @@ def _batched(X: Any, n_components: int, seeds: list[int], device: str, params: d
     init = params.pop("init", "random")
     tol = params.pop("tol", 1e-4)
     max_iter = params.pop("max_iter", 1000)
-    if not isinstance(solver, str) or solver not in _BATCH_SOLVERS or init != "random" or params:
-        extra = sorted(params) + ([f"solver={solver!r}"] if not isinstance(solver, str)
-                                  or solver not in _BATCH_SOLVERS else []) + \
-            ([f"init={init!r}"] if init != "random" else [])
+    unsupported = sorted(params)
+    if not isinstance(solver, str) or solver not in _BATCH_SOLVERS:
+        unsupported.append(f"solver={solver!r}")
+    if init != "random":
+        unsupported.append(f"init={init!r}")
+    if unsupported:
         msg = (f"Replicates on a device run as one batch with random starts, solver 'mu' or 'hals' (plain "
-               f"passes), tol and max_iter only; unsupported here: {', '.join(map(str, extra))}. "
+               f"passes), tol and max_iter only; unsupported here: {', '.join(unsupported)}. "
                "Drop device= to run them one by one.")
         raise ValueError(msg)
     batch_solver = _BATCH_SOLVERS[solver] or ("hals" if beta == 2.0 else "mu")

@@ -25,11 +25,17 @@ def test_register_twice_is_an_error():
 
 
 @pytest.mark.parametrize("density", [0.1, 0.005], ids=["dense-blocks", "gathered"])
-def test_product_on_support_matches_dense(rng, density):
+def test_support_blocks_tile_the_stored_entries_and_match_dense(rng, density):
     X = sp.random(500, 400, density=density, format="csr", random_state=0)
     W, H = rng.random((500, 4)), rng.random((4, 400))
     be = get_backend(X)
-    got = be.product_on_support(W, H, X)
+    got = np.full(X.nnz, np.nan)
+    covered = 0
+    for span, x, y in be.support_blocks(W, H, X):
+        np.testing.assert_array_equal(x, X.data[span])
+        got[span] = y
+        covered += span.stop - span.start
+    assert covered == X.nnz
     rows, cols = X.nonzero()
     np.testing.assert_allclose(got, (W @ H)[rows, cols], rtol=1e-13)
 

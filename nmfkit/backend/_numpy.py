@@ -100,13 +100,6 @@ class NumpyBackend:
             hi = min(lo + step, rows.shape[0])
             yield slice(lo, hi), data[lo:hi], np.einsum("ij,ij->i", W[rows[lo:hi]], Ht[indices[lo:hi]])
 
-    def product_on_support(self, W: Any, H: Any, X: Any) -> Any:
-        """Entries of ``W @ H`` at the stored entries of sparse ``X``, in ``X.data`` order."""
-        out = np.empty(X.nnz, dtype=W.dtype)
-        for span, _, y in self.support_blocks(W, H, X):
-            out[span] = y
-        return out
-
     def sparse_data(self, X: Any) -> Any:
         return X.data
 

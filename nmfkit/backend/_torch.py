@@ -56,7 +56,7 @@ class TorchBackend:
         if dtype is None and like is not None:
             dtype = like.dtype
         if isinstance(dtype, np.dtype) or (isinstance(dtype, type) and issubclass(dtype, np.generic)):
-            dtype = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}[np.dtype(dtype)]
+            dtype = torch.from_numpy(np.empty(0, dtype=dtype)).dtype  # torch's name for the NumPy dtype
         device = like.device if like is not None else None
         if isinstance(a, torch.Tensor):
             return a.to(device=device if device is not None else a.device, dtype=dtype)
@@ -131,13 +131,6 @@ class TorchBackend:
         for lo in range(0, rows.shape[0], step):
             hi = min(lo + step, rows.shape[0])
             yield slice(lo, hi), values[lo:hi], (W[rows[lo:hi]] * Ht[cols[lo:hi]]).sum(dim=1)
-
-    def product_on_support(self, W: Any, H: Any, X: Any) -> Any:
-        """Entries of ``W @ H`` at the stored entries of CSR ``X``, in ``X.values()`` order."""
-        out = self.torch.empty(X.values().shape[0], dtype=W.dtype, device=W.device)
-        for span, _, y in self.support_blocks(W, H, X):
-            out[span] = y
-        return out
 
     def sparse_data(self, X: Any) -> Any:
         return X.values()

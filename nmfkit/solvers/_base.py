@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from nmfkit.losses import BetaDivergence
 
-__all__ = ["Problem", "Solver", "quadratic_stats"]
+__all__ = ["Problem", "Solver", "QuadraticSolver", "quadratic_stats"]
 
 
 @dataclass(frozen=True)
@@ -118,3 +118,19 @@ class Solver(ABC):
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
         return f"{type(self).__name__}({params})"
+
+
+class QuadraticSolver(Solver):
+    """A Frobenius solver that works from the statistics ``A = X H^T`` and ``G = H H^T`` alone.
+
+    Subclasses implement :meth:`solve`; extrapolation (:mod:`nmfkit.acceleration`)
+    calls it with statistics it has computed itself.
+    """
+
+    def update_left(self, problem: Problem, W: Any, H: Any) -> Any:
+        A, G = quadratic_stats(problem, W, H)
+        return self.solve(problem, W, A, G)
+
+    @abstractmethod
+    def solve(self, problem: Problem, W: Any, A: Any, G: Any) -> Any:
+        """Update ``W`` (n, k) from ``A = X H^T`` (n, k) and ``G = H H^T`` (k, k), penalties included."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nmfkit.solvers._base import Problem, Solver, quadratic_stats
+from nmfkit.solvers._base import Problem, QuadraticSolver
 
 __all__ = ["ANLSBPP", "ANLSPG", "nnls_bpp", "nnls_project"]
 
@@ -140,7 +140,7 @@ def nnls_bpp(G: Any, B: Any, passive: Any, backend: Any, max_iter: int | None = 
     return xp.maximum(X, 0.0)  # round-off may leave tiny negatives on an unfinished run
 
 
-class ANLSBPP(Solver):
+class ANLSBPP(QuadraticSolver):
     """Alternating NNLS solved exactly by block principal pivoting (Kim & Park 2011).
 
     Each update solves ``min_{W >= 0} ||X - W H||_F^2`` to optimality from the
@@ -155,10 +155,6 @@ class ANLSBPP(Solver):
     """
 
     name = "anls-bpp"
-
-    def update_left(self, problem: Problem, W: Any, H: Any) -> Any:
-        A, G = quadratic_stats(problem, W, H)
-        return self.solve(problem, W, A, G)
 
     def solve(self, problem: Problem, W: Any, A: Any, G: Any) -> Any:
         """The exact minimizer over ``W >= 0`` from ``A = X H^T`` (n, k) and ``G = H H^T`` (k, k)."""
@@ -198,7 +194,7 @@ def _well_posed(G: Any, backend: Any) -> Any:
     return G + (eps**0.5 * top) * xp.eye(G.shape[0], dtype=G.dtype)
 
 
-class ANLSPG(Solver):
+class ANLSPG(QuadraticSolver):
     """Alternating projected gradient with Armijo search along the projection arc (Lin 2007).
 
     Each update runs projected-gradient steps on
@@ -234,10 +230,6 @@ class ANLSPG(Solver):
         self.max_sub_iter = max_sub_iter
         self.sigma = sigma
         self.beta = beta
-
-    def update_left(self, problem: Problem, W: Any, H: Any) -> Any:
-        A, G = quadratic_stats(problem, W, H)
-        return self.solve(problem, W, A, G)
 
     def solve(self, problem: Problem, W: Any, A: Any, G: Any) -> Any:
         """Update ``W`` (n, k) from the statistics ``A = X H^T`` (n, k) and ``G = H H^T`` (k, k)."""

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from nmfkit.solvers._base import Problem, Solver, quadratic_stats
+from nmfkit.solvers._base import Problem, QuadraticSolver
 
 __all__ = ["GreedyCD"]
 
 
-class GreedyCD(Solver):
+class GreedyCD(QuadraticSolver):
     """Greedy coordinate descent for the Frobenius loss (Hsieh & Dhillon 2011).
 
     For every row ``i`` of ``W`` the gain of the best one-variable step on each
@@ -36,10 +36,6 @@ class GreedyCD(Solver):
 
     def __init__(self, tol: float = 1e-3) -> None:
         self.tol = tol
-
-    def update_left(self, problem: Problem, W: Any, H: Any) -> Any:
-        A, G = quadratic_stats(problem, W, H)
-        return self.solve(problem, W, A, G)
 
     def solve(self, problem: Problem, W: Any, A: Any, G: Any) -> Any:
         """Update ``W`` (n, k) from the statistics ``A = X H^T`` (n, k) and ``G = H H^T`` (k, k)."""

@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from nmfkit.solvers._base import Problem, Solver, quadratic_stats
+from nmfkit.solvers._base import Problem, QuadraticSolver
 
 __all__ = ["HALS"]
 
 
-class HALS(Solver):
+class HALS(QuadraticSolver):
     """Accelerated HALS for the Frobenius loss (Cichocki & Phan 2009; Gillis & Glineur 2012).
 
     Each pass updates the columns of ``W`` one at a time (Gauss-Seidel) by the
@@ -55,17 +55,19 @@ class HALS(Solver):
     def update_left(self, problem: Problem, W: Any, H: Any) -> Any:
         if problem.mask is not None:
             return self._weighted(problem, W, H)
-        A, G = quadratic_stats(problem, W, H)
-        return self.solve(problem, W, A, G)
+        return super().update_left(problem, W, H)
 
     def solve(self, problem: Problem, W: Any, A: Any, G: Any) -> Any:
         """Update ``W`` (n, k) from the statistics ``A = X H^T`` (n, k) and ``G = H H^T`` (k, k)."""
-        backend = problem.backend
-        xp = backend.xp
         n, k = W.shape
         m = problem.X.shape[1]
         rho = 1.0 + (problem.nnz + m * k) / (n * (k + 1.0))
-        passes = 1 + math.floor(self.alpha * rho)
+        return self.sweep_columns(W, A, G, 1 + math.floor(self.alpha * rho), problem.backend)
+
+    def sweep_columns(self, W: Any, A: Any, G: Any, passes: int, backend: Any) -> Any:
+        """Up to ``passes`` Gauss-Seidel passes on a copy of ``W``, stopping once a pass changes
+        ``W`` by at most ``delta`` times the first pass did; returns the copy."""
+        xp = backend.xp
         d = xp.linalg.diagonal(G)
         inv_d = xp.where(d > 0, 1.0 / xp.where(d > 0, d, 1.0), 0.0)  # skip columns with G_tt = 0
         W = xp.asarray(W, copy=True)

@@ -6,7 +6,15 @@ from typing import Any
 
 from nmfkit.solvers._base import Problem, Solver
 
-__all__ = ["MU", "LinMU"]
+__all__ = ["MU", "LinMU", "multiplicative_step"]
+
+
+def multiplicative_step(F: Any, num: Any, den: Any, gamma: float, xp: Any, eps: float, delta: float = 0.0) -> Any:
+    """``F * (num / den) ** gamma``, the denominator floored at ``eps`` (or shifted by ``delta`` > 0)."""
+    ratio = num / (den + delta) if delta > 0 else num / xp.maximum(den, eps)
+    if gamma != 1.0:
+        ratio = ratio**gamma
+    return F * ratio
 
 
 class MU(Solver):
@@ -60,11 +68,7 @@ class MU(Solver):
         for p in problem.penalties_left:
             num, den = p.edit_mu(num, den, W)
         # den = 0 only where H has an all-zero row
-        ratio = num / (den + self.delta) if self.delta > 0 else num / xp.maximum(den, eps)
-        gamma = problem.loss.mm_exponent
-        if gamma != 1.0:
-            ratio = ratio**gamma
-        W = W * ratio
+        W = multiplicative_step(W, num, den, problem.loss.mm_exponent, xp, eps, self.delta)
         if self.floor > 0:
             W = xp.maximum(W, self.floor)
         return W
