@@ -8,6 +8,7 @@ rules live in :mod:`nmfkit.solvers`, :mod:`nmfkit.initialization` and
 
 from nmfkit._version import __version__
 from nmfkit.estimators import NMF, DeepNMF, MiniBatchNMF, NMFMerge, PersistentNMF
+from nmfkit.distributed import nmf_distributed
 from nmfkit.fit import FitResult, nmf
 from nmfkit.methods import deep_nmf, multilayer_nmf, nmf_merge, persistent_nmf
 from nmfkit.online import online_nmf
@@ -15,4 +16,4 @@ from nmfkit.selection import consensus, select_rank
 
 __all__ = ["nmf", "NMF", "nmf_merge", "NMFMerge", "deep_nmf", "multilayer_nmf", "DeepNMF",
            "persistent_nmf", "PersistentNMF", "select_rank", "consensus", "FitResult", "online_nmf", "MiniBatchNMF",
-           "__version__"]
+           "nmf_distributed", "__version__"]

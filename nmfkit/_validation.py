@@ -284,6 +284,11 @@ def _nonzero_lines(X: Any, mask: Any) -> tuple[np.ndarray, np.ndarray, int]:
 
 def check_zeros(X: Any, mask: Any, *, beta: float, name: str = "X") -> None:
     """Reject zeros with beta <= 0; warn (once) about all-zero rows and columns."""
+    report_zeros(*zero_lines(X, mask), beta=beta, name=name)
+
+
+def zero_lines(X: Any, mask: Any) -> tuple[np.ndarray, np.ndarray, int]:
+    """Host booleans: rows and columns with an observed non-zero; and the number of observed zeros."""
     if is_tensor(X):
         row_nz, col_nz, n_zero = _nonzero_lines(X, mask)
     elif sp.issparse(X):
@@ -296,6 +301,11 @@ def check_zeros(X: Any, mask: Any, *, beta: float, name: str = "X") -> None:
         row_nz = np.any(observed != 0, axis=1)
         col_nz = np.any(observed != 0, axis=0)
         n_zero = int(np.count_nonzero((X == 0) if mask is None else ((X == 0) & (mask > 0))))
+    return row_nz, col_nz, n_zero
+
+
+def report_zeros(row_nz: np.ndarray, col_nz: np.ndarray, n_zero: int, *, beta: float, name: str = "X") -> None:
+    """The errors and the warning of :func:`check_zeros`, from :func:`zero_lines`' summary."""
     if not row_nz.any():
         msg = f"{name} is all zeros (over its observed entries); there is nothing to factorize."
         raise ValueError(msg)
@@ -308,7 +318,7 @@ def check_zeros(X: Any, mask: Any, *, beta: float, name: str = "X") -> None:
     if n_rows or n_cols:
         msg = (f"{name} has {n_rows} all-zero row{'s' * (n_rows != 1)} and {n_cols} all-zero "
                f"column{'s' * (n_cols != 1)}; their entries in W (rows) and H (columns) will be zero.")
-        warnings.warn(msg, DataWarning, stacklevel=3)
+        warnings.warn(msg, DataWarning, stacklevel=4)
 
 
 def check_n_components(n_components: Any, shape: tuple[int, int], caller: str) -> int:

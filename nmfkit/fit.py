@@ -17,6 +17,7 @@ from nmfkit import _validation as V
 from nmfkit.acceleration import ExtrapolatedNMF, Extrapolation
 from nmfkit.backend import Backend, get_backend
 from nmfkit.checkpoint import Checkpoint
+from nmfkit.distributed import is_dask_array, nmf_distributed
 from nmfkit.initialization import CustomInit, Initializer, get_initializer
 from nmfkit.losses import BetaDivergence
 from nmfkit.penalties import elastic_net
@@ -80,7 +81,13 @@ class FitResult:
 
 
 class Iterative(Protocol):
-    """What the driver needs from a method. State is opaque to the driver."""
+    """What the driver needs from a method. State is opaque to the driver.
+
+    A method whose steps only describe work (a Dask graph) also has
+    ``settle(state) -> (state, objective)``: the driver calls it instead of
+    ``objective`` at every evaluation, so the pending sweeps run once, together
+    with the objective.
+    """
 
     def step(self, state: Any) -> Any: ...
 
@@ -156,8 +163,14 @@ def run(method: Iterative, state: Any, *, stop: StoppingRule, backend: Backend,
     history = [HistoryEntry(int(h[0]), float(h[1]), float(h[2])) for h in history]
     started = time.perf_counter() - elapsed0
 
+    settle = getattr(method, "settle", None)
+
     def record(n: int) -> float:
-        value = backend.to_float(method.objective(state))
+        nonlocal state
+        if settle is not None:
+            state, value = settle(state)  # lazy methods: state materialised and objective in one pass
+        else:
+            value = backend.to_float(method.objective(state))
         elapsed = time.perf_counter() - started
         if printer is not None:
             printer.row(n, value, history[-1].objective if history else None, elapsed)
@@ -362,6 +375,18 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
     True
     """
     caller = _caller
+    if is_dask_array(X):
+        given = {"mask": mask is not None, "missing='mask'": missing == "mask", "penalties_W": bool(penalties_W),
+                 "penalties_H": bool(penalties_H), "extrapolate": extrapolate not in (False, None),
+                 "checkpoint": checkpoint is not None}
+        if any(given.values()):
+            msg = (f"{', '.join(k for k, v in given.items() if v)}: not available for Dask arrays (a Dask fit "
+                   "saves its own state at every evaluation; see nmfkit.nmf_distributed).")
+            raise ValueError(msg)
+        return nmf_distributed(X, n_components, beta_loss=beta_loss, solver=solver, init=init, W=W, H=H,
+                               update_H=update_H, alpha_W=alpha_W, alpha_H=alpha_H, l1_ratio=l1_ratio, stop=stop,
+                               record_every=record_every, tol=tol, max_iter=max_iter, max_time=max_time,
+                               random_state=random_state, callback=callback, verbose=verbose, _caller=caller)
     beta = V.check_beta_loss(beta_loss, caller)
     V.check_options(missing, "missing", caller, ("error", "mask"))
     alpha_W = V.check_interval(alpha_W, "alpha_W", caller, low=0.0)

@@ -33,7 +33,7 @@ WATCH = {
     ("_numpy.py", "matmul"): "products with X (X H^T, X^T W, sparse)",
     ("_base.py", "quadratic_stats"): "statistics X H^T, H H^T (products included)",
     ("hals.py", "solve"): "HALS solve (passes included)",
-    ("hals.py", "_pass"): "HALS column passes",
+    ("hals.py", "column_pass"): "HALS column passes",
     ("acceleration.py", "step"): "extrapolated step (everything per sweep)",
     ("gcd.py", "solve"): "GCD solve",
     ("gcd.py", "_steps"): "GCD gains of every coordinate (per greedy step)",

@@ -60,23 +60,25 @@ class HALS(QuadraticSolver):
     def solve(self, problem: Problem, W: Any, A: Any, G: Any) -> Any:
         """Update ``W`` (n, k) from the statistics ``A = X H^T`` (n, k) and ``G = H H^T`` (k, k)."""
         n, k = W.shape
-        m = problem.X.shape[1]
-        rho = 1.0 + (problem.nnz + m * k) / (n * (k + 1.0))
-        return self.sweep_columns(W, A, G, 1 + math.floor(self.alpha * rho), problem.backend)
+        return self.sweep_columns(W, A, G, self.passes(n, problem.X.shape[1], problem.nnz, k), problem.backend)
+
+    def passes(self, n: int, m: int, nnz: int, k: int) -> int:
+        """Most passes per update, ``1 + floor(alpha * rho)``, for ``W`` of shape (n, k) and ``X`` (n, m)."""
+        rho = 1.0 + (nnz + m * k) / (n * (k + 1.0))
+        return 1 + math.floor(self.alpha * rho)
 
     def sweep_columns(self, W: Any, A: Any, G: Any, passes: int, backend: Any) -> Any:
         """Up to ``passes`` Gauss-Seidel passes on a copy of ``W``, stopping once a pass changes
         ``W`` by at most ``delta`` times the first pass did; returns the copy."""
         xp = backend.xp
-        d = xp.linalg.diagonal(G)
-        inv_d = xp.where(d > 0, 1.0 / xp.where(d > 0, d, 1.0), 0.0)  # skip columns with G_tt = 0
+        inv_d = self.inverse_diagonal(G, xp)
         W = xp.asarray(W, copy=True)
         if passes == 1:
-            self._pass(W, A, G, inv_d, xp, track=False)
+            self.column_pass(W, A, G, inv_d, xp, track=False)
             return W
         first = None
         for p in range(passes):
-            change = self._pass(W, A, G, inv_d, xp, track=True)
+            change = self.column_pass(W, A, G, inv_d, xp, track=True)
             if p == 0:
                 first = change
             elif backend.to_float(change) <= self.delta**2 * backend.to_float(first):
@@ -84,7 +86,13 @@ class HALS(QuadraticSolver):
         return W
 
     @staticmethod
-    def _pass(W: Any, A: Any, G: Any, inv_d: Any, xp: Any, track: bool) -> Any:
+    def inverse_diagonal(G: Any, xp: Any) -> Any:
+        """``1 / G_tt``, and 0 where ``G_tt = 0`` (those columns are skipped)."""
+        d = xp.linalg.diagonal(G)
+        return xp.where(d > 0, 1.0 / xp.where(d > 0, d, 1.0), 0.0)
+
+    @staticmethod
+    def column_pass(W: Any, A: Any, G: Any, inv_d: Any, xp: Any, track: bool) -> Any:
         """One Gauss-Seidel pass over the columns of W, in place; returns ||dW||^2 when tracked.
 
         ``G`` is symmetric, so its row ``t`` (contiguous) stands for its column.

@@ -61,10 +61,14 @@ class MU(Solver):
         self.delta = delta
 
     def update_left(self, problem: Problem, W: Any, H: Any) -> Any:
+        num, den = problem.loss.mu_terms(problem.X, W, H, backend=problem.backend, mask=problem.mask)
+        return self.apply(problem, W, num, den)
+
+    def apply(self, problem: Problem, W: Any, num: Any, den: Any) -> Any:
+        """The update from the loss's terms ``num``, ``den`` (n, k): penalties' edits, the step, the floor."""
         backend = problem.backend
         xp = backend.xp
         eps = backend.eps(W.dtype)
-        num, den = problem.loss.mu_terms(problem.X, W, H, backend=backend, mask=problem.mask)
         for p in problem.penalties_left:
             num, den = p.edit_mu(num, den, W)
         # den = 0 only where H has an all-zero row

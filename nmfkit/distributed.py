@@ -1,0 +1,693 @@
+"""NMF of Dask arrays: rows distributed, factors small.
+
+``X`` (n, m) stays a Dask array chunked by rows (read from zarr, HDF5, a
+memory map or memory); ``W`` is chunked the same way; ``H`` (k, m) and the
+k x k statistics are small and travel as single tasks. A sweep is
+
+1. the W update, row block by row block: every solver here updates the rows
+   of ``W`` independently given ``H`` (HALS's passes share one stopping test,
+   reduced across the blocks);
+2. the H update from sums over the row blocks: ``X^T W`` and ``W^T W`` for the
+   Frobenius solvers, the multiplicative-update terms for any beta.
+
+Each block of ``X`` is read once per sweep (twice for HALS with inner
+passes), inside the tasks that use it, so a matrix larger than the workers'
+memory is never held whole. The sweeps between two objective evaluations form
+one Dask graph, run by one ``compute``: it also evaluates the objective and
+saves ``W``'s blocks to ``work_dir``. The next sweeps start from those files,
+so the history Dask keeps (and replays when a worker is lost) is never longer
+than one evaluation interval, and a fit survives the loss of workers.
+
+The arithmetic is the in-memory solvers' own (each task runs them on NumPy or
+SciPy blocks): from the same start, a Dask fit gives the NumPy fit's factors
+up to the order of floating-point sums.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import scipy.sparse as sp
+
+from nmfkit import _validation as V
+from nmfkit.backend import get_backend
+from nmfkit.initialization import NNDSVD, CustomInit, RandomInit, get_initializer
+from nmfkit.losses import BetaDivergence
+from nmfkit.penalties import elastic_net
+from nmfkit.solvers import ANLSBPP, HALS, MU, GreedyCD, LinMU, Problem, QuadraticSolver, resolve_solver
+from nmfkit.stopping import AnyOf, FactorChange, MaxIter, MaxTime, StoppingRule, get_stopping
+
+__all__ = ["nmf_distributed", "is_dask_array", "SUPPORTED_SOLVERS"]
+
+#: Solvers that run on Dask arrays (their W update is separable by rows).
+SUPPORTED_SOLVERS = ("hals", "anls-bpp", "gcd", "mu")
+_FAN_IN = 8  # partial sums added per task in the tree reductions
+
+
+def is_dask_array(X: Any) -> bool:
+    """True for a ``dask.array.Array`` (without importing Dask)."""
+    module = type(X).__module__
+    if not module.startswith("dask"):
+        return False
+    import dask.array as da
+
+    return isinstance(X, da.Array)
+
+
+# -- what the tasks run (module-level functions, so workers unpickle them by reference) --------------------
+
+
+@dataclass(frozen=True)
+class _Context:
+    """Everything a block task needs besides its arrays (small; pickled into the graph)."""
+
+    loss: BetaDivergence
+    solver: Any
+    penalties_W: tuple
+    penalties_H: tuple
+    n: int
+    m: int
+    nnz: int
+    update_H: bool
+
+    @property
+    def backend(self) -> Any:
+        return get_backend(np.empty(0))
+
+    def block(self, X: Any) -> Problem:
+        """The problem restricted to a row block of ``X``."""
+        backend = self.backend
+        return Problem(X, backend.transpose(X), self.loss, backend, self.penalties_W, self.penalties_H)
+
+    def right(self) -> _Transposed:
+        """The transposed problem as the H update sees it: shapes, entry count and penalties, no data."""
+        return _Transposed(_Shape((self.m, self.n)), _Shape((self.n, self.m)), self.loss, self.backend,
+                           self.penalties_H, self.penalties_W, stored=self.nnz)
+
+    @property
+    def quadratic(self) -> bool:
+        return isinstance(self.solver, QuadraticSolver)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """Stands for ``X.T`` in the H update, which needs only its shape."""
+
+    shape: tuple
+
+
+@dataclass(frozen=True)
+class _Transposed(Problem):
+    """``Problem.T`` without the data: the H update works from reduced statistics."""
+
+    stored: int = field(default=0)
+
+    @property
+    def nnz(self) -> int:
+        return self.stored
+
+
+def _prepare(X: Any, dtype: Any) -> Any:
+    """A block as the solvers take it: float ndarray, or CSR with summed duplicates."""
+    if sp.issparse(X):
+        X = sp.csr_matrix(X, dtype=dtype)
+        X.sum_duplicates()
+        return X
+    return np.asarray(X, dtype=dtype)
+
+
+def _first(value: Any) -> Any:
+    """A block of W, from a task that returned it alone or first in a tuple."""
+    return value[0] if isinstance(value, tuple) else value
+
+
+def _dense(X: Any) -> np.ndarray:
+    return X.toarray() if sp.issparse(X) else X
+
+
+def _summary(X: Any) -> dict:
+    """What validation needs of one block: counts, extremes, non-zero lines, sum and stored entries."""
+    values = X.data if sp.issparse(X) else X
+    finite = np.isfinite(values)
+    n_neg = int(np.count_nonzero(values < 0))
+    out = {"nan": int(np.count_nonzero(np.isnan(values))), "inf": int(np.count_nonzero(np.isinf(values))),
+           "neg": n_neg, "min": float(values[finite].min()) if n_neg else 0.0,
+           "sum": float(np.sum(values, dtype=np.float64)),
+           "nnz": int(X.nnz) if sp.issparse(X) else int(X.size)}
+    if out["nan"] == 0 and out["inf"] == 0:
+        out["rows"], out["cols"], out["zeros"] = V.zero_lines(X, None)
+    return out
+
+
+def _sweep_block(X: Any, W: Any, H: Any, ctx: _Context) -> tuple[Any, Any]:
+    """The W update of one row block, then its share of the H update's statistics."""
+    problem = ctx.block(X)
+    W = ctx.solver.update_left(problem, _first(W), H)
+    return W, (_H_terms(problem, W, H, ctx) if ctx.update_H else None)
+
+
+def _H_terms(problem: Problem, W: Any, H: Any, ctx: _Context) -> tuple[Any, Any]:
+    """One row block's share: ``(X^T W, W^T W)`` (Frobenius solvers) or the MU terms ``(num, den)`` for ``H^T``."""
+    if ctx.quadratic:
+        return problem.backend.matmul(problem.XT, W), W.T @ W
+    return problem.loss.mu_terms(problem.XT, H.T, W.T, backend=problem.backend)
+
+
+def _block_H_terms(X: Any, W: Any, H: Any, ctx: _Context) -> tuple[Any, Any]:
+    return _H_terms(ctx.block(X), W, H, ctx)
+
+
+def _add(*parts: Any) -> Any:
+    """Sum of statistics: arrays, tuples of arrays or floats."""
+    if isinstance(parts[0], tuple):
+        return tuple(_add(*group) for group in zip(*parts))
+    total = parts[0]
+    for p in parts[1:]:
+        total = total + p
+    return total
+
+
+def _update_H(terms: tuple, H: Any, ctx: _Context) -> Any:
+    """The H update from the summed statistics, exactly as ``solver.update_left(problem.T, H.T, W.T).T``."""
+    right = ctx.right()
+    Ht = H.T
+    if ctx.quadratic:
+        A, G = terms
+        for p in right.penalties_left:
+            A, G = p.edit_quadratic(A, G, Ht, right.backend.xp)
+        return ctx.solver.solve(right, Ht, A, G).T
+    num, den = terms
+    return ctx.solver.apply(right, Ht, num, den).T
+
+
+def _hals_start(X: Any, W: Any, H: Any, ctx: _Context) -> tuple[Any, Any, Any, Any]:
+    """HALS on a row block: the statistics ``A``, ``G`` and the first (tracked) pass."""
+    from nmfkit.solvers._base import quadratic_stats
+
+    problem = ctx.block(X)
+    W = _first(W)
+    A, G = quadratic_stats(problem, W, H)
+    W, change = _hals_pass(W, (W, A, G), True)
+    return W, A, G, change
+
+
+def _hals_pass(W: Any, started: tuple, go: bool) -> tuple[Any, Any]:
+    """One Gauss-Seidel pass over a block's columns when ``go``; the block and ``||dW||^2``.
+
+    ``started`` is :func:`_hals_start`'s ``(W, A, G, change)``.
+    """
+    W, A, G = _first(W), started[1], started[2]
+    if not go:
+        return W, 0.0
+    xp = get_backend(W).xp
+    W = np.array(W, copy=True)
+    change = HALS.column_pass(W, A, G, HALS.inverse_diagonal(G, xp), xp, track=True)
+    return W, change
+
+
+def _keep_going(go: bool, change: Any, first: Any, delta: float) -> bool:
+    """HALS's rule: repeat while a pass changes W by more than ``delta`` times the first pass did."""
+    return bool(go) and not float(change) <= delta**2 * float(first)
+
+
+def _block_objective(X: Any, W: Any, H: Any, ctx: _Context) -> tuple[float, float]:
+    """A row block's loss, and its share of the penalties on W."""
+    backend = ctx.backend
+    W = _first(W)
+    penalty = 0.0
+    for p in ctx.penalties_W:
+        penalty += float(p.value(W, backend.xp))
+    return float(ctx.loss.value(X, W, H, backend=backend)), penalty
+
+
+def _objective(parts: list, H: Any, ctx: _Context) -> tuple[float, float]:
+    """``(loss, loss + penalties)`` from the blocks' parts."""
+    loss = float(sum(p[0] for p in parts))
+    total = loss + float(sum(p[1] for p in parts))
+    for p in ctx.penalties_H:
+        total += float(p.value(H.T, np))
+    return loss, total
+
+
+def _save(W: Any, path: str) -> str:
+    """Write a block of W atomically (a temporary file, then a rename)."""
+    tmp = f"{path}.{uuid.uuid4().hex}.tmp.npy"
+    np.save(tmp, _first(W))
+    os.replace(tmp, path)
+    return path
+
+
+def _load(path: str) -> np.ndarray:
+    return np.load(path)
+
+
+# -- the method, as the driver loop sees it -----------------------------------------------------------------
+
+
+@dataclass
+class _State:
+    """Keys of W's row blocks and of H, and the tasks (a plain Dask graph) that will produce them.
+
+    A W key names a block, or a tuple whose first item is the block (the task that updated it also
+    returned statistics).
+    """
+
+    W: list
+    H: str
+    graph: dict
+
+
+def _item(value: tuple, i: int) -> Any:
+    return value[i]
+
+
+class _DistributedNMF:
+    """Alternating NMF over row blocks: ``step`` describes a sweep, ``settle`` runs the pending ones."""
+
+    def __init__(self, X: Any, ctx: _Context, client: Any, work_dir: str, k: int, dtype: Any) -> None:
+        self.X = X
+        self.rows = X.chunks[0]
+        self.ctx = ctx
+        self.client = client
+        self.work_dir = work_dir
+        self.k = k
+        self.dtype = dtype
+        self.token = uuid.uuid4().hex[:12]
+        self.count = 0
+        self.settled = 0
+        self.loss = float("nan")  # the loss (no penalties) at the last evaluation
+        self.paths: list = []  # W's blocks saved at the last evaluation
+        self.passes = ctx.solver.passes(ctx.n, ctx.m, ctx.nnz, k) if isinstance(ctx.solver, HALS) else 1
+        graph = X.__dask_graph__()
+        self.X_keys = [row[0] for row in X.__dask_keys__()]
+        self.X_graph = dict(graph)
+        # layers without dependencies (the source: a zarr or HDF5 handle, an embedded array, futures of a
+        # persisted array) are shared by every read; the tasks above them are cloned per read
+        self.sources = [name for name, deps in graph.dependencies.items() if not deps]
+        self.rereads = X.name not in self.sources
+
+    def key(self, what: str) -> str:
+        self.count += 1
+        return f"nmfkit-{what}-{self.token}-{self.count}"
+
+    # -- Iterative -----------------------------------------------------------------------------------------
+    def start(self, W: np.ndarray, H: np.ndarray) -> _State:
+        bounds = np.cumsum((0, *self.rows))
+        graph = dict(self.X_graph)
+        W_keys = []
+        for s, e in zip(bounds[:-1], bounds[1:]):
+            W_keys.append(self.key("W0"))
+            graph[W_keys[-1]] = np.ascontiguousarray(W[s:e])
+        H_key = self.key("H0")
+        graph[H_key] = H
+        self.ctx_key = self.key("context")
+        graph[self.ctx_key] = self.ctx
+        return _State(W_keys, H_key, graph)
+
+    def blocks(self, graph: dict, after: list) -> list:
+        """Keys of X's row blocks, read anew once the tasks ``after`` are done.
+
+        Each use of X in an interval gets its own copy of X's tasks (``bind``), which runs only once the
+        factor it waits for exists: a block is read, used and released, and the sweeps of an interval never
+        hold X in memory. A persisted X is used as it is.
+        """
+        if not self.rereads:
+            return self.X_keys
+        from dask.delayed import Delayed
+        from dask.graph_manipulation import bind
+
+        parents = [Delayed(k, {}) for k in after]
+        omit = [Delayed(self.X_keys[0], self.X.__dask_graph__(), layer=name) for name in self.sources]
+        Xs = bind(self.X, parents, omit=omit, seed=self.key("read"))
+        graph.update(Xs.__dask_graph__())
+        return [row[0] for row in Xs.__dask_keys__()]
+
+    def step(self, state: _State) -> _State:
+        graph, W, H, ctx = state.graph, state.W, state.H, self.ctx_key
+        X = self.blocks(graph, [H] if self.ctx.update_H else W)
+        if self.passes > 1:
+            W, terms = self._hals(graph, X, W, H)
+        else:
+            W = [self.task(graph, "sweep", _sweep_block, x, w, H, ctx) for x, w in zip(X, W)]
+            terms = [self.task(graph, "terms", _item, w, 1) for w in W] if self.ctx.update_H else []
+        if self.ctx.update_H:
+            H = self.task(graph, "H", _update_H, self.tree_sum(graph, terms), H, ctx)
+        return _State(W, H, graph)
+
+    def task(self, graph: dict, what: str, func: Callable, *args: Any) -> str:
+        key = self.key(what)
+        graph[key] = (func, *args)
+        return key
+
+    def tree_sum(self, graph: dict, parts: list) -> str:
+        """Partial sums ``_FAN_IN`` at a time (a tree: no task receives every block's part)."""
+        while len(parts) > 1:
+            parts = [self.task(graph, "sum", _add, *parts[i:i + _FAN_IN]) if len(parts[i:i + _FAN_IN]) > 1
+                     else parts[i] for i in range(0, len(parts), _FAN_IN)]
+        return parts[0]
+
+    def _hals(self, graph: dict, X: list, W: list, H: str) -> tuple[list, list]:
+        """HALS's passes on every block, with its stopping test on the summed change."""
+        ctx = self.ctx_key
+        # a block's tasks pass (W, A, G, change) tuples along (they stay on the block's worker); only the
+        # changes, picked out, travel to the sums
+        started = [self.task(graph, "hals", _hals_start, x, w, H, ctx) for x, w in zip(X, W)]
+        W = started
+        first = previous = self.tree_sum(graph, [self.task(graph, "change", _item, s, 3) for s in started])
+        go: Any = True
+        for p in range(1, self.passes):
+            if p >= 2:
+                go = self.task(graph, "go", _keep_going, go, previous, first, self.ctx.solver.delta)
+            W = [self.task(graph, "pass", _hals_pass, w, s, go) for w, s in zip(W, started)]
+            previous = self.tree_sum(graph, [self.task(graph, "change", _item, w, 1) for w in W])
+        W = [self.task(graph, "W", _first, w) for w in W]
+        terms = []
+        if self.ctx.update_H:
+            X = self.blocks(graph, W)
+            terms = [self.task(graph, "terms", _block_H_terms, x, w, H, ctx) for x, w in zip(X, W)]
+        return W, terms
+
+    def settle(self, state: _State) -> tuple[_State, float]:
+        """Run the pending sweeps with the objective, save W's blocks, and start again from the files."""
+        graph = state.graph
+        X = self.blocks(graph, [state.H])
+        parts = [self.task(graph, "objective", _block_objective, x, w, state.H, self.ctx_key)
+                 for x, w in zip(X, state.W)]
+        value = self.task(graph, "objective", _objective, parts, state.H, self.ctx_key)
+        folder = os.path.join(self.work_dir, f"W-{self.settled % 2}")
+        os.makedirs(folder, exist_ok=True)
+        paths = [os.path.join(folder, f"{i:06d}.npy") for i in range(len(self.rows))]
+        saved = [self.task(graph, "save", _save, w, path) for w, path in zip(state.W, paths)]
+        try:
+            H, (self.loss, total), _ = self.client.get(graph, [state.H, value, saved], sync=True)
+        except (FileNotFoundError, PermissionError) as err:
+            msg = (f"The workers cannot write to work_dir {self.work_dir!r} ({err}); pass a folder that the "
+                   "client and every worker can reach (a shared file system).")
+            raise OSError(msg) from err
+        self.settled += 1
+        self.paths = paths
+        graph = dict(self.X_graph)
+        W = [self.task(graph, "load", _load, path) for path in paths]
+        H_key = self.key("H")
+        graph[H_key] = H
+        graph[self.ctx_key] = self.ctx
+        return _State(W, H_key, graph), float(total)
+
+    def objective(self, state: _State) -> float:
+        """The objective at ``state`` (runs the pending sweeps; ``settle`` does it while saving them)."""
+        return self.settle(state)[1]
+
+    def factors(self, state: _State) -> dict:
+        return {"W": _Pending(self, state, "W"), "H": _Pending(self, state, "H")}
+
+    def load(self, paths: list) -> Any:
+        """W as a Dask array reading the saved blocks."""
+        import dask.array as da
+        from dask import delayed
+
+        return da.concatenate([da.from_delayed(delayed(_load, pure=True)(path), (r, self.k), dtype=self.dtype)
+                               for path, r in zip(paths, self.rows)])
+
+
+class _Pending:
+    """A factor of a state whose sweeps have not run: ``compute()`` runs them (once per call)."""
+
+    def __init__(self, method: _DistributedNMF, state: _State, which: str) -> None:
+        self.method, self.state, self.which = method, state, which
+        self.shape = (method.ctx.n, method.k) if which == "W" else (method.k, method.ctx.m)
+        self.dtype = method.dtype
+
+    def compute(self) -> np.ndarray:
+        keys = self.state.W if self.which == "W" else self.state.H
+        out = self.method.client.get(dict(self.state.graph), keys, sync=True)
+        return np.concatenate([_first(b) for b in out]) if self.which == "W" else out
+
+
+# -- the public function ------------------------------------------------------------------------------------
+
+
+class _Summary:
+    """Shape and sum of the data, all an initializer needs besides its SVD."""
+
+    def __init__(self, shape: tuple, total: float) -> None:
+        self.shape = shape
+        self.total = total
+
+    def sum(self) -> float:
+        return self.total
+
+
+def _validate(X: Any, client: Any, beta: float, caller: str) -> tuple[Any, dict]:
+    """One pass over X: NaN, inf, negative entries, all-zero rows and columns, the sum and stored entries."""
+    import dask
+
+    blocks = list(X.to_delayed().ravel())
+    parts = client.compute([dask.delayed(_summary, pure=True)(b) for b in blocks], sync=True)
+    sparse = sp.issparse(X._meta)
+    V._check_finite("X", sum(p["inf"] for p in parts), sum(p["nan"] for p in parts), "error", sparse, "toarray")
+    n_neg = sum(p["neg"] for p in parts)
+    V._check_non_negative("X", caller, n_neg, min(p["min"] for p in parts))
+    rows = np.concatenate([p["rows"] for p in parts])
+    cols = np.logical_or.reduce([p["cols"] for p in parts])
+    V.report_zeros(rows, cols, sum(p["zeros"] for p in parts), beta=beta)
+    return X, {"sum": sum(p["sum"] for p in parts), "nnz": sum(p["nnz"] for p in parts)}
+
+
+def _start(X: Any, k: int, init: Any, summary: dict, rng: np.random.Generator, client: Any) -> tuple:
+    """Starting factors on the client: random (the data's mean), or NNDSVD from Dask's randomized SVD."""
+    import dask.array as da
+
+    shape = _Summary(X.shape, summary["sum"])
+    if isinstance(init, RandomInit):
+        return init(shape, k, rng=rng)
+    if isinstance(init, NNDSVD):
+        seed = int(rng.integers(2**31 - 1))
+        dense = X.map_blocks(_dense, dtype=X.dtype, meta=np.empty((0, 0), dtype=X.dtype)) if sp.issparse(X._meta) else X
+        U, s, Vt = da.linalg.svd_compressed(dense, k, n_power_iter=4, n_oversamples=10, seed=seed, compute=True)
+        U, s, Vt = client.compute([U, s, Vt], sync=True)
+        return init(shape, k, rng=rng, svd=(U, s, Vt))
+    msg = (f"init={init!r} cannot start a Dask fit: use 'random', 'nndsvd', 'nndsvda', 'nndsvdar' "
+           "or give W and H.")
+    raise ValueError(msg)
+
+
+def nmf_distributed(X: Any, n_components: int | None = None, *, beta_loss: str | float = "frobenius",
+                    solver: str | Any = "auto", init: Any = None, W: Any = None, H: Any = None,
+                    update_H: bool = True, alpha_W: float = 0.0, alpha_H: float | str = "same",
+                    l1_ratio: float = 0.0, stop: str | StoppingRule = "objective", record_every: int | None = None,
+                    tol: float = 1e-4, max_iter: int = 200, max_time: float | None = None, random_state: Any = None,
+                    callback: Callable | None = None, verbose: int = 0, client: Any = None,
+                    work_dir: str | os.PathLike | None = None, _caller: str = "nmf_distributed") -> Any:
+    """NMF of a Dask array ``X ~ W @ H`` on a Dask cluster, rows distributed.
+
+    Same model, parameters and result as :func:`nmfkit.nmf` (which calls this
+    function for Dask input); see the module docstring for how the work is
+    split. Each objective evaluation (every ``record_every`` sweeps, default
+    10) runs the sweeps since the last one as one Dask computation.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+        Non-negative data, chunked by rows (columns are rechunked to one block).
+        Blocks may be NumPy arrays or scipy.sparse matrices.
+    n_components, beta_loss, init, W, H, update_H, alpha_W, alpha_H, l1_ratio, stop, record_every, tol,
+    max_iter, max_time, random_state, callback, verbose
+        As in :func:`nmfkit.nmf`. ``init`` is ``"random"`` or an NNDSVD variant
+        (from Dask's randomized SVD; default ``"nndsvda"``), or ``W`` and ``H``
+        given as NumPy arrays. ``stop="factor"`` is not available (it needs the
+        factors after every sweep).
+    solver : {"auto", "hals", "anls-bpp", "gcd", "mu"} or Solver, default="auto"
+        ``"auto"``: HALS for beta = 2, MU otherwise. HALS with inner passes
+        (``alpha > 0``, the default) reads each block of ``X`` twice per sweep;
+        the others once.
+    client : distributed.Client, default=None
+        The cluster to run on; ``None``: the current default client, or a
+        ``LocalCluster`` started for this fit and closed after it.
+    work_dir : str or path, default=None
+        A folder the client and every worker can reach, where the blocks of
+        ``W`` are saved at each objective evaluation (the fit's resume point
+        when workers are lost). ``None``: a temporary folder, removed at the
+        end, and the returned ``W`` is held in memory. Given: ``W`` is returned
+        as a Dask array reading the saved blocks (under ``W-0`` or ``W-1``).
+
+    Returns
+    -------
+    FitResult
+        ``W`` a Dask array chunked like ``X``'s rows, ``H`` a NumPy array,
+        ``backend="dask"``, with the history of objective values.
+
+    Raises
+    ------
+    ValueError
+        For invalid data or parameters, and for options that need the whole
+        matrix at once (masks, graph penalties, extrapolation, SPA starts,
+        the PG solver).
+    """
+    import dask.array as da
+
+    from nmfkit.fit import FitResult, run
+
+    caller = _caller
+    if not is_dask_array(X):
+        msg = f"{caller} takes a dask.array.Array; got {type(X).__module__}.{type(X).__qualname__}."
+        raise TypeError(msg)
+    beta = V.check_beta_loss(beta_loss, caller)
+    alpha_W = V.check_interval(alpha_W, "alpha_W", caller, low=0.0)
+    if not (isinstance(alpha_H, str) and alpha_H == "same"):
+        V.check_interval(alpha_H, "alpha_H", caller, low=0.0)
+    alpha_H_value = alpha_W if isinstance(alpha_H, str) else alpha_H
+    l1_ratio = V.check_interval(l1_ratio, "l1_ratio", caller, low=0.0, high=1.0)
+    tol = V.check_interval(tol, "tol", caller, low=0.0)
+    max_iter = V.check_interval(max_iter, "max_iter", caller, kind="int", low=1, closed="left")
+    max_time = V.check_interval(max_time, "max_time", caller, low=0.0, closed="neither", allow_none=True)
+    verbose = V.check_interval(verbose, "verbose", caller, kind="int", low=0, closed="left")
+    record_every = V.check_interval(record_every, "record_every", caller, kind="int", low=1, closed="left",
+                                    allow_none=True)
+    stop_rule = get_stopping(stop, tol=tol, max_iter=max_iter)
+    if isinstance(stop_rule, FactorChange) or stop_rule.needs_previous:
+        msg = ("stop='factor' needs the factors after every sweep, which a Dask fit does not gather; "
+               "use stop='objective' or 'fixed'.")
+        raise ValueError(msg)
+    if callback is not None and not callable(callback):
+        msg = f"The 'callback' parameter of {caller} must be callable or None. Got {callback!r} instead."
+        raise ValueError(msg)
+    if not isinstance(update_H, (bool, np.bool_)):
+        msg = f"The 'update_H' parameter of {caller} must be a bool. Got {update_H!r} instead."
+        raise ValueError(msg)
+    rng, seed = V.check_random_state(random_state, caller)
+    solver_obj = resolve_solver(solver, beta)
+    if not isinstance(solver_obj, (HALS, ANLSBPP, GreedyCD, MU)) or isinstance(solver_obj, LinMU):
+        msg = (f"Solver {solver_obj.name!r} does not run on Dask arrays (its W update couples the rows); "
+               f"valid: {list(SUPPORTED_SOLVERS)}.")
+        raise ValueError(msg)
+
+    # -- data: rows chunked, float blocks, checked in one pass ------------------------------------------------
+    if X.ndim != 2:
+        msg = f"Expected a 2-D Dask array for X; got {X.ndim} dimension(s) (shape={X.shape})."
+        raise ValueError(msg)
+    if any(np.isnan(c) for c in X.chunks[0]) or np.isnan(X.shape[1]):
+        msg = "X has unknown chunk sizes; call X.compute_chunk_sizes() first."
+        raise ValueError(msg)
+    n, m = (int(s) for s in X.shape)
+    if n == 0 or m == 0:
+        what = "sample" if n == 0 else "feature"
+        msg = (f"X is empty: 0 {what}(s) (shape={(n, m)}) while a minimum of 1 is required; "
+               "NMF needs at least one sample and one feature.")
+        raise ValueError(msg)
+    kind = np.dtype(X.dtype).kind
+    if kind == "c":
+        msg = f"Complex data not supported: X has dtype {X.dtype}; NMF needs real non-negative values."
+        raise ValueError(msg)
+    if kind not in "biuf":
+        msg = f"X must hold numbers; got dtype {X.dtype}."
+        raise TypeError(msg)
+    dtype = V._float_dtype(np.dtype(X.dtype))
+    if len(X.chunks[1]) > 1:
+        X = X.rechunk({1: -1})
+    if sp.issparse(X._meta) or X.dtype != dtype:
+        meta = sp.csr_matrix((0, 0), dtype=dtype) if sp.issparse(X._meta) else np.empty((0, 0), dtype=dtype)
+        X = X.map_blocks(_prepare, dtype, dtype=dtype, meta=meta)
+    if n_components is None:
+        n_components = np.shape(H)[0] if H is not None else np.shape(W)[1] if W is not None else min(n, m)
+    k = V.check_n_components(n_components, (n, m), caller)
+
+    own_cluster = None
+    if client is None:
+        client, own_cluster = _default_client()
+    temporary = work_dir is None
+    work_dir = tempfile.mkdtemp(prefix="nmfkit-dask-") if temporary else os.fspath(work_dir)
+    if not os.path.isdir(work_dir):
+        msg = f"work_dir: the folder {work_dir} does not exist."
+        raise ValueError(msg)
+    try:
+        X, summary = _validate(X, client, beta, caller)
+        # -- starting factors ----------------------------------------------------------------------------------
+        custom = isinstance(init, str) and init == "custom"
+        init_obj = None if init is None or custom else get_initializer(init)
+        if isinstance(init_obj, CustomInit):
+            W, H, custom = init_obj.W, init_obj.H, True
+        if not update_H:
+            if H is None:
+                msg = ("update_H=False needs the fixed components: pass H of shape (n_components, n_features) "
+                       f"= {(k, m)}.")
+                raise ValueError(msg)
+            H = V.check_factor(H, "H", (k, m), dtype, caller)
+            if W is None:
+                W = np.full((n, k), np.sqrt(summary["sum"] / (n * m) / k), dtype=dtype)
+            W = V.check_factor(W, "W", (n, k), dtype, caller)
+            init_name = "fixed H"
+        elif custom or W is not None or H is not None:
+            if W is None or H is None:
+                msg = (f"Pass both W and H to start from given factors; got "
+                       f"{'only W' if W is not None else 'only H' if H is not None else 'neither'}.")
+                raise ValueError(msg)
+            W = V.check_factor(W, "W", (n, k), dtype, caller)
+            H = V.check_factor(H, "H", (k, m), dtype, caller)
+            init_name = "custom"
+        else:
+            init_obj = init_obj or get_initializer("nndsvda")
+            init_name = init if isinstance(init, str) else ("nndsvda" if init is None else repr(init_obj))
+            W, H = _start(X, k, init_obj, summary, rng, client)
+            W, H = np.asarray(W, dtype=dtype), np.asarray(H, dtype=dtype)
+
+        loss = BetaDivergence(beta)
+        ctx = _Context(loss, solver_obj, elastic_net(alpha_W, l1_ratio, m), elastic_net(alpha_H_value, l1_ratio, n),
+                       n, m, summary["nnz"], bool(update_H))
+        method = _DistributedNMF(X, ctx, client, work_dir, k, dtype)
+        rules: list[StoppingRule] = [stop_rule, MaxIter(max_iter)]
+        if max_time is not None:
+            rules.append(MaxTime(max_time))
+        state, info = run(method, method.start(W, H), stop=AnyOf(*rules), backend=_HOST, callback=callback,
+                          verbose=verbose, record_every=record_every, warn_name="max_iter")
+        H = state.graph[state.H]
+        if temporary:
+            W = da.from_array(np.concatenate([_load(p) for p in method.paths]), chunks=(X.chunks[0], (k,)))
+        else:
+            W = method.load(method.paths)
+    finally:
+        if temporary:
+            shutil.rmtree(work_dir, ignore_errors=True)
+        if own_cluster is not None:
+            client.close()
+            own_cluster.close()
+    extras = {"loss_value": method.loss, "solver": solver_obj, "init": init_name, "beta_loss": beta, "loss": loss.name,
+              "stopping": stop_rule, "extrapolation": None, "n_blocks": len(X.chunks[0]), "work_dir":
+              None if temporary else work_dir}
+    return FitResult(W, H, backend="dask", random_state=seed, extras=extras, **info)
+
+
+class _HostSync:
+    """The driver's host synchronisation for a Dask fit: values arrive as floats from ``settle``."""
+
+    name = "dask"
+
+    @staticmethod
+    def to_float(value: Any) -> float:
+        return float(value)
+
+
+_HOST = _HostSync()
+
+
+def _default_client() -> tuple[Any, Any]:
+    """The current default client, or a new LocalCluster's (returned too, to be closed after the fit)."""
+    try:
+        from distributed import Client, LocalCluster, default_client
+    except ImportError as err:  # pragma: no cover - the dask extra installs it
+        msg = "Dask fits need dask.distributed: pip install 'nmfkit[dask]'."
+        raise ImportError(msg) from err
+    try:
+        return default_client(), None
+    except ValueError:
+        pass
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = LocalCluster(dashboard_address=None, silence_logs=40)
+    return Client(cluster), cluster
