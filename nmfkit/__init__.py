@@ -7,8 +7,8 @@ rules live in :mod:`nmfkit.solvers`, :mod:`nmfkit.initialization` and
 """
 
 from nmfkit._version import __version__
-from nmfkit.estimators import NMF, DeepNMF, MiniBatchNMF, NMFMerge, PersistentNMF
 from nmfkit.distributed import nmf_distributed
+from nmfkit.estimators import NMF, DeepNMF, MiniBatchNMF, NMFMerge, PersistentNMF
 from nmfkit.fit import FitResult, nmf
 from nmfkit.methods import deep_nmf, multilayer_nmf, nmf_merge, persistent_nmf
 from nmfkit.online import online_nmf

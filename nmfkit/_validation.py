@@ -321,6 +321,31 @@ def report_zeros(row_nz: np.ndarray, col_nz: np.ndarray, n_zero: int, *, beta: f
         warnings.warn(msg, DataWarning, stacklevel=4)
 
 
+def check_fit_options(caller: str, *, beta_loss: Any, alpha_W: Any, alpha_H: Any, l1_ratio: Any, tol: Any,
+                      max_iter: Any, max_time: Any, verbose: Any, record_every: Any, update_H: Any,
+                      callback: Any) -> dict:
+    """The options every NMF fit shares, checked: a dict with ``beta`` and ``alpha_H`` as numbers."""
+    out = {"beta": check_beta_loss(beta_loss, caller),
+           "alpha_W": check_interval(alpha_W, "alpha_W", caller, low=0.0)}
+    if not (isinstance(alpha_H, str) and alpha_H == "same"):
+        check_interval(alpha_H, "alpha_H", caller, low=0.0)
+    out["alpha_H"] = out["alpha_W"] if isinstance(alpha_H, str) else alpha_H
+    out["l1_ratio"] = check_interval(l1_ratio, "l1_ratio", caller, low=0.0, high=1.0)
+    out["tol"] = check_interval(tol, "tol", caller, low=0.0)
+    out["max_iter"] = check_interval(max_iter, "max_iter", caller, kind="int", low=1, closed="left")
+    out["max_time"] = check_interval(max_time, "max_time", caller, low=0.0, closed="neither", allow_none=True)
+    out["verbose"] = check_interval(verbose, "verbose", caller, kind="int", low=0, closed="left")
+    out["record_every"] = check_interval(record_every, "record_every", caller, kind="int", low=1, closed="left",
+                                         allow_none=True)
+    if not isinstance(update_H, (bool, np.bool_)):
+        msg = f"The 'update_H' parameter of {caller} must be a bool. Got {update_H!r} instead."
+        raise ValueError(msg)
+    if callback is not None and not callable(callback):
+        msg = f"The 'callback' parameter of {caller} must be callable or None. Got {callback!r} instead."
+        raise ValueError(msg)
+    return out
+
+
 def check_n_components(n_components: Any, shape: tuple[int, int], caller: str) -> int:
     """An int in [1, min(n_samples, n_features)]."""
     limit = min(shape)

@@ -44,7 +44,7 @@ from nmfkit.penalties import elastic_net
 from nmfkit.solvers import ANLSBPP, HALS, MU, GreedyCD, LinMU, Problem, QuadraticSolver, resolve_solver
 from nmfkit.stopping import AnyOf, FactorChange, MaxIter, MaxTime, StoppingRule, get_stopping
 
-__all__ = ["nmf_distributed", "is_dask_array", "SUPPORTED_SOLVERS"]
+__all__ = ["nmf_distributed", "read_rows", "is_dask_array", "SUPPORTED_SOLVERS"]
 
 #: Solvers that run on Dask arrays (their W update is separable by rows).
 SUPPORTED_SOLVERS = ("hals", "anls-bpp", "gcd", "mu")
@@ -167,7 +167,7 @@ def _block_H_terms(X: Any, W: Any, H: Any, ctx: _Context) -> tuple[Any, Any]:
 def _add(*parts: Any) -> Any:
     """Sum of statistics: arrays, tuples of arrays or floats."""
     if isinstance(parts[0], tuple):
-        return tuple(_add(*group) for group in zip(*parts))
+        return tuple(_add(*group) for group in zip(*parts, strict=True))
     total = parts[0]
     for p in parts[1:]:
         total = total + p
@@ -299,12 +299,14 @@ class _DistributedNMF:
 
     # -- Iterative -----------------------------------------------------------------------------------------
     def start(self, W: np.ndarray, H: np.ndarray) -> _State:
+        """The starting state; W's blocks are written to ``work_dir`` here and read by the tasks."""
         bounds = np.cumsum((0, *self.rows))
+        folder = os.path.join(self.work_dir, "W-start")
+        os.makedirs(folder, exist_ok=True)
         graph = dict(self.X_graph)
         W_keys = []
-        for s, e in zip(bounds[:-1], bounds[1:]):
-            W_keys.append(self.key("W0"))
-            graph[W_keys[-1]] = np.ascontiguousarray(W[s:e])
+        for i, (s, e) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+            W_keys.append(self.task(graph, "load", _load, _save(W[s:e], os.path.join(folder, f"{i:06d}.npy"))))
         H_key = self.key("H0")
         graph[H_key] = H
         self.ctx_key = self.key("context")
@@ -335,7 +337,7 @@ class _DistributedNMF:
         if self.passes > 1:
             W, terms = self._hals(graph, X, W, H)
         else:
-            W = [self.task(graph, "sweep", _sweep_block, x, w, H, ctx) for x, w in zip(X, W)]
+            W = [self.task(graph, "sweep", _sweep_block, x, w, H, ctx) for x, w in zip(X, W, strict=True)]
             terms = [self.task(graph, "terms", _item, w, 1) for w in W] if self.ctx.update_H else []
         if self.ctx.update_H:
             H = self.task(graph, "H", _update_H, self.tree_sum(graph, terms), H, ctx)
@@ -358,20 +360,20 @@ class _DistributedNMF:
         ctx = self.ctx_key
         # a block's tasks pass (W, A, G, change) tuples along (they stay on the block's worker); only the
         # changes, picked out, travel to the sums
-        started = [self.task(graph, "hals", _hals_start, x, w, H, ctx) for x, w in zip(X, W)]
+        started = [self.task(graph, "hals", _hals_start, x, w, H, ctx) for x, w in zip(X, W, strict=True)]
         W = started
         first = previous = self.tree_sum(graph, [self.task(graph, "change", _item, s, 3) for s in started])
         go: Any = True
         for p in range(1, self.passes):
             if p >= 2:
                 go = self.task(graph, "go", _keep_going, go, previous, first, self.ctx.solver.delta)
-            W = [self.task(graph, "pass", _hals_pass, w, s, go) for w, s in zip(W, started)]
+            W = [self.task(graph, "pass", _hals_pass, w, s, go) for w, s in zip(W, started, strict=True)]
             previous = self.tree_sum(graph, [self.task(graph, "change", _item, w, 1) for w in W])
         W = [self.task(graph, "W", _first, w) for w in W]
         terms = []
         if self.ctx.update_H:
             X = self.blocks(graph, W)
-            terms = [self.task(graph, "terms", _block_H_terms, x, w, H, ctx) for x, w in zip(X, W)]
+            terms = [self.task(graph, "terms", _block_H_terms, x, w, H, ctx) for x, w in zip(X, W, strict=True)]
         return W, terms
 
     def settle(self, state: _State) -> tuple[_State, float]:
@@ -379,12 +381,12 @@ class _DistributedNMF:
         graph = state.graph
         X = self.blocks(graph, [state.H])
         parts = [self.task(graph, "objective", _block_objective, x, w, state.H, self.ctx_key)
-                 for x, w in zip(X, state.W)]
+                 for x, w in zip(X, state.W, strict=True)]
         value = self.task(graph, "objective", _objective, parts, state.H, self.ctx_key)
         folder = os.path.join(self.work_dir, f"W-{self.settled % 2}")
         os.makedirs(folder, exist_ok=True)
         paths = [os.path.join(folder, f"{i:06d}.npy") for i in range(len(self.rows))]
-        saved = [self.task(graph, "save", _save, w, path) for w, path in zip(state.W, paths)]
+        saved = [self.task(graph, "save", _save, w, path) for w, path in zip(state.W, paths, strict=True)]
         try:
             H, (self.loss, total), _ = self.client.get(graph, [state.H, value, saved], sync=True)
         except (FileNotFoundError, PermissionError) as err:
@@ -413,7 +415,7 @@ class _DistributedNMF:
         from dask import delayed
 
         return da.concatenate([da.from_delayed(delayed(_load, pure=True)(path), (r, self.k), dtype=self.dtype)
-                               for path, r in zip(paths, self.rows)])
+                               for path, r in zip(paths, self.rows, strict=True)])
 
 
 class _Pending:
@@ -428,6 +430,106 @@ class _Pending:
         keys = self.state.W if self.which == "W" else self.state.H
         out = self.method.client.get(dict(self.state.graph), keys, sync=True)
         return np.concatenate([_first(b) for b in out]) if self.which == "W" else out
+
+
+# -- opening matrices that do not fit in memory --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where a matrix lies on disk: the one piece of data its block tasks share (they are re-run per read)."""
+
+    path: str
+    key: str | None = None
+
+
+def _npy_rows(source: _Source, start: int, stop: int) -> np.ndarray:
+    return np.array(np.load(source.path, mmap_mode="r")[start:stop])
+
+
+def _h5_rows(source: _Source, start: int, stop: int) -> Any:
+    """Rows of an HDF5 dataset, or of a CSR group (AnnData's ``data``, ``indices``, ``indptr``)."""
+    import h5py
+
+    with h5py.File(source.path, "r") as f:
+        node = f[source.key]
+        if isinstance(node, h5py.Dataset):
+            return node[start:stop]
+        indptr = node["indptr"][start:stop + 1]
+        lo, hi = int(indptr[0]), int(indptr[-1])
+        return sp.csr_matrix((node["data"][lo:hi], node["indices"][lo:hi], indptr - lo),
+                             shape=(stop - start, int(node.attrs["shape"][1])))
+
+
+def read_rows(path: str | os.PathLike, *, key: str | None = None, block_rows: int | None = None) -> Any:
+    """A matrix on disk as a Dask array of row blocks, each block read by the task that needs it.
+
+    Parameters
+    ----------
+    path : str or path
+        ``.zarr`` (a store), ``.npy`` (read through a memory map), ``.h5`` / ``.hdf5`` (a dataset) or
+        ``.h5ad`` (AnnData's ``X`` or ``layers/<name>``, dense or CSR).
+    key : str, default=None
+        The zarr array or HDF5 dataset inside the file; required for ``.h5``; for ``.h5ad`` a layer
+        name (default ``X``).
+    block_rows : int, default=None
+        Rows per block; default: about 128 MB of values per block (zarr: its own row chunks).
+
+    Returns
+    -------
+    dask.array.Array of shape (n_samples, n_features)
+        Blocks are NumPy arrays, or CSR matrices for a sparse ``.h5ad``.
+    """
+    import dask.array as da
+    from dask import delayed
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        msg = f"read_rows: no such file or folder: {path}"
+        raise FileNotFoundError(msg)
+    suffix = os.path.splitext(path.rstrip("/"))[1].lower()
+    if suffix == ".zarr":
+        X = da.from_zarr(path, component=key)
+        return X.rechunk({1: -1}) if len(X.chunks) == 2 and len(X.chunks[1]) > 1 else X
+    if suffix == ".npy":
+        header = np.load(path, mmap_mode="r")
+        shape, dtype, sparse = header.shape, header.dtype, False
+        func, source = _npy_rows, _Source(path)
+    elif suffix in (".h5", ".hdf5", ".h5ad"):
+        import h5py
+
+        if suffix == ".h5ad":
+            key = "X" if key in (None, "X") else f"layers/{key}"
+        elif key is None:
+            msg = f"read_rows: pass key= naming the dataset inside {path}."
+            raise ValueError(msg)
+        with h5py.File(path, "r") as f:
+            if key not in f:
+                msg = f"read_rows: {path} has no {key!r}; it holds {sorted(f.keys())}."
+                raise KeyError(msg)
+            node = f[key]
+            sparse = not isinstance(node, h5py.Dataset)
+            if sparse and node.attrs.get("encoding-type", "csr_matrix") != "csr_matrix":
+                msg = f"read_rows: {path}[{key!r}] is {node.attrs.get('encoding-type')}; rows need CSR storage."
+                raise ValueError(msg)
+            shape = tuple(int(v) for v in (node.attrs["shape"] if sparse else node.shape))
+            dtype = node["data"].dtype if sparse else node.dtype
+        func, source = _h5_rows, _Source(path, key)
+    else:
+        msg = f"read_rows: unsupported file {path}; use .zarr, .npy, .h5/.hdf5 or .h5ad."
+        raise ValueError(msg)
+    if len(shape) != 2:
+        msg = f"read_rows: {path} holds an array of shape {shape}; a matrix (2-D) is needed."
+        raise ValueError(msg)
+    n, m = shape
+    step = block_rows or max(1, (128 << 20) // max(1, m * np.dtype(dtype).itemsize))
+    meta = sp.csr_matrix((0, 0), dtype=dtype) if sparse else np.empty((0, 0), dtype=dtype)
+    root = delayed(source, pure=True)  # data, not a task: each read of X copies the block tasks, not this
+    blocks = []
+    for s in range(0, n, step):
+        e = min(s + step, n)
+        blocks.append(da.from_delayed(delayed(func, pure=True)(root, s, e), (e - s, m), dtype=dtype, meta=meta))
+    return da.concatenate(blocks, axis=0)
 
 
 # -- the public function ------------------------------------------------------------------------------------
@@ -502,7 +604,8 @@ def nmf_distributed(X: Any, n_components: int | None = None, *, beta_loss: str |
         As in :func:`nmfkit.nmf`. ``init`` is ``"random"`` or an NNDSVD variant
         (from Dask's randomized SVD; default ``"nndsvda"``), or ``W`` and ``H``
         given as NumPy arrays. ``stop="factor"`` is not available (it needs the
-        factors after every sweep).
+        factors after every sweep). The factors a ``callback`` receives are
+        pending: their ``compute()`` runs the sweeps not yet evaluated.
     solver : {"auto", "hals", "anls-bpp", "gcd", "mu"} or Solver, default="auto"
         ``"auto"``: HALS for beta = 2, MU otherwise. HALS with inner passes
         (``alpha > 0``, the default) reads each block of ``X`` twice per sweep;
@@ -538,28 +641,15 @@ def nmf_distributed(X: Any, n_components: int | None = None, *, beta_loss: str |
     if not is_dask_array(X):
         msg = f"{caller} takes a dask.array.Array; got {type(X).__module__}.{type(X).__qualname__}."
         raise TypeError(msg)
-    beta = V.check_beta_loss(beta_loss, caller)
-    alpha_W = V.check_interval(alpha_W, "alpha_W", caller, low=0.0)
-    if not (isinstance(alpha_H, str) and alpha_H == "same"):
-        V.check_interval(alpha_H, "alpha_H", caller, low=0.0)
-    alpha_H_value = alpha_W if isinstance(alpha_H, str) else alpha_H
-    l1_ratio = V.check_interval(l1_ratio, "l1_ratio", caller, low=0.0, high=1.0)
-    tol = V.check_interval(tol, "tol", caller, low=0.0)
-    max_iter = V.check_interval(max_iter, "max_iter", caller, kind="int", low=1, closed="left")
-    max_time = V.check_interval(max_time, "max_time", caller, low=0.0, closed="neither", allow_none=True)
-    verbose = V.check_interval(verbose, "verbose", caller, kind="int", low=0, closed="left")
-    record_every = V.check_interval(record_every, "record_every", caller, kind="int", low=1, closed="left",
-                                    allow_none=True)
-    stop_rule = get_stopping(stop, tol=tol, max_iter=max_iter)
+    options = V.check_fit_options(caller, beta_loss=beta_loss, alpha_W=alpha_W, alpha_H=alpha_H, l1_ratio=l1_ratio,
+                                  tol=tol, max_iter=max_iter, max_time=max_time, verbose=verbose,
+                                  record_every=record_every, update_H=update_H, callback=callback)
+    beta, alpha_W, alpha_H_value, l1_ratio = (options[k] for k in ("beta", "alpha_W", "alpha_H", "l1_ratio"))
+    max_iter, max_time = options["max_iter"], options["max_time"]
+    stop_rule = get_stopping(stop, tol=options["tol"], max_iter=max_iter)
     if isinstance(stop_rule, FactorChange) or stop_rule.needs_previous:
         msg = ("stop='factor' needs the factors after every sweep, which a Dask fit does not gather; "
                "use stop='objective' or 'fixed'.")
-        raise ValueError(msg)
-    if callback is not None and not callable(callback):
-        msg = f"The 'callback' parameter of {caller} must be callable or None. Got {callback!r} instead."
-        raise ValueError(msg)
-    if not isinstance(update_H, (bool, np.bool_)):
-        msg = f"The 'update_H' parameter of {caller} must be a bool. Got {update_H!r} instead."
         raise ValueError(msg)
     rng, seed = V.check_random_state(random_state, caller)
     solver_obj = resolve_solver(solver, beta)
@@ -645,7 +735,7 @@ def nmf_distributed(X: Any, n_components: int | None = None, *, beta_loss: str |
         if max_time is not None:
             rules.append(MaxTime(max_time))
         state, info = run(method, method.start(W, H), stop=AnyOf(*rules), backend=_HOST, callback=callback,
-                          verbose=verbose, record_every=record_every, warn_name="max_iter")
+                          verbose=options["verbose"], record_every=options["record_every"], warn_name="max_iter")
         H = state.graph[state.H]
         if temporary:
             W = da.from_array(np.concatenate([_load(p) for p in method.paths]), chunks=(X.chunks[0], (k,)))

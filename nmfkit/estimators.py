@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from nmfkit._validation import check_2d
+from nmfkit.distributed import is_dask_array
 from nmfkit.fit import FitResult, nmf
 
 __all__ = ["NMF", "NMFMerge", "DeepNMF", "PersistentNMF"]
@@ -153,6 +154,8 @@ class NMF(_NonNegativeTransformer):
         check_2d(X)
         validate_data(self, X, skip_check_array=True, reset=False)
         params = self._transform_params(mask)
+        if is_dask_array(X):  # a Dask fit evaluates the objective, not the factors, between sweeps
+            params["stop"] = "fixed" if params["max_iter"] == 1 else "objective"
         with warnings.catch_warnings():
             if params["max_iter"] == 1:  # one exact solve is the answer, not a truncated loop
                 warnings.simplefilter("ignore", ConvergenceWarning)

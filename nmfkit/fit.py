@@ -263,8 +263,11 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
 
     Parameters
     ----------
-    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    X : {array-like, sparse matrix, torch tensor, dask array} of shape (n_samples, n_features)
         Non-negative data. Integer input is converted to float64; float32 is kept.
+        A Dask array is fitted on the current Dask client, rows distributed
+        (:func:`~nmfkit.distributed.nmf_distributed`, which also takes the
+        client and a working folder).
     n_components : int, default=None
         Rank ``k`` in ``[1, min(n_samples, n_features)]``. ``None``: from ``W``
         or ``H`` when given, else ``min(n_samples, n_features)``.
@@ -387,18 +390,13 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
                                update_H=update_H, alpha_W=alpha_W, alpha_H=alpha_H, l1_ratio=l1_ratio, stop=stop,
                                record_every=record_every, tol=tol, max_iter=max_iter, max_time=max_time,
                                random_state=random_state, callback=callback, verbose=verbose, _caller=caller)
-    beta = V.check_beta_loss(beta_loss, caller)
+    options = V.check_fit_options(caller, beta_loss=beta_loss, alpha_W=alpha_W, alpha_H=alpha_H, l1_ratio=l1_ratio,
+                                  tol=tol, max_iter=max_iter, max_time=max_time, verbose=verbose,
+                                  record_every=record_every, update_H=update_H, callback=callback)
+    beta, alpha_W, alpha_H_value, l1_ratio = (options[k] for k in ("beta", "alpha_W", "alpha_H", "l1_ratio"))
+    tol, max_iter, max_time = options["tol"], options["max_iter"], options["max_time"]
+    verbose, record_every = options["verbose"], options["record_every"]
     V.check_options(missing, "missing", caller, ("error", "mask"))
-    alpha_W = V.check_interval(alpha_W, "alpha_W", caller, low=0.0)
-    if not (isinstance(alpha_H, str) and alpha_H == "same"):
-        V.check_interval(alpha_H, "alpha_H", caller, low=0.0)
-    l1_ratio = V.check_interval(l1_ratio, "l1_ratio", caller, low=0.0, high=1.0)
-    tol = V.check_interval(tol, "tol", caller, low=0.0)
-    max_iter = V.check_interval(max_iter, "max_iter", caller, kind="int", low=1, closed="left")
-    max_time = V.check_interval(max_time, "max_time", caller, low=0.0, closed="neither", allow_none=True)
-    verbose = V.check_interval(verbose, "verbose", caller, kind="int", low=0, closed="left")
-    record_every = V.check_interval(record_every, "record_every", caller, kind="int", low=1, closed="left",
-                                    allow_none=True)
     checkpoint_every = V.check_interval(checkpoint_every, "checkpoint_every", caller, kind="int", low=1,
                                         closed="left")
     if checkpoint is not None:
@@ -410,12 +408,6 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
             msg = f"checkpoint: the folder {folder} does not exist."
             raise ValueError(msg)
     stop_rule = get_stopping(stop, tol=tol, max_iter=max_iter)
-    if not isinstance(update_H, (bool, np.bool_)):
-        msg = f"The 'update_H' parameter of {caller} must be a bool. Got {update_H!r} instead."
-        raise ValueError(msg)
-    if callback is not None and not callable(callback):
-        msg = f"The 'callback' parameter of {caller} must be callable or None. Got {callback!r} instead."
-        raise ValueError(msg)
     rng, seed = V.check_random_state(random_state, caller)
     solver_obj = resolve_solver(solver, beta)
     custom = isinstance(init, str) and init == "custom"
@@ -455,7 +447,6 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
                 raise ValueError(msg)
     penalties_W, penalties_H = (tuple(p.to_backend(backend, X) if hasattr(p, "to_backend") else p for p in pens)
                                 for pens in (penalties_W, penalties_H))
-    alpha_H_value = alpha_W if isinstance(alpha_H, str) else alpha_H
     loss = BetaDivergence(beta)
     problem = Problem(
         X, backend.transpose(X), loss, backend,
