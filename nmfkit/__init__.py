@@ -6,6 +6,7 @@ rules live in :mod:`nmfkit.solvers`, :mod:`nmfkit.initialization` and
 :mod:`nmfkit.stopping`.
 """
 
+from nmfkit import pl, tl  # noqa: E402  (scanpy-style tools; anndata and scanpy load on use)
 from nmfkit._version import __version__
 from nmfkit.distributed import nmf_distributed
 from nmfkit.estimators import NMF, DeepNMF, MiniBatchNMF, NMFMerge, PersistentNMF
@@ -16,4 +17,4 @@ from nmfkit.selection import consensus, select_rank
 
 __all__ = ["nmf", "NMF", "nmf_merge", "NMFMerge", "deep_nmf", "multilayer_nmf", "DeepNMF",
            "persistent_nmf", "PersistentNMF", "select_rank", "consensus", "FitResult", "online_nmf", "MiniBatchNMF",
-           "nmf_distributed", "__version__"]
+           "nmf_distributed", "tl", "pl", "__version__"]

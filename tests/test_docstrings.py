@@ -11,7 +11,7 @@ import nmfkit.estimators
 import nmfkit.fit
 from nmfkit import initialization, solvers, stopping
 
-MODULES = [nmfkit.fit, nmfkit.estimators]
+MODULES = [nmfkit.fit, nmfkit.estimators, nmfkit.tl]
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__)

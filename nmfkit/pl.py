@@ -1,0 +1,116 @@
+"""Plots of :mod:`nmfkit.tl` results in scanpy's look (scanpy draws them; ``pip install scanpy``).
+
+- :func:`usage`: each program's usage coloured on an embedding (``sc.pl.embedding``);
+- :func:`top_genes`: each program's top genes by loading (``sc.pl.pca_loadings``'s layout).
+
+Both read what the tools stored and leave ``adata`` unchanged; like scanpy's plots they take
+``show`` and ``save`` and return the axes when ``show=False``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nmfkit.tl import _check_adata, program_names
+
+__all__ = ["usage", "top_genes"]
+
+
+def _scanpy() -> Any:
+    try:
+        import scanpy
+    except ImportError as err:
+        msg = "nmfkit.pl draws with scanpy: pip install scanpy."
+        raise ImportError(msg) from err
+    return scanpy
+
+
+def _programs(key: str, k: int, programs: Any) -> list[int]:
+    if programs is None:
+        return list(range(k))
+    chosen = [programs] if isinstance(programs, (int, str)) else list(programs)
+    names = program_names(key, k)
+    out = []
+    for p in chosen:
+        if isinstance(p, str):
+            if p not in names:
+                msg = f"Unknown program {p!r}; programs are {names}."
+                raise KeyError(msg)
+            out.append(names.index(p))
+        elif not 1 <= int(p) <= k:
+            msg = f"Program {p} out of range: programs are numbered 1 to {k}."
+            raise ValueError(msg)
+        else:
+            out.append(int(p) - 1)
+    return out
+
+
+def usage(adata: Any, key: str = "nmf", *, basis: str = "umap", programs: Any = None, **kwargs: Any) -> Any:
+    """Colour an embedding by each program's usage.
+
+    Parameters
+    ----------
+    adata : AnnData
+        With ``obsm["X_<key>"]`` from :mod:`nmfkit.tl` and ``obsm["X_<basis>"]``.
+    key : str, default="nmf"
+    basis : str, default="umap"
+        The embedding to draw on (``"umap"``, ``"tsne"``, ``"pca"``, or another tool's key).
+    programs : int, str or list, default=None
+        Programs to draw (numbers from 1, or names like ``"nmf_3"``); all by default.
+    **kwargs
+        Passed to ``scanpy.pl.embedding`` (``ncols``, ``cmap``, ``show``, ``save``, ...).
+
+    Returns
+    -------
+    The axes when ``show=False`` (as ``scanpy.pl.embedding``).
+    """
+    import pandas as pd
+
+    sc = _scanpy()
+    _check_adata(adata, "pl.usage")
+    name = f"X_{key}"
+    if name not in adata.obsm:
+        msg = f"adata.obsm has no {name!r}; run nmfkit.tl.nmf(adata, ..., key_added={key!r}) first."
+        raise KeyError(msg)
+    embedding = basis if basis.startswith("X_") else f"X_{basis}"
+    if embedding not in adata.obsm:
+        msg = f"adata.obsm has no {embedding!r} to draw on; compute it first (e.g. scanpy.tl.umap)."
+        raise KeyError(msg)
+    W = np.asarray(adata.obsm[name])
+    chosen = _programs(key, W.shape[1], programs)
+    names = program_names(key, W.shape[1])
+    columns = [names[j] for j in chosen]
+    view = sc.AnnData(obs=pd.DataFrame(W[:, chosen], index=adata.obs_names, columns=columns),
+                      obsm={embedding: np.asarray(adata.obsm[embedding])})
+    return sc.pl.embedding(view, embedding, color=columns, **kwargs)
+
+
+def top_genes(adata: Any, key: str = "nmf", *, programs: Any = None, n_genes: int = 10, **kwargs: Any) -> Any:
+    """Each program's top genes by loading, drawn as scanpy draws PCA loadings.
+
+    Parameters
+    ----------
+    adata : AnnData
+        With ``varm["<KEY>_components"]`` from :mod:`nmfkit.tl`.
+    key : str, default="nmf"
+    programs : int, str or list, default=None
+        Programs to draw (numbers from 1 or names); all by default.
+    n_genes : int, default=10
+        Genes per program.
+    **kwargs
+        Passed to ``scanpy.pl.pca_loadings`` (``show``, ``save``).
+    """
+    sc = _scanpy()
+    _check_adata(adata, "pl.top_genes")
+    name = f"{key.upper()}_components"
+    if name not in adata.varm:
+        msg = f"adata.varm has no {name!r}; run nmfkit.tl.nmf(adata, ..., key_added={key!r}) first."
+        raise KeyError(msg)
+    C = np.asarray(adata.varm[name])
+    chosen = _programs(key, C.shape[1], programs)
+    view = sc.AnnData(np.zeros((1, adata.n_vars), dtype=np.float32), var=adata.var[[]].copy())
+    view.varm["PCs"] = C
+    return sc.pl.pca_loadings(view, components=[j + 1 for j in chosen], include_lowest=False,
+                              n_points=n_genes, **kwargs)
