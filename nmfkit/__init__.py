@@ -6,7 +6,7 @@ rules live in :mod:`nmfkit.solvers`, :mod:`nmfkit.initialization` and
 :mod:`nmfkit.stopping`.
 """
 
-from nmfkit import pl, tl  # noqa: E402  (scanpy-style tools; anndata and scanpy load on use)
+from nmfkit import pl, tl  # scanpy-style tools (anndata and scanpy load on use)
 from nmfkit._version import __version__
 from nmfkit.distributed import nmf_distributed
 from nmfkit.estimators import NMF, DeepNMF, MiniBatchNMF, NMFMerge, PersistentNMF

@@ -8,6 +8,7 @@ trust what passed through here.
 
 from __future__ import annotations
 
+import math
 import numbers
 import sys
 import warnings
@@ -34,6 +35,14 @@ def _fmt_interval(kind: str, low: float | None, high: float | None, closed: str)
     return f"{kind} in the range {left}{lo}, {hi}{right}"
 
 
+def _finite(value: Any) -> bool:
+    """A finite real number (huge ints are finite too)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return isinstance(value, numbers.Integral)
+
+
 def check_interval(value: Any, name: str, caller: str, *, kind: str = "float",
                    low: float | None = None, high: float | None = None, closed: str = "both",
                    allow_none: bool = False) -> Any:
@@ -41,7 +50,7 @@ def check_interval(value: Any, name: str, caller: str, *, kind: str = "float",
     if value is None and allow_none:
         return None
     wanted = numbers.Integral if kind == "int" else numbers.Real
-    ok = isinstance(value, wanted) and not isinstance(value, bool) and bool(np.isfinite(value))
+    ok = isinstance(value, wanted) and not isinstance(value, bool) and _finite(value)
     if ok:
         if low is not None and (value < low or (value == low and closed in ("right", "neither"))):
             ok = False
@@ -71,8 +80,8 @@ def check_beta_loss(beta_loss: Any, caller: str) -> float:
 
     if isinstance(beta_loss, str) and beta_loss in BETA_ALIASES:
         return BETA_ALIASES[beta_loss]
-    if isinstance(beta_loss, numbers.Real) and not isinstance(beta_loss, bool) and np.isfinite(beta_loss) \
-            and beta_loss >= 0:
+    if isinstance(beta_loss, numbers.Real) and not isinstance(beta_loss, bool) and _finite(beta_loss) \
+            and float(beta_loss) >= 0:
         return float(beta_loss)
     opts = "{" + ", ".join(repr(o) for o in sorted(BETA_ALIASES)) + "}"
     msg = f"The 'beta_loss' parameter of {caller} must be a float >= 0 or one of {opts}. Got {beta_loss!r} instead."
@@ -83,7 +92,7 @@ def check_random_state(random_state: Any, caller: str) -> tuple[np.random.Genera
     """The one Generator of a fit, and the seed to record (None when not an int)."""
     if random_state is None:
         return np.random.default_rng(), None
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool) and random_state >= 0:
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool) and int(random_state) >= 0:
         return np.random.default_rng(int(random_state)), int(random_state)
     if isinstance(random_state, np.random.Generator):
         return random_state, None
@@ -350,7 +359,7 @@ def check_n_components(n_components: Any, shape: tuple[int, int], caller: str) -
     """An int in [1, min(n_samples, n_features)]."""
     limit = min(shape)
     if (not isinstance(n_components, numbers.Integral) or isinstance(n_components, bool)
-            or not 1 <= n_components <= limit):
+            or not 1 <= int(n_components) <= limit):
         msg = (f"The 'n_components' parameter of {caller} must be an int in the range "
                f"[1, min(n_samples, n_features)] = [1, {limit}] for X of shape {shape}. "
                f"Got {n_components!r} instead.")

@@ -534,11 +534,18 @@ def make_planted(n_samples: int = 100, n_features: int = 80, n_components: int =
 
     Parameters
     ----------
-    noise : {None, "gaussian", "poisson"}
+    n_samples, n_features, n_components : int, default=100, 80, 5
+        Shape of ``X`` and the planted rank.
+    density : float, default=0.5
+        Share of non-zero entries in the planted factors (each row of ``W`` and column of ``H``
+        keeps at least one).
+    noise : {None, "gaussian", "poisson"}, default=None
         Gaussian noise of standard deviation ``noise_level * mean(WH)`` (clipped at 0), or
         Poisson counts with mean ``WH`` scaled so that ``mean(WH) = 1 / noise_level``.
-    sparse : bool
+    noise_level : float, default=0.0
+    sparse : bool, default=False
         Return ``X`` as a CSR matrix.
+    random_state : int, Generator or None, default=None
     """
     rng = np.random.default_rng(random_state)
     W = rng.random((n_samples, n_components)) * (rng.random((n_samples, n_components)) < density)

@@ -137,10 +137,11 @@ def _summary(X: Any) -> dict:
     values = X.data if sp.issparse(X) else X
     finite = np.isfinite(values)
     n_neg = int(np.count_nonzero(values < 0))
-    out = {"nan": int(np.count_nonzero(np.isnan(values))), "inf": int(np.count_nonzero(np.isinf(values))),
-           "neg": n_neg, "min": float(values[finite].min()) if n_neg else 0.0,
-           "sum": float(np.sum(values, dtype=np.float64)),
-           "nnz": int(X.nnz) if sp.issparse(X) else int(X.size)}
+    out: dict[str, Any] = {"nan": int(np.count_nonzero(np.isnan(values))),
+                           "inf": int(np.count_nonzero(np.isinf(values))), "neg": n_neg,
+                           "min": float(values[finite].min()) if n_neg else 0.0,
+                           "sum": float(np.sum(values, dtype=np.float64)),
+                           "nnz": int(X.nnz) if sp.issparse(X) else int(X.size)}
     if out["nan"] == 0 and out["inf"] == 0:
         out["rows"], out["cols"], out["zeros"] = V.zero_lines(X, None)
     return out
@@ -599,17 +600,20 @@ def nmf_distributed(X: Any, n_components: int | None = None, *, beta_loss: str |
     X : dask.array.Array of shape (n_samples, n_features)
         Non-negative data, chunked by rows (columns are rechunked to one block).
         Blocks may be NumPy arrays or scipy.sparse matrices.
-    n_components, beta_loss, init, W, H, update_H, alpha_W, alpha_H, l1_ratio, stop, record_every, tol,
-    max_iter, max_time, random_state, callback, verbose
-        As in :func:`nmfkit.nmf`. ``init`` is ``"random"`` or an NNDSVD variant
-        (from Dask's randomized SVD; default ``"nndsvda"``), or ``W`` and ``H``
-        given as NumPy arrays. ``stop="factor"`` is not available (it needs the
-        factors after every sweep). The factors a ``callback`` receives are
-        pending: their ``compute()`` runs the sweeps not yet evaluated.
+    n_components, beta_loss : see :func:`nmfkit.nmf`
+        As in :func:`nmfkit.nmf`.
     solver : {"auto", "hals", "anls-bpp", "gcd", "mu"} or Solver, default="auto"
         ``"auto"``: HALS for beta = 2, MU otherwise. HALS with inner passes
         (``alpha > 0``, the default) reads each block of ``X`` twice per sweep;
         the others once.
+    init, W, H, update_H : see :func:`nmfkit.nmf`
+        ``init`` is ``"random"`` or an NNDSVD variant (from Dask's randomized
+        SVD; default ``"nndsvda"``), or ``W`` and ``H`` given as NumPy arrays.
+    alpha_W, alpha_H, l1_ratio, stop, record_every, tol : see :func:`nmfkit.nmf`
+        ``stop="factor"`` is not available (it needs the factors after every sweep).
+    max_iter, max_time, random_state, callback, verbose : see :func:`nmfkit.nmf`
+        The factors a ``callback`` receives are pending: their ``compute()``
+        runs the sweeps not yet evaluated.
     client : distributed.Client, default=None
         The cluster to run on; ``None``: the current default client, or a
         ``LocalCluster`` started for this fit and closed after it.
@@ -692,9 +696,9 @@ def nmf_distributed(X: Any, n_components: int | None = None, *, beta_loss: str |
     if client is None:
         client, own_cluster = _default_client()
     temporary = work_dir is None
-    work_dir = tempfile.mkdtemp(prefix="nmfkit-dask-") if temporary else os.fspath(work_dir)
-    if not os.path.isdir(work_dir):
-        msg = f"work_dir: the folder {work_dir} does not exist."
+    folder = tempfile.mkdtemp(prefix="nmfkit-dask-") if work_dir is None else os.fspath(work_dir)
+    if not os.path.isdir(folder):
+        msg = f"work_dir: the folder {folder} does not exist."
         raise ValueError(msg)
     try:
         X, summary = _validate(X, client, beta, caller)
@@ -730,7 +734,7 @@ def nmf_distributed(X: Any, n_components: int | None = None, *, beta_loss: str |
         loss = BetaDivergence(beta)
         ctx = _Context(loss, solver_obj, elastic_net(alpha_W, l1_ratio, m), elastic_net(alpha_H_value, l1_ratio, n),
                        n, m, summary["nnz"], bool(update_H))
-        method = _DistributedNMF(X, ctx, client, work_dir, k, dtype)
+        method = _DistributedNMF(X, ctx, client, folder, k, dtype)
         rules: list[StoppingRule] = [stop_rule, MaxIter(max_iter)]
         if max_time is not None:
             rules.append(MaxTime(max_time))
@@ -743,13 +747,13 @@ def nmf_distributed(X: Any, n_components: int | None = None, *, beta_loss: str |
             W = method.load(method.paths)
     finally:
         if temporary:
-            shutil.rmtree(work_dir, ignore_errors=True)
+            shutil.rmtree(folder, ignore_errors=True)
         if own_cluster is not None:
             client.close()
             own_cluster.close()
     extras = {"loss_value": method.loss, "solver": solver_obj, "init": init_name, "beta_loss": beta, "loss": loss.name,
               "stopping": stop_rule, "extrapolation": None, "n_blocks": len(X.chunks[0]), "work_dir":
-              None if temporary else work_dir}
+              None if temporary else folder}
     return FitResult(W, H, backend="dask", random_state=seed, extras=extras, **info)
 
 

@@ -22,7 +22,7 @@ class _NonNegativeTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
 
     _preserves_dtype: tuple[str, ...] = ("float64", "float32")
 
-    def __sklearn_tags__(self):  # noqa: D105
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.positive_only = True
         tags.input_tags.sparse = True
@@ -337,11 +337,14 @@ class NMFMerge(NMF):
         self.random_state = random_state
         self.verbose = verbose
 
-    def fit_transform(self, X: Any, y: Any = None, W: Any = None, H: Any = None) -> np.ndarray:
-        """Fit to ``X`` (optionally improving a given ``W, H``) and return ``W``."""
+    def fit_transform(self, X: Any, y: Any = None, W: Any = None, H: Any = None, mask: Any = None) -> np.ndarray:
+        """Fit to ``X`` (optionally improving a given ``W, H``) and return ``W``; masks are not supported."""
         from nmfkit._validation import check_data
         from nmfkit.methods.merge import nmf_merge
 
+        if mask is not None:
+            msg = "NMFMerge does not support masks; use NMF(mask=...) or fill the missing values."
+            raise ValueError(msg)
         check_2d(X)
         validate_data(self, X, skip_check_array=True, reset=True)
         k = self.n_components
@@ -361,7 +364,7 @@ class NMFMerge(NMF):
 
 
 class DeepNMF(_NonNegativeTransformer):
-    """Deep beta-NMF ``X ≈ W1 H1, W1 ≈ W2 H2, ...`` as a scikit-learn transformer.
+    """Deep beta-NMF (X ≈ W1 H1, W1 ≈ W2 H2, and so on) as a scikit-learn transformer.
 
     :func:`nmfkit.methods.deep_nmf` does the work (layer-centric loss, Leplat,
     Hien, Onwunta & Gillis). ``transform`` gives every layer's usage, side by

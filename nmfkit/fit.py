@@ -124,7 +124,7 @@ class _Printer:
         print(f"stopped: {reason}", file=self.stream)
 
 
-def run(method: Iterative, state: Any, *, stop: StoppingRule, backend: Backend,
+def run(method: Iterative, state: Any, *, stop: StoppingRule, backend: Backend | Any,
         callback: Callable[[CallbackInfo], Any] | None = None, verbose: int = 0,
         record_every: int | None = None, warn_name: str = "max_iter", checkpoint: Checkpoint | None = None,
         resumed: tuple[int, list, float] | None = None) -> tuple[Any, dict]:
@@ -145,6 +145,8 @@ def run(method: Iterative, state: Any, *, stop: StoppingRule, backend: Backend,
         Print a progress row at each objective evaluation.
     record_every : int, optional
         Sweeps between objective evaluations; default ``stop.every`` or 10.
+    warn_name : str, default="max_iter"
+        The parameter the ConvergenceWarning tells the user to increase.
     checkpoint : Checkpoint, optional
         Save ``state``, the sweep count and the history every ``checkpoint.every`` sweeps.
     resumed : (n_iter, history, elapsed), optional
@@ -192,10 +194,10 @@ def run(method: Iterative, state: Any, *, stop: StoppingRule, backend: Backend,
         outcome = stop.check(StopState(n_iter, history, new_record, method.factors(state), previous,
                                        started, backend))
         if outcome is None and callback is not None:
-            info = CallbackInfo(n_iter, method.factors(state), time.perf_counter() - started,
-                                history[-1].objective if new_record else None)
+            progress_info = CallbackInfo(n_iter, method.factors(state), time.perf_counter() - started,
+                                         history[-1].objective if new_record else None)
             try:
-                if callback(info) is True:
+                if callback(progress_info) is True:
                     outcome = Stop("callback requested stop", False)
             except StopIteration:
                 outcome = Stop("callback requested stop", False)
@@ -455,22 +457,23 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         mask=mask, maskT=None if mask is None else mask.T,
     )
     solver_obj.check(problem)
+    accelerate: tuple[QuadraticSolver, Extrapolation] | None = None
     if extrapolate is not False and extrapolate is not None:
         if extrapolate is True:
             extrapolate = Extrapolation()
         if not isinstance(extrapolate, Extrapolation):
             msg = f"The 'extrapolate' parameter of {caller} must be a bool or an Extrapolation. Got {extrapolate!r}."
             raise ValueError(msg)
-        quadratic = problem.loss.is_quadratic and isinstance(solver_obj, QuadraticSolver)
-        if not quadratic or mask is not None or not update_H:
+        if not (problem.loss.is_quadratic and isinstance(solver_obj, QuadraticSolver)) or mask is not None \
+                or not update_H:
             msg = ("extrapolate needs the Frobenius loss, a quadratic solver ('hals', 'anls-bpp', 'gcd', "
                    "'anls-pg'), no mask and update_H=True; got "
                    f"beta_loss={beta:g}, solver={solver_obj.name!r}, mask={'yes' if mask is not None else 'no'}, "
                    f"update_H={update_H}.")
             raise ValueError(msg)
-    else:
-        extrapolate = None
+        accelerate = (solver_obj, extrapolate)
     saved = None
+    store: Checkpoint | None = None
     if checkpoint is not None:
         fingerprint = {
             "backend": backend.name, "shape": [n, m], "dtype": str(host_dtype),
@@ -478,12 +481,13 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
             "solver": repr(solver_obj), "init": "custom" if custom or W is not None else repr(init),
             "random_state": seed, "alpha_W": alpha_W, "alpha_H": alpha_H_value, "l1_ratio": l1_ratio,
             "penalties_W": [repr(p) for p in penalties_W], "penalties_H": [repr(p) for p in penalties_H],
-            "mask": mask is not None, "update_H": bool(update_H), "extrapolate": repr(extrapolate),
+            "mask": mask is not None, "update_H": bool(update_H),
+            "extrapolate": repr(None if accelerate is None else accelerate[1]),
             "stop": repr(stop_rule), "record_every": record_every,
         }
-        checkpoint = Checkpoint(checkpoint, checkpoint_every, fingerprint)
-        if checkpoint.exists():
-            saved = checkpoint.load(backend, like=X)  # (state, n_iter, history, elapsed)
+        store = Checkpoint(checkpoint, checkpoint_every, fingerprint)
+        if store.exists():
+            saved = store.load(backend, like=X)  # (state, n_iter, history, elapsed)
 
     # -- starting factors ----------------------------------------------------------------
     if not update_H:
@@ -524,9 +528,9 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
     if max_time is not None:
         rules.append(MaxTime(max_time))
     options = {"stop": AnyOf(*rules), "backend": backend, "callback": callback, "verbose": verbose,
-               "record_every": record_every, "checkpoint": checkpoint, "resumed": resumed}
-    if extrapolate is not None:
-        accelerated = ExtrapolatedNMF(problem, solver_obj, extrapolate)
+               "record_every": record_every, "checkpoint": store, "resumed": resumed}
+    if accelerate is not None:
+        accelerated = ExtrapolatedNMF(problem, *accelerate)
         state, info = run(accelerated, accelerated.start(W, H) if saved is None else saved[0], **options)
         W, H = accelerated.best(state)
     else:
@@ -534,5 +538,6 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         (W, H), info = run(method, (W, H) if saved is None else saved[0], **options)
     loss_value = backend.to_float(loss.value(X, W, H, backend=backend, mask=mask))
     extras = {"loss_value": loss_value, "solver": solver_obj, "init": init_name, "beta_loss": beta,
-              "loss": loss.name, "stopping": stop_rule, "extrapolation": extrapolate}
+              "loss": loss.name, "stopping": stop_rule,
+              "extrapolation": None if accelerate is None else accelerate[1]}
     return FitResult(W, H, backend=backend.name, random_state=seed, extras=extras, **info)

@@ -197,6 +197,14 @@ def plot_deep_layers(features: list, H_layers: list, *, image_shape: tuple[int, 
         ``F_l = H_l ... H_1`` of shape (r_l, n_features).
     H_layers : list of arrays
         ``H_l`` of shape (r_l, r_{l-1}).
+    image_shape : (int, int), default=None
+        Draw the features as images of this shape.
+    feature_names : list of str, default=None
+        Names of the data features, for the heat maps' row labels.
+    n_parts : int, default=4
+        Layer-(l-1) features shown next to each layer-l feature.
+    max_rows : int, default=10
+        Most layer-l features drawn per layer.
     """
     plt = _plt()
     L = len(H_layers)

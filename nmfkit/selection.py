@@ -145,12 +145,11 @@ def consensus_matrix(Ws: Sequence[Any]) -> np.ndarray:
     -------
     ndarray of shape (n_samples, n_samples), values in [0, 1], ones on the diagonal
     """
-    C = None
-    for W in Ws:
-        labels = np.argmax(np.asarray(W), axis=1)
-        same = (labels[:, None] == labels[None, :]).astype(float)
-        C = same if C is None else C + same
-    return C / len(Ws)
+    labels = [np.argmax(np.asarray(W), axis=1) for W in Ws]
+    C = np.zeros((len(labels[0]), len(labels[0])))
+    for lab in labels:
+        C += lab[:, None] == lab[None, :]
+    return C / len(labels)
 
 
 def cophenetic_correlation(C: np.ndarray) -> float:
@@ -198,6 +197,8 @@ def match_runs(Hs: Sequence[Any], *, max_iter: int = 50) -> tuple[np.ndarray, np
     Parameters
     ----------
     Hs : sequence of arrays of shape (k, n_features)
+    max_iter : int, default=50
+        Most rounds of matching and recomputing the centroids.
 
     Returns
     -------
@@ -347,11 +348,11 @@ def knee(x: Sequence[float], y: Sequence[float]) -> float | None:
     ``(1 - y_n) - x_n``. ``None`` when the curve has fewer than 3 points or no
     knee (a straight line).
     """
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+    xa, ya = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(xa) < 3 or np.ptp(xa) == 0 or np.ptp(ya) == 0:
         return None
-    xn = (x - x.min()) / np.ptp(x)
-    yn = (y - y.min()) / np.ptp(y)
+    xn = (xa - xa.min()) / np.ptp(xa)
+    yn = (ya - ya.min()) / np.ptp(ya)
     diff = (1.0 - yn) - xn
     i = int(np.argmax(diff))
     return float(x[i]) if diff[i] > 1e-12 else None
@@ -458,7 +459,7 @@ def _recommend(ranks: list[int], table: dict, cv_tolerance: float = 0.05) -> tup
     picks = [v for v in (cv_pick, stable) if v is not None]
     if picks:
         best = min(picks)
-        if len(picks) == 2 and stable < cv_pick:
+        if cv_pick is not None and stable is not None and stable < cv_pick:
             reasons.insert(0, f"rank {best}: cross-validation would allow {cv_pick}, but components beyond rank "
                               f"{stable} are not reproducible")
         else:

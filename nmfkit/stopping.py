@@ -162,8 +162,9 @@ class FactorChange(StoppingRule):
     def check(self, state: StopState) -> Stop | None:
         xp = state.backend.xp
         worst = 0.0
+        previous = state.previous or {}
         for name, F in state.factors.items():
-            P = state.previous[name]
+            P = previous[name]
             # W-like factors (n, k): components are columns; H-like (k, m): rows
             axis = 0 if name.startswith("W") else 1
             worst = xp.maximum(worst, self._ratio(F, P, axis, xp))

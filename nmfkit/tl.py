@@ -116,7 +116,7 @@ def _data(adata: Any, layer: str | None, use_raw: bool, genes: Any, caller: str)
         X = _read(adata.X)
         X = X[:, mask] if not mask.all() else X
     X = sp.csr_matrix(X) if sp.issparse(X) else np.asarray(X)
-    values = X.data if sp.issparse(X) else X
+    values: Any = X.data if sp.issparse(X) else X
     if values.size and np.nanmin(values) < 0:
         msg = (f"{caller}: {where} has negative values (min {np.nanmin(values):.4g}), as scaled data do; NMF "
                "needs counts or log-normalized values: pass layer= or use_raw=True.")
@@ -253,7 +253,7 @@ def consensus(adata: Any, n_components: int, *, n_runs: int = 20, layer: str | N
 
 def persistent(adata: Any, n_components: int | None = None, *, layer: str | None = None, use_raw: bool = False,
                genes: Any = None, key_added: str = "pnmf", copy: bool = False, **kwargs: Any) -> Any:
-    """Persistent NMF (Zhang, Miao & Li) of ``adata``: one embedding per persistent-homology scale.
+    """Persistent NMF (Zhang, Miao & Li 2026) of ``adata``: one embedding per persistent-homology scale.
 
     Stores like :func:`nmf` (``obsm["X_<key>"]`` is the finest scale's embedding), plus
     ``obsm["X_<key>_scale<t>"]`` for every scale ``t`` (fine to coarse) and, in ``uns["<key>"]``,

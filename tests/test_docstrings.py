@@ -46,3 +46,37 @@ def test_parameters_section_matches_signature(obj):
     params = [p for p in inspect.signature(target).parameters if p not in ("self",) and not p.startswith("_")]
     documented = documented_parameters("\n" + doc)
     assert documented == params, f"{obj.__name__}: documented {documented} vs signature {params}"
+
+
+API_MODULES = ["nmfkit", "nmfkit.solvers", "nmfkit.initialization", "nmfkit.stopping", "nmfkit.methods",
+               "nmfkit.selection", "nmfkit.tl", "nmfkit.pl", "nmfkit.distributed", "nmfkit.online", "nmfkit.batch",
+               "nmfkit.penalties", "nmfkit.acceleration", "nmfkit.checkpoint", "nmfkit.io", "nmfkit.datasets",
+               "nmfkit.metrics", "nmfkit.plotting", "nmfkit.graphs", "nmfkit.losses", "nmfkit.backend",
+               "nmfkit.report", "nmfkit.testing", "nmfkit.fit", "nmfkit.estimators"]
+
+
+def _public_objects():
+    import importlib
+
+    seen, out = set(), []
+    for name in API_MODULES:
+        module = importlib.import_module(name)
+        for attr in getattr(module, "__all__", []):
+            obj = getattr(module, attr)
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and id(obj) not in seen:
+                seen.add(id(obj))
+                out.append(pytest.param(obj, id=f"{name}.{attr}"))
+    return out
+
+
+@pytest.mark.parametrize("obj", _public_objects())
+def test_every_documented_signature_matches(obj):
+    """Wherever a public function or class documents its parameters, the list is the signature's, in order."""
+    doc = inspect.getdoc(obj)
+    assert doc, f"{obj.__qualname__} has no docstring"
+    documented = documented_parameters("\n" + doc)
+    if not documented:
+        return
+    target = obj.__init__ if inspect.isclass(obj) else obj
+    params = [p for p in inspect.signature(target).parameters if p != "self" and not p.startswith("_")]
+    assert documented == params, f"{obj.__qualname__}: documented {documented} vs signature {params}"

@@ -136,7 +136,7 @@ def get_backend(*arrays: Any) -> Backend:
         different backends (the message names both types).
     """
     chosen: Backend | None = None
-    chosen_type = None
+    chosen_type: type = object
     for a in arrays:
         if a is None:
             continue

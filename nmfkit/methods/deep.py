@@ -574,7 +574,7 @@ def multilayer_nmf(X: Any, ranks: Sequence[int], beta_loss: str | float = "kullb
                        column_stochastic=_column_stochastic, caller=caller)
 
 
-def _multilayer(X: Any, ranks: list[int], loss: BetaDivergence, *, max_iter: int, tol: float, normalization: str,
+def _multilayer(X: Any, ranks: Sequence[int], loss: BetaDivergence, *, max_iter: int, tol: float, normalization: str,
                 random_state: Any, reset_seed: bool, verbose: int, column_stochastic: bool, caller: str) -> Any:
     from nmfkit import _validation as V
     from nmfkit.fit import FitResult, run
@@ -598,6 +598,7 @@ def _multilayer(X: Any, ranks: list[int], loss: BetaDivergence, *, max_iter: int
         method = _DeepBeta(Y, loss, [1.0], backend, normalization=normalization, last_layer="code",
                            min_vol=False, alphas=[0.0], delta=1.0, rho=1.0, exact_prox=False, order="code", admm={},
                            newton_tol=1e-10, newton_max_iter=10_000)
+        stop: Any
         if normalization == "rows" and tol > 0:
             stop = AnyOf(RelativeObjectiveChange(tol, every=10), FixedSweeps(max_iter))
         else:
@@ -764,7 +765,7 @@ def deep_nmf(X: Any, ranks: Sequence[int], beta_loss: str | float = "kullback-le
                        alphas=alpha_values, delta=delta, rho=rho, exact_prox=exact_prox, order=order,
                        admm={"tol": admm_tol, "max_iter": admm_max_iter, "accelerated": admm_accelerated},
                        newton_tol=newton_tol, newton_max_iter=newton_max_iter)
-    stop = FixedSweeps(max_iter)
+    stop: Any = FixedSweeps(max_iter)
     if tol is not None:
         stop = AnyOf(RelativeObjectiveChange(tol, every=record_every), stop)
     state, info = run(method, (tuple(Ws), tuple(Hs)), stop=stop, backend=backend, callback=callback,
@@ -792,7 +793,10 @@ def deep_nmf(X: Any, ranks: Sequence[int], beta_loss: str | float = "kullback-le
 # helpers for analysis
 # ---------------------------------------------------------------------------------------------
 def layer_features(result: Any) -> list[np.ndarray]:
-    """The layer-l features ``F_l = H_l ... H_1`` (rows; shape ``(r_l, n)``) of a deep or multilayer result."""
+    """The features of every layer of a deep or multilayer result: ``F_l``, the product of ``H_l`` down to ``H_1``.
+
+    ``F_l = H_l H_(l-1) ⋯ H_1`` has shape ``(r_l, n)``: one row per layer-l feature.
+    """
     Hs = result.extras["H_layers"]
     out, F = [], None
     for H in Hs:

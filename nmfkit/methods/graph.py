@@ -110,8 +110,8 @@ def graph_nmf(X: Any, n_components: int, *, lam: float = 1.0, graph: Any = None,
     scale_weight = lam if scale_weight is None else scale_weight
     V.check_interval(scale_weight, "scale_weight", "graph_nmf", low=0.0)
     graph_pen, scale_pen = (GraphLaplacian(lam, A),), ((L2(scale_weight),) if scale_weight > 0 else ())
-    pens = ({"penalties_W": graph_pen, "penalties_H": scale_pen} if on == "samples"
-            else {"penalties_H": graph_pen, "penalties_W": scale_pen})
+    pens: dict[str, Any] = ({"penalties_W": graph_pen, "penalties_H": scale_pen} if on == "samples"
+                            else {"penalties_H": graph_pen, "penalties_W": scale_pen})
     res = nmf(X, n_components, beta_loss=beta_loss, solver="mu", init=init, tol=tol, max_iter=max_iter,
               random_state=random_state, verbose=verbose, _caller="graph_nmf", **pens)
     F = np.asarray(res.W if on == "samples" else res.H.T)

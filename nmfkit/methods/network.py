@@ -134,7 +134,7 @@ def symmetric_nmf(A: Any, n_components: int, *, alpha: float | None = None, solv
     V.check_interval(alpha, "alpha", "symmetric_nmf", low=0.0, allow_none=True)
     V.check_interval(max_iter, "max_iter", "symmetric_nmf", kind="int", low=1)
     rng, seed = V.check_random_state(random_state, "symmetric_nmf")
-    Ad = Av.tocsr().astype(float) if sp.issparse(Av) else np.asarray(Av, dtype=float)
+    Ad: Any = Av.tocsr().astype(float) if sp.issparse(Av) else np.asarray(Av, dtype=float)
     a_max = float(Ad.max())
     alpha = a_max**2 if alpha is None else float(alpha)
     if H is None:

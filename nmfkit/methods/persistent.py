@@ -96,10 +96,10 @@ def persistence_scales(D: np.ndarray, *, include_complete_graph: bool = True, de
     -------
     ndarray, ascending: ``eps_1 <= ... <= eps_T``
     """
-    eps = list(death_times(D) if deaths is None else deaths)
-    if include_complete_graph or not eps:
-        eps.append(float(D.max()) + offset)
-    eps = np.sort(np.asarray(eps, dtype=float))
+    values = list(death_times(D) if deaths is None else deaths)
+    if include_complete_graph or not values:
+        values.append(float(D.max()) + offset)
+    eps = np.sort(np.asarray(values, dtype=float))
     if dedupe:
         eps = np.unique(eps)
     if max_scales is not None and len(eps) > max_scales:
@@ -139,8 +139,7 @@ class ScaleGraphs:
         self.i, self.j, self.d = iu[order].astype(np.int32), ju[order].astype(np.int32), d[order]
         self.eps = np.asarray(eps, dtype=float)
         self.power, self.threshold, self.N = power, threshold, N
-        side = "left" if threshold == "strict" else "right"
-        self.counts = np.searchsorted(self.d, self.eps, side=side)
+        self.counts = np.searchsorted(self.d, self.eps, side="left" if threshold == "strict" else "right")
 
     def __len__(self) -> int:
         return len(self.eps)
@@ -265,7 +264,7 @@ class _Sweeps:
             Ws[t], Hs[b], n, ok = _inner(self.problem(t, Ws), self.solver, Ws[t], Hs[b], tol=self.inner_tol,
                                          max_iter=self.inner_max_iter, normalize=self.normalize, start=self.start,
                                          backend=self.backend)
-            if shared:
+            if self.fit_terms is not None:
                 self.fit_terms[t] = self.fit_term(t, Ws[t], Hs[0])
             its.append(n)
             self.unconverged += not ok
@@ -482,7 +481,7 @@ def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence
         Ws[t] = W
         if store_bases:
             Hs[t] = H
-        else:
+        elif method.fit_terms is not None:  # without stored bases, each scale keeps only its fit term
             method.fit_terms[t] = method.fit_term(t, W, H)
     if not store_bases:
         Hs = [H]  # the finest scale's basis: where the first sweep starts
