@@ -355,6 +355,36 @@ def check_fit_options(caller: str, *, beta_loss: Any, alpha_W: Any, alpha_H: Any
     return out
 
 
+def check_start(W: Any, H: Any, *, k: int, shape: tuple[int, int], dtype: Any, caller: str, update_H: bool,
+                custom: bool, init: Any, init_obj: Any, data_sum: Any) -> tuple[np.ndarray, np.ndarray, str] | None:
+    """Starting factors the user gave, checked: ``(W, H, init_name)``; None when an initializer must run.
+
+    With ``update_H=False``, ``H`` (the fixed components) is required and a missing ``W`` starts
+    constant at the data's scale, ``sqrt(mean(X) / k)`` (``data_sum()`` is called only then).
+    """
+    from nmfkit.initialization import CustomInit
+
+    n, m = shape
+    if not update_H:
+        if H is None:
+            msg = f"update_H=False needs the fixed components: pass H of shape (n_components, n_features) = {(k, m)}."
+            raise ValueError(msg)
+        H = check_factor(H, "H", (k, m), dtype, caller)
+        if W is None:  # constant start at the data's scale (as scikit-learn); the solver does the work
+            W = np.full((n, k), np.sqrt(data_sum() / (n * m) / k), dtype=host_dtype(dtype))
+        return check_factor(W, "W", (n, k), dtype, caller), H, "fixed H"
+    if not (custom or W is not None or H is not None):
+        return None
+    if W is None or H is None:
+        msg = (f"Pass both W and H to start from given factors (or H alone with update_H=False); "
+               f"got {'only W' if W is not None else 'only H' if H is not None else 'neither'}.")
+        raise ValueError(msg)
+    if init_obj is not None and not isinstance(init_obj, CustomInit):
+        msg = f"W and H were given, so init must be None or 'custom'; got init={init!r}."
+        raise ValueError(msg)
+    return check_factor(W, "W", (n, k), dtype, caller), check_factor(H, "H", (k, m), dtype, caller), "custom"
+
+
 def check_n_components(n_components: Any, shape: tuple[int, int], caller: str) -> int:
     """An int in [1, min(n_samples, n_features)]."""
     limit = min(shape)

@@ -707,24 +707,10 @@ def nmf_distributed(X: Any, n_components: int | None = None, *, beta_loss: str |
         init_obj = None if init is None or custom else get_initializer(init)
         if isinstance(init_obj, CustomInit):
             W, H, custom = init_obj.W, init_obj.H, True
-        if not update_H:
-            if H is None:
-                msg = ("update_H=False needs the fixed components: pass H of shape (n_components, n_features) "
-                       f"= {(k, m)}.")
-                raise ValueError(msg)
-            H = V.check_factor(H, "H", (k, m), dtype, caller)
-            if W is None:
-                W = np.full((n, k), np.sqrt(summary["sum"] / (n * m) / k), dtype=dtype)
-            W = V.check_factor(W, "W", (n, k), dtype, caller)
-            init_name = "fixed H"
-        elif custom or W is not None or H is not None:
-            if W is None or H is None:
-                msg = (f"Pass both W and H to start from given factors; got "
-                       f"{'only W' if W is not None else 'only H' if H is not None else 'neither'}.")
-                raise ValueError(msg)
-            W = V.check_factor(W, "W", (n, k), dtype, caller)
-            H = V.check_factor(H, "H", (k, m), dtype, caller)
-            init_name = "custom"
+        given = V.check_start(W, H, k=k, shape=(n, m), dtype=dtype, caller=caller, update_H=bool(update_H),
+                              custom=custom, init=init, init_obj=init_obj, data_sum=lambda: summary["sum"])
+        if given is not None:
+            W, H, init_name = given
         else:
             init_obj = init_obj or get_initializer("nndsvda")
             init_name = init if isinstance(init, str) else ("nndsvda" if init is None else repr(init_obj))

@@ -490,29 +490,11 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
             saved = store.load(backend, like=X)  # (state, n_iter, history, elapsed)
 
     # -- starting factors ----------------------------------------------------------------
-    if not update_H:
-        if H is None:
-            msg = f"update_H=False needs the fixed components: pass H of shape (n_components, n_features) = {(k, m)}."
-            raise ValueError(msg)
-        H = V.check_factor(H, "H", (k, m), host_dtype, caller)
-        if W is None:
-            # constant start at the data's scale (as scikit-learn); the solver does the work
-            avg = np.sqrt(backend.to_float(backend.sum_all(X)) / (n * m) / k)
-            W = np.full((n, k), avg, dtype=host_dtype)
-        else:
-            W = V.check_factor(W, "W", (n, k), host_dtype, caller)
-        init_name = "fixed H"
-    elif custom or W is not None or H is not None:
-        if W is None or H is None:
-            msg = (f"Pass both W and H to start from given factors (or H alone with update_H=False); "
-                   f"got {'only W' if W is not None else 'only H' if H is not None else 'neither'}.")
-            raise ValueError(msg)
-        if init_obj is not None and not isinstance(init_obj, CustomInit):
-            msg = f"W and H were given, so init must be None or 'custom'; got init={init!r}."
-            raise ValueError(msg)
-        W = V.check_factor(W, "W", (n, k), host_dtype, caller)
-        H = V.check_factor(H, "H", (k, m), host_dtype, caller)
-        init_name = "custom"
+    user_start = V.check_start(W, H, k=k, shape=(n, m), dtype=host_dtype, caller=caller, update_H=bool(update_H),
+                               custom=custom, init=init, init_obj=init_obj,
+                               data_sum=lambda: backend.to_float(backend.sum_all(X)))
+    if user_start is not None:
+        W, H, init_name = user_start
     else:
         init_name = init if isinstance(init, str) else ("nndsvda" if init is None else repr(init_obj))
         if saved is None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from nmfkit.tl import _check_adata, program_names
+from nmfkit.tl import program_names, stored
 
 __all__ = ["usage", "top_genes"]
 
@@ -69,16 +69,11 @@ def usage(adata: Any, key: str = "nmf", *, basis: str = "umap", programs: Any = 
     import pandas as pd
 
     sc = _scanpy()
-    _check_adata(adata, "pl.usage")
-    name = f"X_{key}"
-    if name not in adata.obsm:
-        msg = f"adata.obsm has no {name!r}; run nmfkit.tl.nmf(adata, ..., key_added={key!r}) first."
-        raise KeyError(msg)
+    W = stored(adata, key, "usages", "pl.usage")
     embedding = basis if basis.startswith("X_") else f"X_{basis}"
     if embedding not in adata.obsm:
         msg = f"adata.obsm has no {embedding!r} to draw on; compute it first (e.g. scanpy.tl.umap)."
         raise KeyError(msg)
-    W = np.asarray(adata.obsm[name])
     chosen = _programs(key, W.shape[1], programs)
     names = program_names(key, W.shape[1])
     columns = [names[j] for j in chosen]
@@ -103,12 +98,7 @@ def top_genes(adata: Any, key: str = "nmf", *, programs: Any = None, n_genes: in
         Passed to ``scanpy.pl.pca_loadings`` (``show``, ``save``).
     """
     sc = _scanpy()
-    _check_adata(adata, "pl.top_genes")
-    name = f"{key.upper()}_components"
-    if name not in adata.varm:
-        msg = f"adata.varm has no {name!r}; run nmfkit.tl.nmf(adata, ..., key_added={key!r}) first."
-        raise KeyError(msg)
-    C = np.asarray(adata.varm[name])
+    C = stored(adata, key, "components", "pl.top_genes")
     chosen = _programs(key, C.shape[1], programs)
     view = sc.AnnData(np.zeros((1, adata.n_vars), dtype=np.float32), var=adata.var[[]].copy())
     view.varm["PCs"] = C

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["nmf", "consensus", "persistent", "top_genes", "program_names"]
+__all__ = ["nmf", "consensus", "persistent", "top_genes", "program_names", "stored"]
 
 _BLOCK_ROWS = 10_000  # rows read at a time from a backed AnnData
 
@@ -122,6 +122,16 @@ def _data(adata: Any, layer: str | None, use_raw: bool, genes: Any, caller: str)
                "needs counts or log-normalized values: pass layer= or use_raw=True.")
         raise ValueError(msg)
     return X, mask, where
+
+
+def stored(adata: Any, key: str, what: str, caller: str) -> np.ndarray:
+    """A tool's stored result: ``what="usages"`` (``obsm["X_<key>"]``) or ``"components"`` (``varm``)."""
+    _check_adata(adata, caller)
+    where, name = ("obsm", f"X_{key}") if what == "usages" else ("varm", f"{key.upper()}_components")
+    if name not in getattr(adata, where):
+        msg = f"adata.{where} has no {name!r}; run nmfkit.tl.nmf(adata, ..., key_added={key!r}) first."
+        raise KeyError(msg)
+    return np.asarray(getattr(adata, where)[name])
 
 
 def program_names(key: str, k: int) -> list[str]:
@@ -301,12 +311,7 @@ def top_genes(adata: Any, key: str = "nmf", n_genes: int = 20, *, loadings: bool
     """
     import pandas as pd
 
-    _check_adata(adata, "tl.top_genes")
-    name = f"{key.upper()}_components"
-    if name not in adata.varm:
-        msg = f"adata.varm has no {name!r}; run nmfkit.tl.nmf(adata, ..., key_added={key!r}) first."
-        raise KeyError(msg)
-    C = np.asarray(adata.varm[name])
+    C = stored(adata, key, "components", "tl.top_genes")
     n_genes = max(1, min(int(n_genes), C.shape[0]))
     order = np.argsort(-C, axis=0, kind="stable")[:n_genes]
     programs = program_names(key, C.shape[1])
