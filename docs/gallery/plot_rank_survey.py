@@ -13,7 +13,8 @@ import nmfkit
 from nmfkit import datasets
 from nmfkit.plotting import plot_rank_survey
 
-planted = datasets.make_planted(200, 80, 4, noise="poisson", noise_level=0.1, random_state=0)  # about 10 counts per entry
+# Poisson counts, about 10 per entry
+planted = datasets.make_planted(200, 80, 4, noise="poisson", noise_level=0.1, random_state=0)
 survey = nmfkit.select_rank(planted.X, range(2, 8), n_runs=6, random_state=0, max_iter=300)
 print(f"recommended rank: {survey.recommended}")
 for reason in survey.reasons:
