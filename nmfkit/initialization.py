@@ -303,6 +303,11 @@ class SNPA(SPA):
     projected gradient (``n_inner`` iterations, warm-started). More robust to
     noise than SPA. ``H`` is the chosen rows of ``X`` and ``W`` the exact NNLS fit.
 
+    Parameters
+    ----------
+    n_inner : int, default=200
+        Projected-gradient iterations per anchor for the distances to the hull.
+
     References
     ----------
     .. [1] N. Gillis, "Successive nonnegative projection algorithm for robust

@@ -190,7 +190,23 @@ class Proximity:
 
 
 def elastic_net(alpha: float, l1_ratio: float, scale: int) -> tuple[Penalty, ...]:
-    """The scikit-learn-scaled L1/L2 pair for one factor (zero terms omitted)."""
+    """The scikit-learn-scaled L1/L2 pair for one factor (zero terms omitted).
+
+    Parameters
+    ----------
+    alpha : float
+        Penalty strength (``alpha_W`` or ``alpha_H``).
+    l1_ratio : float
+        Share of L1, in [0, 1].
+    scale : int
+        The other dimension of ``X``: ``n_features`` for ``W``, ``n_samples`` for ``H``
+        (scikit-learn's scaling).
+
+    Returns
+    -------
+    tuple of Penalty
+        ``L1(scale * alpha * l1_ratio)`` and ``L2(scale * alpha * (1 - l1_ratio))``, each only if non-zero.
+    """
     out: list[Penalty] = []
     l1 = scale * alpha * l1_ratio
     l2 = scale * alpha * (1.0 - l1_ratio)

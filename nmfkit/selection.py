@@ -158,6 +158,22 @@ def cophenetic_correlation(C: np.ndarray) -> float:
     Pearson correlation between the distances ``1 - C`` and the cophenetic
     distances of their average-linkage tree: 1 for a perfectly stable
     clustering (``C`` all zeros and ones).
+
+    Parameters
+    ----------
+    C : array of shape (n_samples, n_samples)
+        Consensus matrix (:func:`consensus_matrix`), values in [0, 1].
+
+    Returns
+    -------
+    float
+        In [-1, 1]; 1 also when every distance is equal (nothing to disagree on).
+
+    References
+    ----------
+    .. [1] J.-P. Brunet, P. Tamayo, T. R. Golub and J. P. Mesirov, "Metagenes and
+       molecular pattern discovery using matrix factorization", PNAS 101(12), 2004.
+       :doi:`10.1073/pnas.0308531101`
     """
     from scipy.cluster.hierarchy import cophenet, linkage
     from scipy.spatial.distance import squareform

@@ -240,8 +240,20 @@ def consensus(adata: Any, n_components: int, *, n_runs: int = 20, layer: str | N
 
     Stores like :func:`nmf`; ``uns["<key>"]`` also holds ``stability`` (silhouette of the clustered
     replicate components), ``component_silhouette`` per program, ``kept`` (share of components kept)
-    and ``n_runs``. Parameters as :func:`nmf`; ``**kwargs`` go to :func:`nmfkit.consensus`
-    (``density_threshold``, ``n_jobs``, the replicates' fit options).
+    and ``n_runs``.
+
+    Parameters
+    ----------
+    adata : AnnData
+    n_components : int
+    n_runs : int, default=20
+        Replicates pooled.
+    layer, use_raw, genes : see :func:`nmf`
+    key_added : str, default="cnmf"
+    copy, random_state : see :func:`nmf`
+    **kwargs
+        Passed to :func:`nmfkit.consensus` (``density_threshold``, ``n_jobs``, the replicates' fit
+        options such as ``beta_loss``).
 
     Returns
     -------
@@ -270,6 +282,17 @@ def persistent(adata: Any, n_components: int | None = None, *, layer: str | None
     ``scales`` (the filtration values) and ``n_scales``. ``**kwargs`` go to
     :func:`nmfkit.persistent_nmf` (``lambdas``, ``max_scales``, ``n_sweeps``, ...). The data are
     densified (the method builds dense cell graphs).
+
+    Parameters
+    ----------
+    adata : AnnData
+    n_components : int, default=None
+        Rank; default ``ceil(sqrt(n_obs))`` as :func:`nmfkit.persistent_nmf`.
+    layer, use_raw, genes : see :func:`nmf`
+    key_added : str, default="pnmf"
+    copy : bool, default=False
+    **kwargs
+        Passed to :func:`nmfkit.persistent_nmf`.
 
     Returns
     -------

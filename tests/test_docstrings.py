@@ -80,3 +80,35 @@ def test_every_documented_signature_matches(obj):
     target = obj.__init__ if inspect.isclass(obj) else obj
     params = [p for p in inspect.signature(target).parameters if p != "self" and not p.startswith("_")]
     assert documented == params, f"{obj.__qualname__}: documented {documented} vs signature {params}"
+
+
+def _api_reference():
+    """The objects listed in docs/api.rst (the generated API reference)."""
+    import importlib
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "api.rst").read_text()
+    out = []
+    for line in text.splitlines():
+        name = line.strip()
+        if line.startswith("   ") and name and not name.startswith(":") and " " not in name:
+            module, _, attr = f"nmfkit.{name}".rpartition(".")
+            out.append(pytest.param(getattr(importlib.import_module(module), attr), id=name))
+    return out
+
+
+@pytest.mark.parametrize("obj", _api_reference())
+def test_api_reference_documents_every_parameter(obj):
+    """The API reference's functions and classes document each public parameter (a dataclass its fields)."""
+    import dataclasses
+
+    doc = "\n" + inspect.getdoc(obj)
+    target = obj.__init__ if inspect.isclass(obj) else obj
+    if target is object.__init__:
+        return
+    params = [p for p, v in inspect.signature(target).parameters.items()
+              if p != "self" and not p.startswith("_") and v.kind not in (v.VAR_POSITIONAL, v.VAR_KEYWORD)]
+    section = "Attributes" if dataclasses.is_dataclass(obj) else "Parameters"
+    documented = documented_parameters(doc.replace(f"\n{section}\n", "\nParameters\n", 1))
+    missing = [p for p in params if p not in documented]
+    assert not missing, f"{obj.__qualname__} does not document {missing}"

@@ -796,6 +796,16 @@ def layer_features(result: Any) -> list[np.ndarray]:
     """The features of every layer of a deep or multilayer result: ``F_l``, the product of ``H_l`` down to ``H_1``.
 
     ``F_l = H_l H_(l-1) ⋯ H_1`` has shape ``(r_l, n)``: one row per layer-l feature.
+
+    Parameters
+    ----------
+    result : FitResult
+        From :func:`nmfkit.deep_nmf` or :func:`nmfkit.multilayer_nmf` (``extras["H_layers"]``).
+
+    Returns
+    -------
+    list of ndarray
+        ``[F_1, ..., F_L]``.
     """
     Hs = result.extras["H_layers"]
     out, F = [], None
