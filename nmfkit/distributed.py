@@ -415,8 +415,10 @@ class _DistributedNMF:
         import dask.array as da
         from dask import delayed
 
-        return da.concatenate([da.from_delayed(delayed(_load, pure=True)(path), (r, self.k), dtype=self.dtype)
-                               for path, r in zip(paths, self.rows, strict=True)])
+        # keys named after this fit: another fit writing the same folder must not share them
+        return da.concatenate([da.from_delayed(delayed(_load, name=f"nmfkit-result-{self.token}-{i}")(path),
+                                               (r, self.k), dtype=self.dtype)
+                               for i, (path, r) in enumerate(zip(paths, self.rows, strict=True))])
 
 
 class _Pending:
