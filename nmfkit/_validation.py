@@ -219,6 +219,13 @@ def _check_non_negative(name: str, caller: str, n_neg: int, minimum: float) -> N
         raise ValueError(msg)
 
 
+def value_counts(values: np.ndarray) -> dict:
+    """NaN, inf and negative entries of an array, and its smallest finite entry when one is negative."""
+    n_neg = int(np.count_nonzero(values < 0))
+    return {"nan": int(np.count_nonzero(np.isnan(values))), "inf": int(np.count_nonzero(np.isinf(values))),
+            "neg": n_neg, "min": float(values[np.isfinite(values)].min()) if n_neg else 0.0}
+
+
 def check_data(X: Any, *, caller: str, missing: str = "error",
                beta: float = 2.0, name: str = "X") -> tuple[Any, Any]:
     """Validate the data matrix.
@@ -239,16 +246,13 @@ def check_data(X: Any, *, caller: str, missing: str = "error",
         raise ValueError(msg)
     if is_tensor(X):
         return _check_tensor_data(X, name, caller, missing)
-    values = X.data if sp.issparse(X) else X
-    n_nan = int(np.count_nonzero(np.isnan(values)))
-    _check_finite(name, int(np.count_nonzero(np.isinf(values))), n_nan, missing, sp.issparse(X), "toarray")
+    counts = value_counts(X.data if sp.issparse(X) else X)
+    _check_finite(name, counts["inf"], counts["nan"], missing, sp.issparse(X), "toarray")
     nan_mask = None
-    if n_nan:
+    if counts["nan"]:
         nan_mask = ~np.isnan(X)
         X = np.where(nan_mask, X, 0.0).astype(X.dtype)
-        values = X
-    n_neg = int(np.count_nonzero(values < 0))
-    _check_non_negative(name, caller, n_neg, float(values.min()) if n_neg else 0.0)
+    _check_non_negative(name, caller, counts["neg"], counts["min"])
     return X, nan_mask
 
 
@@ -372,7 +376,9 @@ def check_start(W: Any, H: Any, *, k: int, shape: tuple[int, int], dtype: Any, c
         H = check_factor(H, "H", (k, m), dtype, caller)
         if W is None:  # constant start at the data's scale (as scikit-learn); the solver does the work
             W = np.full((n, k), np.sqrt(data_sum() / (n * m) / k), dtype=host_dtype(dtype))
-        return check_factor(W, "W", (n, k), dtype, caller), H, "fixed H"
+        else:
+            W = check_factor(W, "W", (n, k), dtype, caller)
+        return W, H, "fixed H"
     if not (custom or W is not None or H is not None):
         return None
     if W is None or H is None:

@@ -42,6 +42,7 @@ from nmfkit.initialization import NNDSVD, CustomInit, RandomInit, get_initialize
 from nmfkit.losses import BetaDivergence
 from nmfkit.penalties import elastic_net
 from nmfkit.solvers import ANLSBPP, HALS, MU, GreedyCD, LinMU, Problem, QuadraticSolver, resolve_solver
+from nmfkit.solvers._base import penalized_stats, quadratic_stats
 from nmfkit.stopping import AnyOf, FactorChange, MaxIter, MaxTime, StoppingRule, get_stopping
 
 __all__ = ["nmf_distributed", "read_rows", "is_dask_array", "SUPPORTED_SOLVERS"]
@@ -114,15 +115,6 @@ class _Transposed(Problem):
         return self.stored
 
 
-def _prepare(X: Any, dtype: Any) -> Any:
-    """A block as the solvers take it: float ndarray, or CSR with summed duplicates."""
-    if sp.issparse(X):
-        X = sp.csr_matrix(X, dtype=dtype)
-        X.sum_duplicates()
-        return X
-    return np.asarray(X, dtype=dtype)
-
-
 def _first(value: Any) -> Any:
     """A block of W, from a task that returned it alone or first in a tuple."""
     return value[0] if isinstance(value, tuple) else value
@@ -135,12 +127,7 @@ def _dense(X: Any) -> np.ndarray:
 def _summary(X: Any) -> dict:
     """What validation needs of one block: counts, extremes, non-zero lines, sum and stored entries."""
     values = X.data if sp.issparse(X) else X
-    finite = np.isfinite(values)
-    n_neg = int(np.count_nonzero(values < 0))
-    out: dict[str, Any] = {"nan": int(np.count_nonzero(np.isnan(values))),
-                           "inf": int(np.count_nonzero(np.isinf(values))), "neg": n_neg,
-                           "min": float(values[finite].min()) if n_neg else 0.0,
-                           "sum": float(np.sum(values, dtype=np.float64)),
+    out: dict[str, Any] = {**V.value_counts(values), "sum": float(np.sum(values, dtype=np.float64)),
                            "nnz": int(X.nnz) if sp.issparse(X) else int(X.size)}
     if out["nan"] == 0 and out["inf"] == 0:
         out["rows"], out["cols"], out["zeros"] = V.zero_lines(X, None)
@@ -181,8 +168,7 @@ def _update_H(terms: tuple, H: Any, ctx: _Context) -> Any:
     Ht = H.T
     if ctx.quadratic:
         A, G = terms
-        for p in right.penalties_left:
-            A, G = p.edit_quadratic(A, G, Ht, right.backend.xp)
+        A, G = penalized_stats(right, A, G, Ht)
         return ctx.solver.solve(right, Ht, A, G).T
     num, den = terms
     return ctx.solver.apply(right, Ht, num, den).T
@@ -190,8 +176,6 @@ def _update_H(terms: tuple, H: Any, ctx: _Context) -> Any:
 
 def _hals_start(X: Any, W: Any, H: Any, ctx: _Context) -> tuple[Any, Any, Any, Any]:
     """HALS on a row block: the statistics ``A``, ``G`` and the first (tracked) pass."""
-    from nmfkit.solvers._base import quadratic_stats
-
     problem = ctx.block(X)
     W = _first(W)
     A, G = quadratic_stats(problem, W, H)
@@ -689,7 +673,7 @@ def nmf_distributed(X: Any, n_components: int | None = None, *, beta_loss: str |
         X = X.rechunk({1: -1})
     if sp.issparse(X._meta) or X.dtype != dtype:
         meta = sp.csr_matrix((0, 0), dtype=dtype) if sp.issparse(X._meta) else np.empty((0, 0), dtype=dtype)
-        X = X.map_blocks(_prepare, dtype, dtype=dtype, meta=meta)
+        X = X.map_blocks(V._as_numeric, "X", dtype=dtype, meta=meta)  # float blocks, CSR with summed duplicates
     if n_components is None:
         n_components = np.shape(H)[0] if H is not None else np.shape(W)[1] if W is not None else min(n, m)
     k = V.check_n_components(n_components, (n, m), caller)

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from nmfkit.losses import BetaDivergence
 
-__all__ = ["Problem", "Solver", "QuadraticSolver", "quadratic_stats"]
+__all__ = ["Problem", "Solver", "QuadraticSolver", "quadratic_stats", "penalized_stats"]
 
 
 @dataclass(frozen=True)
@@ -74,11 +74,13 @@ def quadratic_stats(problem: Problem, W: Any, H: Any) -> tuple[Any, Any]:
     The W-subproblem of the Frobenius loss is
     ``min_{W >= 0} 0.5 * tr(W G W^T) - tr(A^T W)`` (+ const).
     """
-    xp = problem.backend.xp
-    A = problem.backend.matmul(problem.X, H.T)
-    G = H @ H.T
+    return penalized_stats(problem, problem.backend.matmul(problem.X, H.T), H @ H.T, W)
+
+
+def penalized_stats(problem: Problem, A: Any, G: Any, W: Any) -> tuple[Any, Any]:
+    """The statistics ``A`` (n, k) and ``G`` (k, k) edited by ``problem``'s left penalties at ``W``."""
     for p in problem.penalties_left:
-        A, G = p.edit_quadratic(A, G, W, xp)
+        A, G = p.edit_quadratic(A, G, W, problem.backend.xp)
     return A, G
 
 
