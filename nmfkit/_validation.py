@@ -226,6 +226,28 @@ def value_counts(values: np.ndarray) -> dict:
             "neg": n_neg, "min": float(values[np.isfinite(values)].min()) if n_neg else 0.0}
 
 
+def safe_scale(largest: float, dtype: Any) -> float:
+    """A power of two ``s`` such that data whose largest entry is ``largest`` are safe to fit as ``X / s``.
+
+    Products and powers of the data (``X H^T``, ``||X||^2``, ``(WH)^beta``)
+    overflow or underflow in ``dtype`` when its entries are far from 1: with
+    ``X`` scaled by 1e300 the factors become NaN, and with 1e-300 the
+    objective underflows to 0. Inside ``[2**(minexp/4), 2**(maxexp/4)]``
+    (about 1e-77 to 1e77 in float64, 5e-10 to 4e9 in float32) nothing is
+    done (``s = 1``); outside, ``s`` brings the largest entry to 1, exactly
+    (a power of two). Every beta-divergence satisfies
+    ``D(X/s | W H) = s**-beta D(X | s W H)``, so the minimizers of the scaled
+    problem, with ``W`` multiplied by ``s``, are those of the original.
+    """
+    info = np.finfo(dtype)
+    if not largest > 0 or not math.isfinite(largest):
+        return 1.0
+    low, high = 2.0 ** (info.minexp // 4), 2.0 ** (info.maxexp // 4)
+    if low <= largest <= high:
+        return 1.0
+    return math.ldexp(1.0, math.frexp(largest)[1] - 1)
+
+
 def check_data(X: Any, *, caller: str, missing: str = "error",
                beta: float = 2.0, name: str = "X") -> tuple[Any, Any]:
     """Validate the data matrix.

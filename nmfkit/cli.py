@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from nmfkit import defaults as D
+
 __all__ = ["main", "command", "fit_to_folder"]
 
 
@@ -104,7 +106,8 @@ class Progress:
 
 # -- the fit pipeline shared by `fit` and `demo` -----------------------------------------------------
 def fit_to_folder(matrix: Any, out: Path, *, n_components: int, beta_loss: Any = "frobenius", solver: str = "auto",
-                  init: str | None = None, random_state: int | None = 0, max_iter: int = 500, tol: float = 1e-4,
+                  init: str | None = None, random_state: int | None = 0, max_iter: int = D.MAX_ITER,
+                  tol: float = D.TOL,
                   force: bool = False, quiet: bool = False, image_shape: tuple[int, int] | None = None,
                   title: str | None = None, description: str | None = None, method: str = "nmf",
                   fit: Callable | None = None, sections: Callable | None = None,
@@ -279,8 +282,9 @@ def _common_fit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--solver", default="auto", help="auto, hals, mu, anls-bpp, gcd, anls-pg")
     p.add_argument("--init", default=None, help="random, nndsvd, nndsvda, nndsvdar, spa")
     p.add_argument("--seed", "--random-state", dest="random_state", type=int, default=0)
-    p.add_argument("--max-iter", type=int, default=500)
-    p.add_argument("--tol", type=float, default=1e-4)
+    p.add_argument("--max-iter", type=int, default=D.MAX_ITER, help=f"most sweeps (default: {D.MAX_ITER})")
+    p.add_argument("--tol", type=float, default=D.TOL, help=f"relative objective change that counts as "
+                   f"convergence (default: {D.TOL:g})")
     p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     p.add_argument("--quiet", action="store_true", help="no progress output")
 

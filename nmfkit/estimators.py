@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from nmfkit import defaults as D
 from nmfkit._validation import check_2d
 from nmfkit.distributed import is_dask_array
 from nmfkit.fit import FitResult, nmf
@@ -48,13 +49,14 @@ class NMF(_NonNegativeTransformer):
     l1_ratio : float, default=0.0
     stop : str or StoppingRule, default="objective"
     tol : float, default=1e-4
-    max_iter : int, default=200
+    max_iter : int, default=1000
     max_time : float, default=None
     missing : {"error", "mask"}, default="error"
     random_state : int, Generator, RandomState or None, default=None
     verbose : int, default=0
-    extrapolate : bool or Extrapolation, default=False
-        Extrapolated alternating updates for the Frobenius loss (see :func:`nmfkit.nmf`).
+    extrapolate : bool, "auto" or Extrapolation, default="auto"
+        Extrapolated alternating updates for the Frobenius loss, on wherever
+        they apply (see :func:`nmfkit.nmf`).
     checkpoint : str or path, default=None
         Save the fit's state there every ``checkpoint_every`` sweeps and resume
         from it when it exists (see :func:`nmfkit.nmf`).
@@ -87,9 +89,9 @@ class NMF(_NonNegativeTransformer):
 
     def __init__(self, n_components: int | None = None, *, beta_loss: str | float = "frobenius",
                  solver: Any = "auto", init: Any = None, alpha_W: float = 0.0, alpha_H: float | str = "same",
-                 l1_ratio: float = 0.0, stop: Any = "objective", tol: float = 1e-4, max_iter: int = 200,
+                 l1_ratio: float = 0.0, stop: Any = "objective", tol: float = D.TOL, max_iter: int = D.MAX_ITER,
                  max_time: float | None = None, missing: str = "error", random_state: Any = None,
-                 verbose: int = 0, extrapolate: Any = False, checkpoint: Any = None,
+                 verbose: int = 0, extrapolate: Any = D.EXTRAPOLATE, checkpoint: Any = None,
                  checkpoint_every: int = 100) -> None:
         self.n_components = n_components
         self.beta_loss = beta_loss

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple, Protocol
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
 from nmfkit import _validation as V
+from nmfkit import defaults as D
 from nmfkit.acceleration import ExtrapolatedNMF, Extrapolation
 from nmfkit.backend import Backend, get_backend
 from nmfkit.checkpoint import Checkpoint
@@ -124,6 +124,16 @@ class _Printer:
         print(f"stopped: {reason}", file=self.stream)
 
 
+class _Count:
+    """A count left on the device, read (one host synchronisation) only when called."""
+
+    def __init__(self, backend: Any, value: Any) -> None:
+        self.backend, self.value = backend, value
+
+    def __call__(self) -> int:
+        return int(self.backend.to_float(self.value))
+
+
 def run(method: Iterative, state: Any, *, stop: StoppingRule, backend: Backend | Any,
         callback: Callable[[CallbackInfo], Any] | None = None, verbose: int = 0,
         record_every: int | None = None, warn_name: str = "max_iter", checkpoint: Checkpoint | None = None,
@@ -166,6 +176,8 @@ def run(method: Iterative, state: Any, *, stop: StoppingRule, backend: Backend |
     started = time.perf_counter() - elapsed0
 
     settle = getattr(method, "settle", None)
+    count_accepted = getattr(method, "accepted_steps", None)  # methods that may reject a step
+    counted = [None]  # the count at the previous evaluation, left on the device
 
     def record(n: int) -> float:
         nonlocal state
@@ -189,10 +201,15 @@ def run(method: Iterative, state: Any, *, stop: StoppingRule, backend: Backend |
         state = method.step(state)
         n_iter += 1
         new_record = n_iter % every == 0
+        accepted: _Count | None = None
         if new_record:
             record(n_iter)
+            if count_accepted is not None:
+                now, before = count_accepted(state), counted[0]
+                counted[0] = now
+                accepted = _Count(backend, now if before is None else now - before)
         outcome = stop.check(StopState(n_iter, history, new_record, method.factors(state), previous,
-                                       started, backend))
+                                       started, backend, accepted))
         if outcome is None and callback is not None:
             progress_info = CallbackInfo(n_iter, method.factors(state), time.perf_counter() - started,
                                          history[-1].objective if new_record else None)
@@ -209,6 +226,8 @@ def run(method: Iterative, state: Any, *, stop: StoppingRule, backend: Backend |
     if printer is not None:
         printer.stop(outcome.reason)
     if not outcome.converged and outcome.reason.startswith(("max_iter", "max_time")):
+        from sklearn.exceptions import ConvergenceWarning  # scikit-learn's class, loaded when needed
+
         progress = stop.progress()
         detail = f" ({progress})" if progress else ""
         if outcome.reason.startswith("max_iter"):
@@ -251,9 +270,9 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         update_H: bool = True, mask: Any = None, missing: str = "error", alpha_W: float = 0.0,
         alpha_H: float | str = "same", l1_ratio: float = 0.0, penalties_W: Sequence[Any] = (),
         penalties_H: Sequence[Any] = (), stop: str | StoppingRule = "objective",
-        extrapolate: bool | Extrapolation = False, record_every: int | None = None,
+        extrapolate: bool | str | Extrapolation = D.EXTRAPOLATE, record_every: int | None = None,
         checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 100,
-        tol: float = 1e-4, max_iter: int = 200, max_time: float | None = None, random_state: Any = None,
+        tol: float = D.TOL, max_iter: int = D.MAX_ITER, max_time: float | None = None, random_state: Any = None,
         callback: Callable[[CallbackInfo], Any] | None = None, verbose: int = 0,
         _caller: str = "nmf") -> FitResult:
     """Non-negative matrix factorization ``X ~ W @ H`` with a beta-divergence.
@@ -279,7 +298,9 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
     solver : str or Solver, default="auto"
         ``"hals"`` (accelerated HALS), ``"anls-bpp"``, ``"gcd"``, ``"anls-pg"``
         (Frobenius only), ``"mu"`` (any beta), or a :class:`~nmfkit.solvers.Solver`
-        instance. ``"auto"``: HALS for beta = 2, MU otherwise.
+        instance. ``"auto"``: HALS (with extrapolation, see ``extrapolate``) for
+        beta = 2, MU otherwise; the choice and its evidence are in
+        :mod:`nmfkit.defaults`.
     init : str or Initializer, default=None
         ``"random"``, ``"nndsvd"``, ``"nndsvda"``, ``"nndsvdar"``, ``"spa"`` or an
         instance (e.g. ``NNDSVD(fill="zero", leading="uniform")``). ``None``:
@@ -312,12 +333,15 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         sweeps), ``"factor"`` (per-component relative factor change, NMF.jl),
         ``"fixed"`` (exactly ``max_iter`` sweeps, no warning), or an instance
         from :mod:`nmfkit.stopping`.
-    extrapolate : bool or Extrapolation, default=False
+    extrapolate : bool, "auto" or Extrapolation, default="auto"
         Frobenius loss with ``"hals"``, ``"anls-bpp"``, ``"gcd"`` or ``"anls-pg"``:
         extrapolate each factor along its last step, with restarts when the
-        objective increases (Ang & Gillis 2019); often several times fewer
-        sweeps to a given error. ``True`` uses :class:`~nmfkit.acceleration.Extrapolation`'s
-        defaults. Not with masks or ``update_H=False``.
+        objective increases (Ang & Gillis 2019); several times fewer sweeps to
+        a given error. ``"auto"`` turns it on wherever it applies (Frobenius,
+        a quadratic solver, no mask, ``update_H=True``, in-memory data);
+        ``True`` asks for it (an error where it does not apply), ``False``
+        turns it off, an :class:`~nmfkit.acceleration.Extrapolation` sets its
+        parameters.
     record_every : int, default=None
         Sweeps between objective evaluations (history points, convergence
         checks, the objective passed to ``callback``); default: the stopping
@@ -336,7 +360,7 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         Sweeps between checkpoints.
     tol : float, default=1e-4
         Tolerance of the named rule.
-    max_iter : int, default=200
+    max_iter : int, default=1000
         Most sweeps; reaching it warns with :class:`~sklearn.exceptions.ConvergenceWarning`.
     max_time : float, default=None
         Most seconds in the loop.
@@ -382,7 +406,7 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
     caller = _caller
     if is_dask_array(X):
         given = {"mask": mask is not None, "missing='mask'": missing == "mask", "penalties_W": bool(penalties_W),
-                 "penalties_H": bool(penalties_H), "extrapolate": extrapolate not in (False, None),
+                 "penalties_H": bool(penalties_H), "extrapolate": extrapolate not in (False, None, "auto"),
                  "checkpoint": checkpoint is not None}
         if any(given.values()):
             msg = (f"{', '.join(k for k, v in given.items() if v)}: not available for Dask arrays (a Dask fit "
@@ -436,6 +460,16 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
             n_components = min(n, m)
     k = V.check_n_components(n_components, (n, m), caller)
     V.check_zeros(X, mask, beta=beta)
+    # data far from 1 (products overflow or the objective underflows) are fitted as X / scale
+    largest = backend.to_float(backend.xp.max(backend.sparse_data(X) if backend.is_sparse(X) else X))
+    scale = V.safe_scale(largest, host_dtype)
+    if scale != 1.0:
+        if alpha_W or alpha_H_value or penalties_W or penalties_H:
+            msg = (f"X's largest entry is {largest:.3g}: the {host_dtype} products of data this far from 1 "
+                   "overflow or underflow, and with penalties the problem is not scale invariant, so it cannot "
+                   "be rescaled for you. Divide X by a constant (and adjust the penalties) first.")
+            raise ValueError(msg)
+        X = backend.with_data(X, backend.sparse_data(X) / scale) if backend.is_sparse(X) else X / scale
     penalties_W, penalties_H = tuple(penalties_W), tuple(penalties_H)
     for name, pens, size in (("penalties_W", penalties_W, n), ("penalties_H", penalties_H, m)):
         for pen in pens:
@@ -458,14 +492,19 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
     )
     solver_obj.check(problem)
     accelerate: tuple[QuadraticSolver, Extrapolation] | None = None
+    applies = D.uses_extrapolation(quadratic_loss=problem.loss.is_quadratic,
+                                   quadratic_solver=isinstance(solver_obj, QuadraticSolver), masked=mask is not None,
+                                   update_H=bool(update_H))
+    if isinstance(extrapolate, str) and extrapolate == "auto":
+        extrapolate = applies
     if extrapolate is not False and extrapolate is not None:
         if extrapolate is True:
             extrapolate = Extrapolation()
         if not isinstance(extrapolate, Extrapolation):
-            msg = f"The 'extrapolate' parameter of {caller} must be a bool or an Extrapolation. Got {extrapolate!r}."
+            msg = (f"The 'extrapolate' parameter of {caller} must be a bool, 'auto' or an Extrapolation. "
+                   f"Got {extrapolate!r}.")
             raise ValueError(msg)
-        if not (problem.loss.is_quadratic and isinstance(solver_obj, QuadraticSolver)) or mask is not None \
-                or not update_H:
+        if not applies or not isinstance(solver_obj, QuadraticSolver):
             msg = ("extrapolate needs the Frobenius loss, a quadratic solver ('hals', 'anls-bpp', 'gcd', "
                    "'anls-pg'), no mask and update_H=True; got "
                    f"beta_loss={beta:g}, solver={solver_obj.name!r}, mask={'yes' if mask is not None else 'no'}, "
@@ -496,13 +535,15 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
     if user_start is not None:
         W, H, init_name = user_start
     else:
-        init_name = init if isinstance(init, str) else ("nndsvda" if init is None else repr(init_obj))
+        init_name = init if isinstance(init, str) else (D.INIT if init is None else repr(init_obj))
         if saved is None:
             # initialization runs once, on the host (same start on every backend); see nmfkit.initialization
-            W, H = (init_obj or get_initializer("nndsvda"))(backend.to_host(X), k, rng=rng)
+            W, H = (init_obj or get_initializer(D.INIT))(backend.to_host(X), k, rng=rng)
     if saved is None:
         W = backend.asarray(W, like=X, dtype=X.dtype)
         H = backend.asarray(H, like=X, dtype=X.dtype)
+        if user_start is not None and scale != 1.0:
+            W = W / scale
     resumed = None if saved is None else saved[1:]
 
     # -- loop ------------------------------------------------------------------------------
@@ -521,5 +562,16 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
     loss_value = backend.to_float(loss.value(X, W, H, backend=backend, mask=mask))
     extras = {"loss_value": loss_value, "solver": solver_obj, "init": init_name, "beta_loss": beta,
               "loss": loss.name, "stopping": stop_rule,
-              "extrapolation": None if accelerate is None else accelerate[1]}
+              "extrapolation": None if accelerate is None else accelerate[1], "data_scale": scale}
+    if scale != 1.0:
+        # back to the data's units: W * scale; values by scale**beta (they may over- or underflow there)
+        W = W * scale
+
+        def units(value: float) -> float:
+            with np.errstate(over="ignore", under="ignore"):
+                return float(np.float64(value) * np.float64(scale) ** beta)
+
+        extras["loss_value"] = units(loss_value)
+        info["objective"] = units(info["objective"])
+        info["history"] = [HistoryEntry(h.n_iter, units(h.objective), h.elapsed) for h in info["history"]]
     return FitResult(W, H, backend=backend.name, random_state=seed, extras=extras, **info)

@@ -24,7 +24,6 @@ from typing import Any, Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
 
 from nmfkit.solvers import nnls_project
 
@@ -51,6 +50,7 @@ def _fit(X: Any, k: int, seed: int, params: dict) -> tuple[np.ndarray, np.ndarra
     from nmfkit.fit import nmf
 
     with warnings.catch_warnings():
+        from sklearn.exceptions import ConvergenceWarning  # loaded when needed
         warnings.simplefilter("ignore", ConvergenceWarning)
         res = nmf(X, k, random_state=seed, **params)
     return np.asarray(res.W), np.asarray(res.H), float(res.extras["loss_value"])

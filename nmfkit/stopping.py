@@ -8,10 +8,11 @@ registry like solvers and initializations.
 
 from __future__ import annotations
 
+import math
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from nmfkit._registry import Registry
 
@@ -37,6 +38,10 @@ class StopState:
     ``new_record`` tells whether the last entry was added after this sweep.
     ``factors`` and ``previous`` map factor names to arrays after and before
     the sweep (``previous`` is only filled for rules with ``needs_previous``).
+    ``accepted`` is, for methods that may reject a step (extrapolation), a
+    function returning the number of steps accepted since the previous
+    evaluation (it reads the device, so rules call it only when they need
+    it), and ``None`` for methods whose every step counts.
     """
 
     n_iter: int
@@ -46,6 +51,7 @@ class StopState:
     previous: dict | None
     started: float
     backend: Any
+    accepted: Callable[[], int] | None = None
 
 
 class StoppingRule(ABC):
@@ -77,7 +83,12 @@ class RelativeObjectiveChange(StoppingRule):
 
     The denominator is floored at ``1e-12 * |f_0|`` (``f_0``: the objective at
     the start), so fits that reach an exact factorization stop instead of
-    chasing round-off.
+    chasing round-off. Three things are never convergence: ``tol = 0`` (the
+    loop runs to its limits), an objective that is no longer a positive
+    finite number (underflow to 0, overflow, NaN), and a stretch of sweeps in
+    which a method that may reject steps (extrapolation) accepted none, so
+    the objective of its accepted iterates did not move for that reason. The
+    reason given names the sweeps actually between the two evaluations.
 
     Parameters
     ----------
@@ -94,25 +105,41 @@ class RelativeObjectiveChange(StoppingRule):
     every: int = 10
     absolute: bool = False
     _last: float | None = field(default=None, repr=False)
+    _note: str | None = field(default=None, repr=False)
 
     def check(self, state: StopState) -> Stop | None:
         if not state.new_record or len(state.history) < 2:
             return None
-        prev, cur = state.history[-2][1], state.history[-1][1]
+        (n_prev, prev), (n_cur, cur) = state.history[-2][:2], state.history[-1][:2]
+        if not (math.isfinite(prev) and math.isfinite(cur)):
+            self._last, self._note = None, f"the objective is not finite ({cur!r})"
+            return None
         # an objective that fell to round-off level (exact fits) is measured against the start
-        scale = max(abs(prev), 1e-12 * abs(state.history[0][1]), 1e-300)
+        scale = max(abs(prev), 1e-12 * abs(state.history[0][1]))
+        if not scale > 0 or (cur == 0.0 and state.history[0][1] == 0.0):
+            self._last, self._note = None, "the objective is 0 (underflow, or an all-zero problem)"
+            return None
         self._last = (prev - cur) / scale
         if self.absolute:
             self._last = abs(self._last)
-        if self._last <= self.tol:
+        self._note = None
+        if self.tol > 0 and self._last <= self.tol:
+            if state.accepted is not None and state.accepted() == 0:
+                self._note = f"no step accepted in the last {n_cur - n_prev} sweeps"
+                return None
+            sweeps = n_cur - n_prev
             return Stop(
                 f"converged: relative objective change {self._last:.3e} <= tol={self.tol:g} "
-                f"over {self.every} sweeps", True)
+                f"over {sweeps} sweep{'s' if sweeps != 1 else ''}", True)
         return None
 
     def progress(self) -> str | None:
+        if self._note is not None:
+            return self._note
         if self._last is None:
             return None
+        if self.tol == 0:
+            return f"relative objective change {self._last:.3e}; tol=0 never counts as converged"
         return f"relative objective change {self._last:.3e} > tol={self.tol:g}"
 
 

@@ -20,7 +20,7 @@ def data():
 def _sequential(X, k, seed, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return nmf(X, k, init="random", random_state=seed, **kw)
+        return nmf(X, k, init="random", random_state=seed, extrapolate=False, **kw)
 
 
 @pytest.mark.parametrize(("solver", "beta"), [("mu", 2.0), ("mu", 1.0), ("mu", 0.5), ("hals", 2.0)])

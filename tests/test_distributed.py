@@ -46,7 +46,7 @@ def _rel(a, b):
 def _both(X, Xd, client, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = nmf(X, K, **kw)
+        ref = nmf(X, K, extrapolate=False, **kw)
         got = nmf_distributed(Xd, K, client=client, **kw)
     return ref, got
 
@@ -135,7 +135,7 @@ def test_zarr_and_persisted_sources(client, problem, tmp_path):
     X, W0, H0 = problem
     z = zarr.open_array(str(tmp_path / "X.zarr"), mode="w", shape=X.shape, chunks=(30, M), dtype="f8")
     z[:] = X
-    ref = nmf(X, K, W=W0, H=H0, max_iter=20, stop="fixed")
+    ref = nmf(X, K, W=W0, H=H0, max_iter=20, stop="fixed", extrapolate=False)
     for Xd in (da.from_zarr(str(tmp_path / "X.zarr")), da.from_array(X, chunks=(30, M)).persist()):
         got = nmf_distributed(Xd, K, client=client, W=W0, H=H0, max_iter=20, stop="fixed")
         assert _rel(got.W.compute(), ref.W) < 1e-8 and _rel(got.H, ref.H) < 1e-8
@@ -145,7 +145,7 @@ def test_work_dir_keeps_w_on_disk(client, problem, tmp_path):
     X, W0, H0 = problem
     got = nmf_distributed(da.from_array(X, chunks=(60, M)), K, client=client, W=W0, H=H0, max_iter=7,
                           stop="fixed", work_dir=tmp_path)
-    ref = nmf(X, K, W=W0, H=H0, max_iter=7, stop="fixed")
+    ref = nmf(X, K, W=W0, H=H0, max_iter=7, stop="fixed", extrapolate=False)
     files = sorted(p.name for p in tmp_path.rglob("*.npy"))
     assert files and not [f for f in files if ".tmp" in f]  # written atomically, no leftovers
     assert got.extras["work_dir"] == str(tmp_path)

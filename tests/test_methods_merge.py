@@ -146,7 +146,7 @@ def test_plateau_example_reproduces_the_authors_readme():
     """NMF-Merge README: standard HALS 1.9519e-4, NMF-Merge 5 -> 4 1.0318e-4 (objvalue / ||X||^2)."""
     X, _, _ = plateau_example()
     init = NNDSVD("zero", leading="uniform", ties="positive", svd="full")
-    std = nmf(X, 4, solver=HALS(alpha=0.0), init=init, stop=FactorChange(1e-4), max_iter=10**7)
+    std = nmf(X, 4, solver=HALS(alpha=0.0), init=init, stop=FactorChange(1e-4), max_iter=10**7, extrapolate=False)
     merged = nmf_merge(X, 4, solver=HALS(alpha=0.0), svd="full")
     ratio = lambda r: 0.5 * np.linalg.norm(X - r.W @ r.H) ** 2 / np.sum(X**2)  # noqa: E731
     assert ratio(std) == pytest.approx(1.9519e-4, rel=5e-4)
@@ -223,7 +223,7 @@ def test_gsvd_demo_reproduces_the_authors_readme():
 
     X, W, H = gsvd_demo()
     init = NNDSVD("zero", leading="uniform", ties="positive", svd="full")
-    std = nmf(X, 10, solver=HALS(alpha=0.0), init=init, stop=FactorChange(1e-4), max_iter=10**6)
+    std = nmf(X, 10, solver=HALS(alpha=0.0), init=init, stop=FactorChange(1e-4), max_iter=10**6, extrapolate=False)
     rel = lambda r: np.linalg.norm(X - r.W @ r.H) ** 2 / np.linalg.norm(X) ** 2  # noqa: E731
     assert rel(std) == pytest.approx(0.0999980, abs=1e-6)
     g = gsvd_nmf(X, 10, solver=HALS(alpha=0.0), svd="full", tol_intermediate=1e-2)

@@ -44,7 +44,7 @@ def sweep_objectives(X, k, solver, beta, n_sweeps, **kw):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        nmf(X, k, solver=solver, beta_loss=beta, max_iter=n_sweeps, stop="factor", tol=0.0,
+        nmf(X, k, solver=solver, beta_loss=beta, max_iter=n_sweeps, stop="factor", tol=0.0, extrapolate=False,
             random_state=0, callback=cb, **kw)
     return np.asarray(values)
 
@@ -117,7 +117,8 @@ def test_sparse_equals_dense(solver, beta):
     # accelerated HALS repeats passes by the cost ratio of its statistics, which depends on nnz(X):
     # compare the pass-for-pass identical plain HALS
     algo = HALS(alpha=0.0) if solver == "hals" else solver
-    kw = dict(solver=algo, beta_loss=beta, init="random", stop="factor", tol=0.0, max_iter=20, random_state=0)
+    kw = dict(solver=algo, beta_loss=beta, init="random", stop="factor", tol=0.0, max_iter=20, random_state=0,
+              extrapolate=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", DataWarning)
@@ -132,7 +133,8 @@ def test_sparse_equals_dense(solver, beta):
 def test_full_mask_equals_no_mask(solver, beta):
     X = positive_data(np.float64)
     algo = HALS(alpha=0.0) if solver == "hals" else MU()  # weighted HALS does one pass per update
-    kw = dict(solver=algo, beta_loss=beta, init="random", stop="factor", tol=0.0, max_iter=20, random_state=0)
+    kw = dict(solver=algo, beta_loss=beta, init="random", stop="factor", tol=0.0, max_iter=20, random_state=0,
+              extrapolate=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         plain = nmf(X, 3, **kw)
@@ -170,7 +172,7 @@ def test_nan_with_missing_mask_equals_explicit_mask(solver, beta, rng):
 @pytest.mark.parametrize(("solver", "beta"), CASES)
 def test_float32_agrees_with_float64(solver, beta):
     X = positive_data(np.float64)
-    kw = dict(solver=solver, beta_loss=beta, init="nndsvda", stop="factor", tol=0.0, max_iter=10)
+    kw = dict(solver=solver, beta_loss=beta, init="nndsvda", stop="factor", tol=0.0, max_iter=10, extrapolate=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         r64 = nmf(X, 3, **kw)

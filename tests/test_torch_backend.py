@@ -180,7 +180,11 @@ def test_bad_tensors_are_rejected_with_the_numpy_messages():
 
 
 def test_the_loop_does_not_synchronise_between_checks(monkeypatch):
-    """Host scalars cross only when the objective is due (every 10 sweeps here) for MU and plain HALS."""
+    """Host scalars cross only when the objective is due (every 10 sweeps here) for MU, plain and extrapolated HALS.
+
+    Besides the history points: the final loss value and, before the loop, the data's largest entry
+    (the range check of nmfkit._validation.safe_scale).
+    """
     X = _tensor(_data())
     backend = get_backend(X)
     calls = []
@@ -191,10 +195,11 @@ def test_the_loop_does_not_synchronise_between_checks(monkeypatch):
         return original(self, scalar)
 
     monkeypatch.setattr(type(backend), "to_float", counting)
-    for solver in ("mu", get_solver("hals", alpha=0.0)):
+    for solver, extrapolate in (("mu", False), (get_solver("hals", alpha=0.0), False), ("hals", True)):
         calls.clear()
-        _fit(X, n_components=4, solver=solver, init="random", random_state=0, max_iter=40, stop="fixed")
-        assert len(calls) <= 40 // 10 + 2  # history points + the final loss value
+        _fit(X, n_components=4, solver=solver, init="random", random_state=0, max_iter=40, stop="fixed",
+             extrapolate=extrapolate)
+        assert len(calls) <= 40 // 10 + 3  # history points, the final loss value, the range check
 
 
 def test_wright_omega_matches_scipy():

@@ -32,7 +32,6 @@ import warnings
 from typing import Any, Sequence
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
 from nmfkit.backend import get_backend
 from nmfkit.losses import BetaDivergence
@@ -90,6 +89,8 @@ def _sum_to_one_multipliers(P: Any, D: Any, *, tol: float, max_iter: int, guard:
         if bool(delta <= tol * xp.maximum(1.0, xp.max(xp.maximum(xp.abs(mu), xp.abs(pole))))):
             break
     else:
+        from sklearn.exceptions import ConvergenceWarning  # loaded when needed
+
         warnings.warn(f"Newton for the sum-to-one multipliers reached its cap of {max_iter} iterations; "
                       "the normalisation holds only after the final rescaling.", ConvergenceWarning, stacklevel=4)
     return mu, n
@@ -465,6 +466,7 @@ def deep_usage(X: Any, H_layers: Sequence[Any], beta_loss: str | float = "kullba
     else:
         Ws = [xp.asarray(W, dtype=Xv.dtype, copy=True) for W in W_layers]
     with warnings.catch_warnings():
+        from sklearn.exceptions import ConvergenceWarning  # loaded when needed
         warnings.simplefilter("ignore", ConvergenceWarning)
         state, _ = run(_DeepUsage(Xv, Hs, loss, lam, backend), tuple(Ws),
                        stop=AnyOf(RelativeObjectiveChange(tol, every=10), MaxIter(max_iter)), backend=backend)
@@ -770,6 +772,7 @@ def deep_nmf(X: Any, ranks: Sequence[int], beta_loss: str | float = "kullback-le
         stop = AnyOf(RelativeObjectiveChange(tol, every=record_every), stop)
     state, info = run(method, (tuple(Ws), tuple(Hs)), stop=stop, backend=backend, callback=callback,
                       verbose=verbose, record_every=record_every)
+    from sklearn.exceptions import ConvergenceWarning  # loaded when needed
     Ws, Hs = list(state[0]), list(state[1])
     if method.counters["admm_capped"]:
         warnings.warn(f"{method.counters['admm_capped']} of {method.counters['admm_calls']} ADMM calls reached "

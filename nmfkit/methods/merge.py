@@ -376,6 +376,7 @@ def nmf_merge(X: Any, n_components: int, *, n_extra: int | None = None, solver: 
     def stage(name: str, W0: Any, H0: Any, tol: float) -> Any:
         t0 = time.perf_counter()
         res = nmf(Xv, W0.shape[1], solver=solver, W=W0, H=H0, stop=FactorChange(tol), max_iter=max_iter,
+                  extrapolate=False,
                   verbose=verbose, _caller="nmf_merge")
         times[name] = time.perf_counter() - t0
         its[name] = res.n_iter
@@ -448,13 +449,15 @@ def gsvd_nmf(X: Any, n_components: int, *, n_initial: int | None = None, solver:
     leading = (f[0][:, :r1], f[1][:r1], f[2][:r1])
     W0, H0 = NNDSVD("zero", leading="uniform", ties="positive")(Xv, r1, rng=rng, svd=leading)
     first = nmf(Xv, r1, solver=solver, W=W0, H=H0, stop=FactorChange(tol_intermediate), max_iter=max_iter,
+                extrapolate=False,
                 _caller="gsvd_nmf")
     times["initial"], its["initial"] = time.perf_counter() - t0, first.n_iter
     t0 = time.perf_counter()
     W1, H1, lam = gsvd_recover(Xv, first.W, first.H, r - r1, svd=f)
     times["recovery"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    final = nmf(Xv, r, solver=solver, W=W1, H=H1, stop=FactorChange(tol_final), max_iter=max_iter, _caller="gsvd_nmf")
+    final = nmf(Xv, r, solver=solver, W=W1, H=H1, stop=FactorChange(tol_final), max_iter=max_iter,
+                extrapolate=False, _caller="gsvd_nmf")
     times["final"], its["final"] = time.perf_counter() - t0, final.n_iter
     final.extras.update(Lambda=lam, stage_times=times, stage_iterations=its)
     return final

@@ -27,7 +27,6 @@ from typing import Any, Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
 
 from nmfkit.backend import get_backend
 from nmfkit.graphs import knn_graph, sample_distances  # re-exported: persistent NMF builds on them
@@ -214,6 +213,7 @@ def _inner(problem: Problem, solver: Any, W: Any, H: Any, *, tol: float, max_ite
         if abs(start - f0) / start <= tol:
             return W, H, 0, True
     with warnings.catch_warnings():
+        from sklearn.exceptions import ConvergenceWarning  # loaded when needed
         warnings.simplefilter("ignore", ConvergenceWarning)
         (W, H), info = run(method, (W, H), stop=AnyOf(RelativeObjectiveChange(tol, every=1, absolute=True),
                                                       MaxIter(max_iter)), backend=backend, record_every=1)
@@ -490,6 +490,7 @@ def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence
         stop = AnyOf(RelativeObjectiveChange(tol, every=1), stop)
     (Ws, Hs), info = run(method, (tuple(Ws), tuple(Hs)), stop=stop, backend=backend, callback=callback,
                          verbose=verbose, record_every=1)
+    from sklearn.exceptions import ConvergenceWarning  # loaded when needed
     if method.unconverged:
         warnings.warn(f"{method.unconverged} block solves reached inner_max_iter={inner_max_iter}.",
                       ConvergenceWarning, stacklevel=2)

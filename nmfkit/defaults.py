@@ -1,0 +1,34 @@
+"""The defaults every entry point shares: ``nmf``, ``NMF``, ``MiniBatchNMF``, the CLI and ``nmfkit.tl``.
+
+What a plain ``nmf(X, k)`` (or ``nmf(X, k, beta_loss=...)``) runs is decided
+here and nowhere else, from the measurements in ``benchmarks/defaults/`` and
+``benchmarks/perf/`` (the README's "Defaults" section gives the figures):
+
+- Frobenius (dense or sparse): accelerated HALS with extrapolation
+  (:class:`~nmfkit.acceleration.Extrapolation`), which reached the reference
+  error first on every Frobenius benchmark problem; plain HALS where
+  extrapolation does not apply (a mask, ``update_H=False``, Dask arrays).
+- Every other beta: multiplicative updates with the MM exponent, the only
+  solver for general beta.
+- Start NNDSVDa; stop when the objective changes by at most ``TOL`` (relative)
+  over ``RECORD_EVERY`` sweeps, or after ``MAX_ITER`` sweeps.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MAX_ITER", "TOL", "INIT", "EXTRAPOLATE", "uses_extrapolation"]
+
+#: Most sweeps of a default fit; the default solvers converge well within it on the benchmark problems.
+MAX_ITER = 1000
+#: Relative objective change over the evaluation interval that counts as convergence.
+TOL = 1e-4
+#: Starting factors when none are given.
+INIT = "nndsvda"
+#: ``extrapolate="auto"``: extrapolation wherever it applies (Frobenius loss, quadratic solver, no mask,
+#: ``update_H=True``, in-memory data).
+EXTRAPOLATE = "auto"
+
+
+def uses_extrapolation(*, quadratic_loss: bool, quadratic_solver: bool, masked: bool, update_H: bool) -> bool:
+    """Whether ``extrapolate="auto"`` turns extrapolation on for a fit with these properties."""
+    return quadratic_loss and quadratic_solver and not masked and update_H
