@@ -195,7 +195,8 @@ def test_the_loop_does_not_synchronise_between_checks(monkeypatch):
         return original(self, scalar)
 
     monkeypatch.setattr(type(backend), "to_float", counting)
-    for solver, extrapolate in (("mu", False), (get_solver("hals", alpha=0.0), False), ("hals", True)):
+    for solver, extrapolate in (("mu", False), (get_solver("hals", alpha=0.0), False),
+                                   (get_solver("hals", alpha=0.0), True)):
         calls.clear()
         _fit(X, n_components=4, solver=solver, init="random", random_state=0, max_iter=40, stop="fixed",
              extrapolate=extrapolate)
