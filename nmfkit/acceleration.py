@@ -172,6 +172,16 @@ class ExtrapolatedNMF:
         else:  # the authors' test: a rise over the previous step's objective
             restart = error > state["error"]
         better = error <= state["best"]
+        W_old, H_old = state["W"], state["H"]
+        if not (P.penalties_left or P.penalties_right):
+            # balance the scales of W's columns and H's rows (by powers of two: exact); without it the
+            # extrapolation can drift along W D, D^-1 H, which leaves the loss flat while W grows
+            # without bound (seen with the factor-change stopping rule: W reached 1e153). Penalties
+            # are not scale invariant, and they bound the drift themselves.
+            d = self._balance(W_y, H_n)
+            dW, dH = d[None, :], d[:, None]
+            W_n, W_y, H_n = W_n * dW, W_y * dW, H_n / dH
+            W_old, H_old, H_y = W_old * dW, H_old / dH, H_y / dH
         best_W = xp.where(better, W_y, state["best_W"])
         best_H = xp.where(better, H_n, state["best_H"])
         gamma, gamma_bar = self.gamma, self.gamma_bar
@@ -184,8 +194,8 @@ class ExtrapolatedNMF:
             next_H = xp.where(restart, state["best_H"], xp.maximum(H_y, 0.0))
             new_max = xp.where(restart, beta, grown)
         elif self.params.restart == "accepted":
-            base_W, base_H = xp.where(restart, state["W"], W_n), xp.where(restart, state["H"], H_n)
-            next_W, next_H = xp.where(restart, state["W"], W_y), xp.where(restart, state["H"], H_y)
+            base_W, base_H = xp.where(restart, W_old, W_n), xp.where(restart, H_old, H_n)
+            next_W, next_H = xp.where(restart, W_old, W_y), xp.where(restart, H_old, H_y)
             new_max = xp.where(restart, state["beta_prev"], grown)
         else:
             base_W, base_H = W_n, H_n
@@ -198,6 +208,15 @@ class ExtrapolatedNMF:
             "error": error, "best": xp.minimum(error, state["best"]),
             "accepted": state["accepted"] + xp.astype(accepted, xp.int64), "started": True,
         }
+
+    def _balance(self, W: Any, H: Any) -> Any:
+        """Powers of two ``d`` (k,) with ``||W[:, t]|| d_t`` and ``||H[t]|| / d_t`` within a factor 2 of each other."""
+        xp = self.problem.backend.xp
+        nw = xp.sum(W * W, axis=0)
+        nh = xp.sum(H * H, axis=1)
+        ok = (nw > 0) & (nh > 0)
+        ratio = xp.where(ok, nh / xp.where(ok, nw, 1.0), 1.0)
+        return 2.0 ** xp.round(0.25 * xp.log2(ratio))
 
     def _keep_alive(self, F_y: Any, F_n: Any, axis: int) -> Any:
         """``F_y`` with every component that the projection left all-zero (or negative) taken from ``F_n``.
@@ -239,3 +258,4 @@ class ExtrapolatedNMF:
     def best(self, state: dict) -> tuple[Any, Any]:
         """The best pair seen: the result of the fit."""
         return state["best_W"], state["best_H"]
+

@@ -25,10 +25,17 @@ TOL = 1e-4
 #: Starting factors when none are given.
 INIT = "nndsvda"
 #: ``extrapolate="auto"``: extrapolation wherever it applies (Frobenius loss, quadratic solver, no mask,
-#: ``update_H=True``, in-memory data).
+#: ``update_H=True``, in-memory data, a stopping rule on the objective).
 EXTRAPOLATE = "auto"
 
 
-def uses_extrapolation(*, quadratic_loss: bool, quadratic_solver: bool, masked: bool, update_H: bool) -> bool:
-    """Whether ``extrapolate="auto"`` turns extrapolation on for a fit with these properties."""
-    return quadratic_loss and quadratic_solver and not masked and update_H
+def uses_extrapolation(*, quadratic_loss: bool, quadratic_solver: bool, masked: bool, update_H: bool,
+                       factor_rule: bool = False) -> bool:
+    """Whether ``extrapolate="auto"`` turns extrapolation on for a fit with these properties.
+
+    A stopping rule on the change of the factors (``stop="factor"``) judges a solver's own iterates;
+    extrapolated iterates keep moving by the extrapolation long after the objective has settled
+    (HALS with NMF.jl's rule at 1e-4 on 100 x 40 counts: 537 plain sweeps, over 10^5 extrapolated),
+    so ``"auto"`` leaves extrapolation off under such a rule.
+    """
+    return quadratic_loss and quadratic_solver and not masked and update_H and not factor_rule

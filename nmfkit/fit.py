@@ -338,7 +338,8 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         extrapolate each factor along its last step, with restarts when the
         objective increases (Ang & Gillis 2019); several times fewer sweeps to
         a given error. ``"auto"`` turns it on wherever it applies (Frobenius,
-        a quadratic solver, no mask, ``update_H=True``, in-memory data);
+        a quadratic solver, no mask, ``update_H=True``, in-memory data) unless
+        the stopping rule watches the factors (``stop="factor"``);
         ``True`` asks for it (an error where it does not apply), ``False``
         turns it off, an :class:`~nmfkit.acceleration.Extrapolation` sets its
         parameters.
@@ -496,7 +497,7 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
                                    quadratic_solver=isinstance(solver_obj, QuadraticSolver), masked=mask is not None,
                                    update_H=bool(update_H))
     if isinstance(extrapolate, str) and extrapolate == "auto":
-        extrapolate = applies
+        extrapolate = applies and not stop_rule.needs_previous
     if extrapolate is not False and extrapolate is not None:
         if extrapolate is True:
             extrapolate = Extrapolation()

@@ -153,7 +153,7 @@ class FactorChange(StoppingRule):
     same for the rows of ``H``. The denominator is the norm of the *sum*; the
     norms are *not* squared unless ``squared=True`` (then
     ``||.||^2 <= tol * ||.||^2``). An all-zero component (0/0) counts as
-    converged. The rule is scale invariant.
+    converged. The rule is scale invariant. ``tol = 0`` never converges.
 
     Parameters
     ----------
@@ -197,7 +197,7 @@ class FactorChange(StoppingRule):
             worst = xp.maximum(worst, self._ratio(F, P, axis, xp))
         ratio_sq = state.backend.to_float(worst)
         self._last = ratio_sq if self.squared else ratio_sq**0.5
-        if self._last <= self.tol:
+        if self.tol > 0 and self._last <= self.tol:  # tol = 0: run to the limits
             kind = "per-component " if self.per_component else ""
             sq = "squared " if self.squared else ""
             return Stop(f"converged: {kind}relative factor change ({sq}norms) {self._last:.3e} "

@@ -158,12 +158,24 @@ def test_accepted_restart_returns_to_the_last_accepted_iterates(data):
         new = method.step(state)
         if float(new["error"]) > float(state["error"]):
             seen += 1
-            np.testing.assert_array_equal(new["W_y"], state["W"])
-            np.testing.assert_array_equal(new["H_y"], state["H"])
-            np.testing.assert_array_equal(new["W"], state["W"])
+            # the same iterates, up to the exact power-of-two balancing of the components' scales
+            d = new["W"].max(axis=0) / state["W"].max(axis=0)
+            np.testing.assert_array_equal(np.log2(d), np.round(np.log2(d)))
+            np.testing.assert_array_equal(new["W_y"], state["W"] * d)
+            np.testing.assert_array_equal(new["H_y"], state["H"] / d[:, None])
+            np.testing.assert_array_equal(new["W"], state["W"] * d)
             assert float(new["beta_max"]) == pytest.approx(float(state["beta_prev"]))
         state = new
     assert seen > 0
+
+
+def test_component_scales_stay_balanced():
+    """Extrapolation along W D, D^-1 H leaves the loss flat; balancing keeps the scales bounded."""
+    rng = np.random.default_rng(0)
+    X = rng.poisson(20 * rng.random((100, 5)) @ rng.random((5, 40)) + 1).astype(float)
+    r = _fit(X, n_components=5, solver=HALS(alpha=0.0), extrapolate=True, stop="fixed", max_iter=3000)
+    nw, nh = np.linalg.norm(r.W, axis=0), np.linalg.norm(r.H, axis=1)
+    assert np.all(np.isfinite(r.W)) and np.all(nw / nh < 8) and np.all(nh / nw < 8)
 
 
 def test_float32_history_is_the_objective_of_the_result(data):
