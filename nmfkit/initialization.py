@@ -12,7 +12,6 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 import numpy as np
-import scipy.linalg
 import scipy.sparse as sp
 
 from nmfkit._registry import Registry
@@ -52,6 +51,8 @@ def truncated_svd(X: Any, k: int, *, method: str = "auto",
         method = "full" if not sp.issparse(X) and cheap else "randomized"
     if method == "full":
         dense = X.toarray() if sp.issparse(X) else np.asarray(X)
+        import scipy.linalg  # loaded on use: the command line's start-up does not pay for it
+
         U, s, Vt = scipy.linalg.svd(dense, full_matrices=False, check_finite=False)
         return U[:, :k], s[:k], Vt[:k]
     if method == "randomized":

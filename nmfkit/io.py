@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.io
 import scipy.sparse as sp
 
 __all__ = ["InputError", "Matrix", "read_matrix", "FORMATS", "write_table", "atomic_directory"]
@@ -172,6 +171,8 @@ def _read_npz(path: Path, variable: str | None) -> Matrix:
 
 def _read_mat(path: Path, variable: str | None) -> Matrix:
     try:
+        import scipy.io
+
         data = scipy.io.loadmat(path)
     except NotImplementedError:  # MATLAB v7.3 files are HDF5
         h5py = _optional("h5py", path, "MATLAB v7.3")
@@ -283,6 +284,8 @@ def read_matrix(path: str | os.PathLike, *, fmt: str | None = None, variable: st
         elif fmt == "npz":
             m = _read_npz(path, variable)
         elif fmt == "mtx":
+            import scipy.io
+
             X = scipy.io.mmread(str(path))
             X = X.tocsr() if sp.issparse(X) else np.asarray(X)
             m = Matrix(X, _names(X.shape[0]), _names(X.shape[1]), str(path), fmt)

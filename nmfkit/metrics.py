@@ -17,7 +17,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 __all__ = ["match_components", "subspace_consistency", "permutation_consistency", "purity", "clustering_accuracy",
            "clustering_scores", "kmeans_scores", "assign_to_reference"]
@@ -47,6 +46,8 @@ def match_components(W_true: Any, W_est: Any, H_true: Any = None, H_est: Any = N
         total = sim + simH
     else:
         simH, total = None, sim
+    from scipy.optimize import linear_sum_assignment
+
     rows, cols = linear_sum_assignment(-total)
     out = {"permutation": cols, "cosine_W": sim[rows, cols]}
     out["cosine_H"] = None if simH is None else simH[rows, cols]
@@ -96,6 +97,8 @@ def purity(labels_true: Any, labels_pred: Any) -> float:
 def clustering_accuracy(labels_true: Any, labels_pred: Any) -> float:
     """Accuracy under the best one-to-one matching of clusters to classes (Hungarian): ``max_perm sum n / N``."""
     C = _contingency(labels_true, labels_pred)
+    from scipy.optimize import linear_sum_assignment
+
     rows, cols = linear_sum_assignment(-C)
     return float(C[rows, cols].sum() / C.sum())
 
