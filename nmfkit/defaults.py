@@ -5,9 +5,11 @@ here and nowhere else, from the measurements in ``benchmarks/defaults/`` and
 ``benchmarks/perf/`` (the README's "Defaults" section gives the figures):
 
 - Frobenius (dense or sparse): accelerated HALS with extrapolation
-  (:class:`~nmfkit.acceleration.Extrapolation`), which reached the reference
-  error first on every Frobenius benchmark problem; plain HALS where
-  extrapolation does not apply (a mask, ``update_H=False``, Dask arrays).
+  (:class:`~nmfkit.acceleration.Extrapolation`), the first to come within
+  1e-3 of the best objective on CBCL, ORL at 64 x 64, dense planted data and
+  normalized log counts (4x, 7x, 1.2x and 1.7x faster than accelerated HALS
+  alone); plain HALS where extrapolation does not apply (a mask,
+  ``update_H=False``, Dask arrays, ``stop="factor"``).
 - Every other beta: multiplicative updates with the MM exponent, the only
   solver for general beta.
 - Start NNDSVDa; stop when the objective changes by at most ``TOL`` (relative)

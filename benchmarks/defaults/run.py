@@ -92,13 +92,13 @@ def candidates(beta: float) -> dict:
 
     if beta == 2.0:
         return {
-            "hals": {"solver": HALS()},
-            "hals plain (alpha=0)": {"solver": HALS(alpha=0.0)},
+            "hals": {"solver": HALS(), "extrapolate": False},
+            "hals plain (alpha=0)": {"solver": HALS(alpha=0.0), "extrapolate": False},
             "hals + extrapolation (best)": {"solver": HALS(), "extrapolate": Extrapolation(restart="best")},
             "hals + extrapolation (current)": {"solver": HALS(), "extrapolate": Extrapolation(restart="current")},
             "anls-bpp + extrapolation (best)": {"solver": "anls-bpp", "extrapolate": Extrapolation(restart="best")},
         }
-    return {"mu": {"solver": "mu"}}
+    return {"mu": {"solver": "mu", "extrapolate": False}}
 
 
 def run_one(problem: str, label: str, budget: float, data: Path) -> dict:
@@ -124,7 +124,7 @@ def run_one(problem: str, label: str, budget: float, data: Path) -> dict:
                 curve.append((info.n_iter, time.perf_counter() - t0, info.objective))
 
         r = nmf(X, rank, beta_loss=beta, init="nndsvda", random_state=0, stop="fixed", max_iter=10**7,
-                max_time=budget, callback=callback, record_every=1 if "extrapolate" in options else 10, **options)
+                max_time=budget, callback=callback, record_every=1 if options["extrapolate"] else 10, **options)
     return {"label": label, "curve": curve, "objective": r.objective, "n_iter": r.n_iter}
 
 

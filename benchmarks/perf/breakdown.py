@@ -1,4 +1,4 @@
-"""Where the time goes: cProfile breakdowns of the nmfkit runs that miss a target in ``perf/run.py``.
+"""Where the time goes: cProfile breakdowns of the nmfkit default calls that miss a target in ``perf/run.py``.
 
 For each case the fit runs once under cProfile, and the cumulative time of the
 functions that matter (products with X, solver passes, initialization, ...) is
@@ -44,6 +44,9 @@ WATCH = {
     ("losses.py", "mu_terms"): "MU numerator and denominator",
     ("losses.py", "value"): "objective evaluations",
     ("_validation.py", "check_data"): "input checks",
+    ("initialization.py", "truncated_svd"): "SVD of the start",
+    ("acceleration.py", "_balance"): "extrapolation: balancing the scales",
+    ("acceleration.py", "_keep_alive"): "extrapolation: keeping components alive",
 }
 
 
@@ -67,26 +70,27 @@ def profile(label: str, fn) -> dict:
 
 def main() -> int:
     from nmfkit import nmf
-    from nmfkit.solvers import HALS
 
     data = DEFAULT_DATA
     if not data.is_dir():
         print(f"profile: data folder {data} not found; nothing to do.", file=sys.stderr)
         return 0
     cases = []
-    dense = load("dense", data)
-    cases.append(profile("dense 3000x2000 r=20, HALS + extrapolation, 24 sweeps (its time to target)",
-                         lambda: nmf(dense, 20, solver=HALS(), extrapolate=True, init="nndsvda", random_state=0,
-                                     stop="fixed", max_iter=24, record_every=1)))
+    # nmfkit's default call on the problems where it misses a target, for the sweeps it needed to reach it
+    # (benchmarks/perf/results/perf_cpu.md): CBCL 70, ORL 70, dense 30, mouse KL 140
+    for name, sweeps in (("cbcl", 70), ("orl", 70), ("dense", 30)):
+        X = load(name, data)
+        cases.append(profile(f"{name}, default call (HALS + extrapolation), {sweeps} sweeps (its time to target)",
+                             lambda X=X, name=name, sweeps=sweeps: nmf(X, PROBLEMS[name]["rank"], random_state=0,
+                                                                      stop="fixed", max_iter=sweeps)))
     mouse = load("mouse_kl", data)
-    cases.append(profile("10x mouse KL r=20, sparse MU, 140 sweeps (its time to target)",
-                         lambda: nmf(mouse, 20, beta_loss=1, solver="mu", init="nndsvda", random_state=0,
-                                     stop="fixed", max_iter=140)))
+    cases.append(profile("10x mouse KL r=20, default call (sparse MU), 140 sweeps (its time to target)",
+                         lambda: nmf(mouse, 20, beta_loss=1, random_state=0, stop="fixed", max_iter=140)))
     cbcl = load("cbcl", data)
     for solver in ("gcd", "anls-bpp"):
         cases.append(profile(f"CBCL r=49, {solver}, 10 sweeps",
                              lambda s=solver: nmf(cbcl, PROBLEMS["cbcl"]["rank"], solver=s, init="nndsvda",
-                                                  random_state=0, stop="fixed", max_iter=10)))
+                                                  random_state=0, stop="fixed", max_iter=10, extrapolate=False)))
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     write_atomic(out / "profiles.json", json.dumps(cases, indent=2))
