@@ -69,8 +69,9 @@ def test_an_extrapolated_fit_does_not_converge_on_a_rejected_step():
     X = np.log1p(sp.random(400, 120, density=0.2, format="csr", random_state=0, data_rvs=lambda n: 50 * np.ones(n)))
     X = X + sp.csr_matrix(np.outer(np.linspace(0, 1, 400), np.linspace(0, 1, 120)))
     params = Extrapolation(beta0=1.0, gamma=1.3, gamma_bar=1.1)
-    res = _quiet(nmf, X, 8, extrapolate=params, record_every=1, tol=1e-5, max_iter=3000)
-    longer = _quiet(nmf, X, 8, extrapolate=params, record_every=1, tol=0.0, max_iter=res.n_iter + 300)
+    res = _quiet(nmf, X, 8, extrapolate=params, record_every=1, tol=1e-5, max_iter=3000, random_state=0)
+    longer = _quiet(nmf, X, 8, extrapolate=params, record_every=1, tol=0.0, max_iter=res.n_iter + 300,
+                    random_state=0)
     # stopping was no false alarm: 300 more sweeps gain little
     assert (res.objective - longer.objective) / res.objective < 1e-3
     if res.converged:
