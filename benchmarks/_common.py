@@ -15,6 +15,14 @@ def write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def write_results(stem: Path, report: dict, markdown: str, indent: int = 2) -> None:
+    """``stem.json`` (the report) and ``stem.md`` (its table), each written atomically."""
+    import json
+
+    write_atomic(stem.with_suffix(".json"), json.dumps(report, indent=indent, default=float))
+    write_atomic(stem.with_suffix(".md"), markdown)
+
+
 def commands(rep: dict) -> list[str]:
     """Markdown lines naming the command that produced each part (parts are rerun separately)."""
     done = rep.get("commands", {})

@@ -40,7 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _common import write_atomic  # noqa: E402
+from _common import write_results  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parents[2] / "shared" / "data"
@@ -214,8 +214,7 @@ def main() -> int:
         rep["problems"].append(prob)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / ("defaults" if not args.only else "defaults_partial")
-    write_atomic(stem.with_suffix(".json"), json.dumps(rep, indent=1, default=float))
-    write_atomic(stem.with_suffix(".md"), markdown(rep))
+    write_results(stem, rep, markdown(rep), indent=1)
     print(markdown(rep))
     return 0
 

@@ -71,7 +71,7 @@ import numpy as np
 import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _common import write_atomic  # noqa: E402  (benchmarks/_common.py)
+from _common import write_results  # noqa: E402  (benchmarks/_common.py)
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parents[2] / "shared" / "data"
@@ -777,8 +777,7 @@ def main() -> int:
                 continue
             report["problems"].append(json.loads(path.read_text()))
         stem = args.out / f"perf_{args.device}"
-        write_atomic(stem.with_suffix(".json"), json.dumps(report, indent=2, default=float))
-        write_atomic(stem.with_suffix(".md"), markdown(report))
+        write_results(stem, report, markdown(report))
     print(markdown(report))
     return 0
 
