@@ -1,4 +1,4 @@
-"""The defaults every entry point shares: ``nmf``, ``NMF``, ``MiniBatchNMF``, the CLI and ``nmfkit.tl``.
+"""The defaults every entry point shares: ``nmf``, ``NMF``, the CLI and ``nmfkit.tl``.
 
 What a plain ``nmf(X, k)`` (or ``nmf(X, k, beta_loss=...)``) runs is decided
 here and nowhere else, from the measurements in ``benchmarks/defaults/`` and
@@ -13,12 +13,14 @@ here and nowhere else, from the measurements in ``benchmarks/defaults/`` and
 - Every other beta: multiplicative updates with the MM exponent, the only
   solver for general beta.
 - Start NNDSVDa; stop when the objective changes by at most ``TOL`` (relative)
-  over ``RECORD_EVERY`` sweeps, or after ``MAX_ITER`` sweeps.
+  over the rule's 10 sweeps, or after ``MAX_ITER`` sweeps.
+
+``MiniBatchNMF`` counts epochs over minibatches and keeps its own parameters.
 """
 
 from __future__ import annotations
 
-__all__ = ["MAX_ITER", "TOL", "INIT", "EXTRAPOLATE", "uses_extrapolation"]
+__all__ = ["MAX_ITER", "TOL", "INIT", "EXTRAPOLATE", "extrapolation_applies"]
 
 #: Most sweeps of a default fit; the default solvers converge well within it on the benchmark problems.
 MAX_ITER = 1000
@@ -26,18 +28,13 @@ MAX_ITER = 1000
 TOL = 1e-4
 #: Starting factors when none are given.
 INIT = "nndsvda"
-#: ``extrapolate="auto"``: extrapolation wherever it applies (Frobenius loss, quadratic solver, no mask,
-#: ``update_H=True``, in-memory data, a stopping rule on the objective).
+#: ``extrapolate="auto"``: extrapolation wherever it applies (:func:`extrapolation_applies`), unless the
+#: stopping rule watches the factors (``stop="factor"``). Such a rule judges a solver's own iterates;
+#: extrapolated iterates keep moving by the extrapolation long after the objective has settled (HALS
+#: with NMF.jl's rule at 1e-4 on 100 x 40 counts: 537 plain sweeps, over 10^5 extrapolated).
 EXTRAPOLATE = "auto"
 
 
-def uses_extrapolation(*, quadratic_loss: bool, quadratic_solver: bool, masked: bool, update_H: bool,
-                       factor_rule: bool = False) -> bool:
-    """Whether ``extrapolate="auto"`` turns extrapolation on for a fit with these properties.
-
-    A stopping rule on the change of the factors (``stop="factor"``) judges a solver's own iterates;
-    extrapolated iterates keep moving by the extrapolation long after the objective has settled
-    (HALS with NMF.jl's rule at 1e-4 on 100 x 40 counts: 537 plain sweeps, over 10^5 extrapolated),
-    so ``"auto"`` leaves extrapolation off under such a rule.
-    """
-    return quadratic_loss and quadratic_solver and not masked and update_H and not factor_rule
+def extrapolation_applies(*, quadratic_loss: bool, quadratic_solver: bool, masked: bool, update_H: bool) -> bool:
+    """Whether extrapolation can run on a fit with these properties (what ``extrapolate=True`` requires)."""
+    return quadratic_loss and quadratic_solver and not masked and update_H

@@ -177,7 +177,7 @@ def run(method: Iterative, state: Any, *, stop: StoppingRule, backend: Backend |
 
     settle = getattr(method, "settle", None)
     count_accepted = getattr(method, "accepted_steps", None)  # methods that may reject a step
-    counted = [None]  # the count at the previous evaluation, left on the device
+    counted: Any = None  # the count at the previous evaluation, left on the device
 
     def record(n: int) -> float:
         nonlocal state
@@ -205,9 +205,9 @@ def run(method: Iterative, state: Any, *, stop: StoppingRule, backend: Backend |
         if new_record:
             record(n_iter)
             if count_accepted is not None:
-                now, before = count_accepted(state), counted[0]
-                counted[0] = now
-                accepted = _Count(backend, now if before is None else now - before)
+                now = count_accepted(state)
+                accepted = _Count(backend, now if counted is None else now - counted)
+                counted = now
         outcome = stop.check(StopState(n_iter, history, new_record, method.factors(state), previous,
                                        started, backend, accepted))
         if outcome is None and callback is not None:
@@ -461,6 +461,9 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
             n_components = min(n, m)
     k = V.check_n_components(n_components, (n, m), caller)
     V.check_zeros(X, mask, beta=beta)
+    user_start = V.check_start(W, H, k=k, shape=(n, m), dtype=host_dtype, caller=caller, update_H=bool(update_H),
+                               custom=custom, init=init, init_obj=init_obj,
+                               data_sum=lambda: backend.to_float(backend.sum_all(X)))
     # data far from 1 (products overflow or the objective underflows) are fitted as X / scale
     largest = backend.to_float(backend.xp.max(backend.sparse_data(X) if backend.is_sparse(X) else X))
     scale = V.safe_scale(largest, host_dtype)
@@ -493,11 +496,11 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
     )
     solver_obj.check(problem)
     accelerate: tuple[QuadraticSolver, Extrapolation] | None = None
-    applies = D.uses_extrapolation(quadratic_loss=problem.loss.is_quadratic,
-                                   quadratic_solver=isinstance(solver_obj, QuadraticSolver), masked=mask is not None,
-                                   update_H=bool(update_H))
+    applies = D.extrapolation_applies(quadratic_loss=problem.loss.is_quadratic,
+                                      quadratic_solver=isinstance(solver_obj, QuadraticSolver),
+                                      masked=mask is not None, update_H=bool(update_H))
     if isinstance(extrapolate, str) and extrapolate == "auto":
-        extrapolate = applies and not stop_rule.needs_previous
+        extrapolate = applies and not stop_rule.needs_previous  # see nmfkit.defaults.EXTRAPOLATE
     if extrapolate is not False and extrapolate is not None:
         if extrapolate is True:
             extrapolate = Extrapolation()
@@ -505,7 +508,7 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
             msg = (f"The 'extrapolate' parameter of {caller} must be a bool, 'auto' or an Extrapolation. "
                    f"Got {extrapolate!r}.")
             raise ValueError(msg)
-        if not applies or not isinstance(solver_obj, QuadraticSolver):
+        if not applies or not isinstance(solver_obj, QuadraticSolver):  # (the isinstance narrows the type)
             msg = ("extrapolate needs the Frobenius loss, a quadratic solver ('hals', 'anls-bpp', 'gcd', "
                    "'anls-pg'), no mask and update_H=True; got "
                    f"beta_loss={beta:g}, solver={solver_obj.name!r}, mask={'yes' if mask is not None else 'no'}, "
@@ -530,9 +533,6 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
             saved = store.load(backend, like=X)  # (state, n_iter, history, elapsed)
 
     # -- starting factors ----------------------------------------------------------------
-    user_start = V.check_start(W, H, k=k, shape=(n, m), dtype=host_dtype, caller=caller, update_H=bool(update_H),
-                               custom=custom, init=init, init_obj=init_obj,
-                               data_sum=lambda: backend.to_float(backend.sum_all(X)))
     if user_start is not None:
         W, H, init_name = user_start
     else:

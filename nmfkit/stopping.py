@@ -124,10 +124,10 @@ class RelativeObjectiveChange(StoppingRule):
             self._last = abs(self._last)
         self._note = None
         if self.tol > 0 and self._last <= self.tol:
-            if state.accepted is not None and state.accepted() == 0:
-                self._note = f"no step accepted in the last {n_cur - n_prev} sweeps"
-                return None
             sweeps = n_cur - n_prev
+            if state.accepted is not None and state.accepted() == 0:
+                self._note = f"no step accepted in the last {sweeps} sweeps"
+                return None
             return Stop(
                 f"converged: relative objective change {self._last:.3e} <= tol={self.tol:g} "
                 f"over {sweeps} sweep{'s' if sweeps != 1 else ''}", True)

@@ -37,10 +37,23 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _common import write_results  # noqa: E402
+
+
+def _perf_runner():
+    """``benchmarks/perf/run.py`` as a module (both scripts are named run.py): the problems both runners share."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "perf" / "run.py"
+    spec = importlib.util.spec_from_file_location("perf_run", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+perf = _perf_runner()
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parents[2] / "shared" / "data"
@@ -53,37 +66,25 @@ PROBLEMS = {
 
 
 def load(name: str, data: Path):
+    """The problem's matrix; CBCL, ORL, the dense planted problem and the mouse counts as ``perf/run.py`` loads them."""
     import scipy.io
     from scipy.ndimage import zoom
 
-    if name.startswith("cbcl"):
-        X = np.asarray(scipy.io.loadmat(data / "faces/cbcl_faces_361x2429.mat")["X"], dtype=np.float64)
-        return X.astype(np.float32) if name == "cbcl32" else X
-    if name == "orl":
-        return np.load(data / "faces/orl_faces_10304x400.npz")["X"].astype(np.float64)
+    if name in ("cbcl_kl", "cbcl_b15"):
+        return perf.load("cbcl", data)
+    if name == "cbcl32":
+        return perf.load("cbcl", data).astype(np.float32)
     if name == "orl64":
-        X = np.load(data / "faces/orl_faces_10304x400.npz")["X"].astype(np.float64)
+        X = perf.load("orl", data)
         imgs = X.T.reshape(400, 92, 112)
         small = np.stack([zoom(im, (64 / 92, 64 / 112), order=1) for im in imgs])
         return np.maximum(small.reshape(400, -1).T, 0.0)
-    if name == "dense":
-        from nmfkit.testing import planted_noisy
-
-        return planted_noisy(3000, 2000, 20, signal_share=0.95, rng=0)[0]
-    if name.startswith("mouse"):
-        d = np.load(data / "scrna/scanpy_10x_mouse_10k_subset_counts.npz", allow_pickle=True)
-        X = sp.csr_matrix((d["data"].astype(np.float64), d["indices"], d["indptr"]), shape=tuple(d["shape"]))
-        if name == "mouse_log":
-            totals = np.asarray(X.sum(axis=1)).ravel()
-            X = sp.csr_matrix(sp.diags(np.median(totals) / np.maximum(totals, 1.0)) @ X)
-            X.data = np.log1p(X.data)
-        return X
     if name == "piano_is":
         m = scipy.io.loadmat(data / "audio/piano_Mary.mat")
         key = [k for k in m if not k.startswith("__")][0]
         V = np.abs(np.asarray(m[key], dtype=np.float64))
         return V[np.asarray(V.sum(axis=1)).ravel() > 0] + 1e-9 * V.max()
-    raise KeyError(name)
+    return perf.load(name, data)  # cbcl, orl, dense, mouse_kl, mouse_log
 
 
 def candidates(beta: float) -> dict:
@@ -139,6 +140,13 @@ def summarize(prob: dict) -> None:
         for tol in (1e-3, 1e-5):
             hit = [c for c in r["curve"] if (c[2] - ref) / abs(ref) <= tol]
             r[f"to_{tol:g}"] = hit[0][1] if hit else None
+        r["curve"] = thin(r["curve"])
+
+
+def thin(curve: list, points: int = 200) -> list:
+    """At most about ``points`` entries of a curve, evenly spaced, the last one kept (what the JSON stores)."""
+    step = max(1, len(curve) // points)
+    return curve[::step] + ([curve[-1]] if (len(curve) - 1) % step else [])
 
 
 def _secs(v: float | None) -> str:
