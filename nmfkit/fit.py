@@ -467,6 +467,12 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
     # data far from 1 (products overflow or the objective underflows) are fitted as X / scale
     largest = backend.to_float(backend.xp.max(backend.sparse_data(X) if backend.is_sparse(X) else X))
     scale = V.safe_scale(largest, host_dtype)
+    if scale != 1.0 and user_start is not None:
+        # a start far above the data (unit factors for data at 1e-200) would overflow once divided by the
+        # scale; it is fitted as given, as it would be without the rescaling
+        peak = float(np.max(user_start[0])) * float(np.max(user_start[1])) * k
+        if V.safe_scale(peak / scale, host_dtype) > 1.0 or not np.isfinite(peak / scale):
+            scale = 1.0
     if scale != 1.0:
         if alpha_W or alpha_H_value or penalties_W or penalties_H:
             msg = (f"X's largest entry is {largest:.3g}: the {host_dtype} products of data this far from 1 "

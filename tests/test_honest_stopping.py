@@ -170,3 +170,27 @@ def test_extrapolation_keeps_every_cbcl_component(data_dir):
     fast = nmf(X, 49, extrapolate=True, **kw)
     assert np.all(fast.W.max(axis=0) > 0) and np.all(fast.H.max(axis=1) > 0)
     assert fast.objective <= plain.objective
+
+
+@pytest.mark.parametrize(("solver", "beta"), [("hals", 2.0), ("anls-bpp", 2.0), ("gcd", 2.0), ("anls-pg", 2.0),
+                                              ("mu", 2.0), ("mu", 1.0), ("mu", 0.5)])
+@pytest.mark.parametrize("magnitude", [1e-300, 1e-200, 1e300])
+def test_a_given_start_at_unit_scale_stays_finite_on_extreme_data(solver, beta, magnitude):
+    """Unit factors for data at 1e-200 would overflow once divided by the data's scale: fitted as given."""
+    rng = np.random.default_rng(5)
+    X = rng.random((6, 5)) * (rng.random((6, 5)) > 0.3) * magnitude
+    X[0, 0] = magnitude
+    W0, H0 = rng.random((6, 2)) + 0.01, rng.random((2, 5)) + 0.01
+    res = _quiet(nmf, X, 2, solver=solver, beta_loss=beta, W=W0, H=H0, max_iter=1)
+    assert np.all(np.isfinite(res.W)) and np.all(np.isfinite(res.H))
+    assert res.W.min() >= 0 and res.H.min() >= 0
+
+
+def test_a_fixed_components_start_is_scaled_with_the_data():
+    """update_H=False builds its constant W from the data's mean before the data are rescaled, once."""
+    rng = np.random.default_rng(6)
+    H = rng.random((3, 20)) + 0.1
+    X = (rng.random((30, 3)) @ H) * 1e-300
+    res = nmf(X, 3, H=H, update_H=False, random_state=0)
+    rel = np.linalg.norm(X / 1e-300 - (res.W / 1e-300) @ H) / np.linalg.norm(X / 1e-300)
+    assert rel < 1e-3
