@@ -25,16 +25,17 @@ _LAZY = {
     "deep_nmf": "nmfkit.methods", "multilayer_nmf": "nmfkit.methods", "nmf_merge": "nmfkit.methods",
     "persistent_nmf": "nmfkit.methods",
     "online_nmf": "nmfkit.online", "consensus": "nmfkit.selection", "select_rank": "nmfkit.selection",
-    "nmf_distributed": "nmfkit.distributed",
+    "nmf_distributed": "nmfkit.distributed", "InvalidInputError": "nmfkit._validation",
 }
 _SUBMODULES = ("tl", "pl")
 
 __all__ = ["nmf", "NMF", "nmf_merge", "NMFMerge", "deep_nmf", "multilayer_nmf", "DeepNMF",
            "persistent_nmf", "PersistentNMF", "select_rank", "consensus", "FitResult", "online_nmf", "MiniBatchNMF",
-           "nmf_distributed", "tl", "pl", "__version__"]
+           "nmf_distributed", "InvalidInputError", "tl", "pl", "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from nmfkit import pl, tl
+    from nmfkit._validation import InvalidInputError
     from nmfkit.distributed import nmf_distributed
     from nmfkit.estimators import NMF, DeepNMF, MiniBatchNMF, NMFMerge, PersistentNMF
     from nmfkit.fit import FitResult, nmf

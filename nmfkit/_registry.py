@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from nmfkit._validation import InvalidInputError
+
 
 class Registry:
     """Names -> factories, with aliases and instance pass-through.
@@ -62,4 +64,4 @@ class Registry:
         valid = ", ".join(repr(n) for n in sorted([*self._factories, *self._aliases, *self.reserved]))
         msg = (f"Unknown {self.label} {value!r}. Valid {self.plural}: {valid}{self.note}, "
                f"or a{'n' if self.base.__name__[0] in 'AEIOU' else ''} {self.base.__name__} instance.")
-        raise ValueError(msg)
+        raise InvalidInputError(msg)

@@ -18,9 +18,20 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = [
-    "DataWarning", "check_interval", "check_options", "check_data", "check_factor",
+    "InvalidInputError", "DataWarning", "check_interval", "check_options", "check_data", "check_factor",
     "check_mask", "check_n_components", "check_random_state", "check_beta_loss",
 ]
+
+
+class InvalidInputError(ValueError, TypeError):
+    """An argument or data set the caller can fix; the message names it, what is wrong and the fix.
+
+    Every check at nmfkit's public boundary raises this, so that code (the
+    command line above all) can tell a problem with its input from a bug:
+    anything else escaping nmfkit is a bug. It is a ``ValueError`` *and* a
+    ``TypeError``, so ``except ValueError`` and ``except TypeError`` keep
+    catching what they caught before.
+    """
 
 
 class DataWarning(UserWarning):
@@ -61,7 +72,7 @@ def check_interval(value: Any, name: str, caller: str, *, kind: str = "float",
         if allow_none:
             desc += " or None"
         msg = f"The {name!r} parameter of {caller} must be {desc}. Got {value!r} instead."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     return value
 
 
@@ -70,7 +81,7 @@ def check_options(value: Any, name: str, caller: str, options: tuple, *, extra: 
     if not isinstance(value, str) or value not in options:
         opts = "{" + ", ".join(repr(o) for o in sorted(options)) + "}"
         msg = f"The {name!r} parameter of {caller} must be one of {opts}{extra}. Got {value!r} instead."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     return value
 
 
@@ -85,7 +96,7 @@ def check_beta_loss(beta_loss: Any, caller: str) -> float:
         return float(beta_loss)
     opts = "{" + ", ".join(repr(o) for o in sorted(BETA_ALIASES)) + "}"
     msg = f"The 'beta_loss' parameter of {caller} must be a float >= 0 or one of {opts}. Got {beta_loss!r} instead."
-    raise ValueError(msg)
+    raise InvalidInputError(msg)
 
 
 def check_random_state(random_state: Any, caller: str) -> tuple[np.random.Generator, int | None]:
@@ -100,7 +111,7 @@ def check_random_state(random_state: Any, caller: str) -> tuple[np.random.Genera
         return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max)), None
     msg = (f"The 'random_state' parameter of {caller} must be None, an int >= 0, a numpy.random.Generator "
            f"or a numpy.random.RandomState. Got {random_state!r} instead.")
-    raise ValueError(msg)
+    raise InvalidInputError(msg)
 
 
 def host_dtype(dtype: Any) -> np.dtype:
@@ -134,7 +145,7 @@ def _torch_numeric(X: Any, name: str) -> Any:
     X = X.detach()
     if X.is_complex():
         msg = f"Complex data not supported: {name} has dtype {X.dtype}; NMF needs real non-negative values."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     if X.dtype not in (torch.float32, torch.float64):
         if X.is_floating_point():
             dtype = torch.float32
@@ -147,7 +158,7 @@ def _torch_numeric(X: Any, name: str) -> Any:
         X = X.to_sparse_csr()
     elif X.layout != torch.sparse_csr and X.layout != torch.strided:
         msg = f"{name}: unsupported tensor layout {X.layout}; pass a dense, COO, CSR or CSC tensor."
-        raise TypeError(msg)
+        raise InvalidInputError(msg)
     return X
 
 
@@ -158,32 +169,32 @@ def _as_numeric(X: Any, name: str) -> Any:
     if sp.issparse(X):
         if np.iscomplexobj(np.empty(0, dtype=X.dtype)):
             msg = f"Complex data not supported: {name} has dtype {X.dtype}; NMF needs real non-negative values."
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
         X = X.tocsr()
         if X.dtype.kind not in "biuf":
             msg = f"{name} must hold numbers; got a sparse matrix of dtype {X.dtype}."
-            raise TypeError(msg)
+            raise InvalidInputError(msg)
         X = X.astype(_float_dtype(X.dtype), copy=False)
         X.sum_duplicates()
         return X
     if isinstance(X, (str, bytes)) or X is None or isinstance(X, (numbers.Number, dict, set)):
         msg = (f"{name} must be a 2-D array-like of numbers or a scipy.sparse matrix; "
                f"got {type(X).__name__}.")
-        raise TypeError(msg)
+        raise InvalidInputError(msg)
     if hasattr(X, "__array__") or isinstance(X, (list, tuple)):
         arr = np.asarray(X)
     else:
         msg = (f"{name} must be a 2-D array-like of numbers or a scipy.sparse matrix; "
                f"got {type(X).__module__}.{type(X).__qualname__}.")
-        raise TypeError(msg)
+        raise InvalidInputError(msg)
     if np.iscomplexobj(arr):
         msg = f"Complex data not supported: {name} has dtype {arr.dtype}; NMF needs real non-negative values."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     if arr.dtype.kind == "O":
         arr = arr.astype(np.float64)  # raises TypeError naming the bad element
     elif arr.dtype.kind not in "biuf":
         msg = f"{name} must hold numbers; got dtype {arr.dtype}."
-        raise TypeError(msg)
+        raise InvalidInputError(msg)
     return np.asarray(arr, dtype=_float_dtype(arr.dtype))
 
 
@@ -195,28 +206,28 @@ def check_2d(X: Any, name: str = "X") -> None:
         shape = X.shape
         msg = (f"{name} must be 2-D (n_samples, n_features); got an array of shape {shape}. "
                "Reshape your data with X.reshape(-1, 1) for one feature or X.reshape(1, -1) for one sample.")
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
 
 
 def _check_finite(name: str, n_inf: int, n_nan: int, missing: str, sparse: bool, densify: str) -> None:
     """Raise for inf, and for NaN unless they are to be masked (dense data only)."""
     if n_inf:
         msg = f"{name} contains inf ({n_inf} entries); NMF needs finite input."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     if n_nan and missing != "mask":
         msg = (f"{name} contains NaN ({n_nan} entries); pass missing='mask' to treat NaN as "
                "missing values, or remove them.")
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     if n_nan and sparse:
         msg = f"{name} is sparse and contains NaN; masks need a dense {name} (use {name}.{densify}())."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
 
 
 def _check_non_negative(name: str, caller: str, n_neg: int, minimum: float) -> None:
     if n_neg:
         msg = (f"Negative values in data passed to {caller} ({name}): {n_neg} negative "
                f"entr{'y' if n_neg == 1 else 'ies'}, min = {minimum:.6g}; NMF needs non-negative input.")
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
 
 
 def value_counts(values: np.ndarray) -> dict:
@@ -265,7 +276,7 @@ def check_data(X: Any, *, caller: str, missing: str = "error",
         what = "sample" if X.shape[0] == 0 else "feature"
         msg = (f"{name} is empty: 0 {what}(s) (shape={X.shape}) while a minimum of 1 is required; "
                "NMF needs at least one sample and one feature.")
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     if is_tensor(X):
         return _check_tensor_data(X, name, caller, missing)
     counts = value_counts(X.data if sp.issparse(X) else X)
@@ -343,12 +354,12 @@ def report_zeros(row_nz: np.ndarray, col_nz: np.ndarray, n_zero: int, *, beta: f
     """The errors and the warning of :func:`check_zeros`, from :func:`zero_lines`' summary."""
     if not row_nz.any():
         msg = f"{name} is all zeros (over its observed entries); there is nothing to factorize."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     if beta <= 0 and n_zero:
         msg = (f"{name} contains zeros ({n_zero} entries) and beta_loss={beta:g}: the beta-divergence is "
                "infinite at x = 0 for beta <= 0 (e.g. Itakura-Saito). Add a small positive offset to "
                f"{name}, mask the zeros, or use beta_loss > 0.")
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     n_rows, n_cols = int(np.count_nonzero(~row_nz)), int(np.count_nonzero(~col_nz))
     if n_rows or n_cols:
         msg = (f"{name} has {n_rows} all-zero row{'s' * (n_rows != 1)} and {n_cols} all-zero "
@@ -374,10 +385,10 @@ def check_fit_options(caller: str, *, beta_loss: Any, alpha_W: Any, alpha_H: Any
                                          allow_none=True)
     if not isinstance(update_H, (bool, np.bool_)):
         msg = f"The 'update_H' parameter of {caller} must be a bool. Got {update_H!r} instead."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     if callback is not None and not callable(callback):
         msg = f"The 'callback' parameter of {caller} must be callable or None. Got {callback!r} instead."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     return out
 
 
@@ -394,7 +405,7 @@ def check_start(W: Any, H: Any, *, k: int, shape: tuple[int, int], dtype: Any, c
     if not update_H:
         if H is None:
             msg = f"update_H=False needs the fixed components: pass H of shape (n_components, n_features) = {(k, m)}."
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
         H = check_factor(H, "H", (k, m), dtype, caller)
         if W is None:  # constant start at the data's scale (as scikit-learn); the solver does the work
             W = np.full((n, k), np.sqrt(data_sum() / (n * m) / k), dtype=host_dtype(dtype))
@@ -406,10 +417,10 @@ def check_start(W: Any, H: Any, *, k: int, shape: tuple[int, int], dtype: Any, c
     if W is None or H is None:
         msg = (f"Pass both W and H to start from given factors (or H alone with update_H=False); "
                f"got {'only W' if W is not None else 'only H' if H is not None else 'neither'}.")
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     if init_obj is not None and not isinstance(init_obj, CustomInit):
         msg = f"W and H were given, so init must be None or 'custom'; got init={init!r}."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     return check_factor(W, "W", (n, k), dtype, caller), check_factor(H, "H", (k, m), dtype, caller), "custom"
 
 
@@ -421,7 +432,7 @@ def check_n_components(n_components: Any, shape: tuple[int, int], caller: str) -
         msg = (f"The 'n_components' parameter of {caller} must be an int in the range "
                f"[1, min(n_samples, n_features)] = [1, {limit}] for X of shape {shape}. "
                f"Got {n_components!r} instead.")
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     return int(n_components)
 
 
@@ -436,15 +447,15 @@ def check_factor(F: Any, name: str, expected: tuple[int, int], dtype: np.dtype, 
     if F.shape != expected:
         rows, cols = ("n_samples", "n_components") if name == "W" else ("n_components", "n_features")
         msg = f"{name} must have shape ({rows}, {cols}) = {expected}; got {F.shape}."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     if not np.all(np.isfinite(F)):
         msg = f"{name} contains NaN or inf; initial factors must be finite."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     n_neg = int(np.count_nonzero(F < 0))
     if n_neg:
         msg = (f"{name} has {n_neg} negative entr{'y' if n_neg == 1 else 'ies'} (min = {F.min():.6g}); "
                f"factors passed to {caller} must be non-negative.")
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     return np.array(F, dtype=dtype, copy=True)
 
 
@@ -453,7 +464,7 @@ def check_mask(mask: Any, X: Any, caller: str) -> np.ndarray:
     tensor = is_tensor(X)
     if (tensor and X.layout != sys.modules["torch"].strided) or (not tensor and sp.issparse(X)):
         msg = "mask is not supported with sparse X; pass a dense X to fit with a mask."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     if is_tensor(mask):
         mask = mask.detach().cpu().numpy()
     if sp.issparse(mask):
@@ -461,15 +472,15 @@ def check_mask(mask: Any, X: Any, caller: str) -> np.ndarray:
     M = np.asarray(mask)
     if M.shape != X.shape:
         msg = f"mask must have the shape of X {X.shape}; got {M.shape}."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     if M.dtype.kind not in "biuf":
         msg = f"mask must be boolean or numeric weights; got dtype {M.dtype}."
-        raise TypeError(msg)
+        raise InvalidInputError(msg)
     M = M.astype(host_dtype(X.dtype))
     if not np.all(np.isfinite(M)):
         msg = "mask contains NaN or inf; weights must be finite."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     if np.any(M < 0):
         msg = f"mask has negative weights (min = {M.min():.6g}); weights must be >= 0 (0 = missing)."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     return M

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from nmfkit._validation import InvalidInputError
 from nmfkit.solvers._base import Problem, QuadraticSolver, quadratic_stats
 
 __all__ = ["Extrapolation", "ExtrapolatedNMF"]
@@ -68,16 +69,16 @@ class Extrapolation:
     def __post_init__(self) -> None:
         if self.restart not in ("best", "current", "accepted"):
             msg = f"Extrapolation: restart must be 'best', 'current' or 'accepted'; got {self.restart!r}."
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
         if not 0.0 <= self.beta0 <= 1.0:
             msg = f"Extrapolation: beta0 must be in [0, 1]; got {self.beta0!r}."
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
         gamma, gamma_bar = self.rates("hals")
         if not (1.0 <= gamma_bar <= gamma < self.eta):
             # growth slower than the cut, or beta returns at once to the value that just failed
             msg = (f"Extrapolation: need 1 <= gamma_bar <= gamma < eta; got eta={self.eta!r}, "
                    f"gamma={gamma!r}, gamma_bar={gamma_bar!r}.")
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
 
     def rates(self, solver_name: str) -> tuple[float, float]:
         """``(gamma, gamma_bar)`` for a solver: the given values, else the authors' defaults."""
@@ -247,7 +248,8 @@ class ExtrapolatedNMF:
         accumulation, so float32 data lose only the rounding of the statistics).
         """
         if state["started"]:
-            return state["best"]
+            # the expanded form cancels near an exact fit and can dip below 0 by rounding; a loss cannot
+            return self.problem.backend.xp.maximum(state["best"], 0.0)
         W, H = self.best(state)
         return self.problem.objective(W, H)
 

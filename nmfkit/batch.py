@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from nmfkit import _validation as V
+from nmfkit._validation import InvalidInputError
 from nmfkit.backend import get_backend
 from nmfkit.initialization import RandomInit
 from nmfkit.losses import BetaDivergence
@@ -97,12 +98,12 @@ def nmf_batch(X: Any, n_components: int, seeds: list[int], *, beta_loss: str | f
     V.check_options(solver, "solver", caller, ("mu", "hals"))
     if solver == "hals" and beta != 2.0:
         msg = f"nmf_batch: solver='hals' needs the Frobenius loss; got beta_loss={beta:g}. Use solver='mu'."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     X, nan_mask = V.check_data(X, caller=caller, beta=beta)
     backend = get_backend(X)
     if backend.is_sparse(X):
         msg = "nmf_batch needs a dense X (the batched products are dense); fit sparse data replicate by replicate."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     n, m = X.shape
     k = V.check_n_components(n_components, (n, m), caller)
     V.check_zeros(X, None, beta=beta)

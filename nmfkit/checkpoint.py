@@ -20,12 +20,14 @@ from typing import Any
 
 import numpy as np
 
+from nmfkit._validation import InvalidInputError
+
 __all__ = ["Checkpoint", "CheckpointMismatch"]
 
 _FORMAT = 1
 
 
-class CheckpointMismatch(ValueError):
+class CheckpointMismatch(InvalidInputError):
     """The checkpoint file belongs to another problem (its fingerprint differs)."""
 
 
@@ -52,12 +54,13 @@ class Checkpoint:
         """Write the state atomically (temporary file, then ``os.replace``)."""
         arrays, meta = _flatten(state, backend)
         header = {"format": _FORMAT, "fingerprint": self.fingerprint, "n_iter": int(n_iter),
-                  "elapsed": float(elapsed), "history": [list(map(float, h)) for h in history],
+                  "elapsed": float(elapsed), "history": [[_number(v) for v in h] for h in history],
                   "state": meta}
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, __header__=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **arrays)
+                text = json.dumps(header, allow_nan=False).encode()
+                np.savez(fh, __header__=np.frombuffer(text, dtype=np.uint8), **arrays)
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -83,7 +86,7 @@ class Checkpoint:
                 arrays = {k: data[k] for k in data.files if k != "__header__"}
         except (OSError, ValueError, KeyError) as err:
             msg = f"{self.path} is not an nmfkit checkpoint ({err})."
-            raise ValueError(msg) from None
+            raise InvalidInputError(msg) from None
         saved = header.get("fingerprint", {})
         diff = [f"{k}: saved {saved.get(k)!r}, now {v!r}" for k, v in self.fingerprint.items() if saved.get(k) != v]
         if diff:
@@ -91,7 +94,7 @@ class Checkpoint:
                    "Delete it or pass another checkpoint path.")
             raise CheckpointMismatch(msg)
         state = _unflatten(header["state"], arrays, backend, like)
-        history = [tuple(h) for h in header["history"]]
+        history = [tuple(float(v) for v in h) for h in header["history"]]
         return state, int(header["n_iter"]), history, float(header["elapsed"])
 
 
@@ -136,3 +139,9 @@ def _unflatten(meta: dict, arrays: dict, backend: Any, like: Any) -> Any:
         return tuple(values[str(i)] for i in range(len(meta["keys"])))
     return values
 
+
+
+def _number(value: Any) -> float | str:
+    """A float for strict JSON: a non-finite value as the string ``"inf"``, ``"-inf"`` or ``"nan"`` (``float`` reads it)."""
+    value = float(value)
+    return value if np.isfinite(value) else repr(value)

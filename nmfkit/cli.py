@@ -8,7 +8,6 @@ exit code 2 and one line on stderr, and outputs appear only when complete.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
@@ -22,8 +21,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from nmfkit import defaults as D
+from nmfkit._validation import InvalidInputError
 
-__all__ = ["main", "command", "fit_to_folder"]
+__all__ = ["main", "command", "fit_to_folder", "relative_error"]
 
 
 @dataclass
@@ -59,8 +59,8 @@ def command(name: str, help: str,
     return register
 
 
-class UsageError(Exception):
-    """A problem the user can fix; printed as one line, exit code 2."""
+class UsageError(InvalidInputError):
+    """A problem with the options the user can fix; printed as one line, exit code 2."""
 
 
 # -- progress ------------------------------------------------------------------------------------
@@ -127,7 +127,7 @@ def fit_to_folder(matrix: Any, out: Path, *, n_components: int, beta_loss: Any =
     """
     from nmfkit import __version__, nmf
     from nmfkit._validation import DataWarning
-    from nmfkit.io import atomic_directory, write_table
+    from nmfkit.io import atomic_directory, json_text, write_table
 
     X = matrix.X
     progress = Progress(max_iter, quiet=quiet)
@@ -153,9 +153,6 @@ def fit_to_folder(matrix: Any, out: Path, *, n_components: int, beta_loss: Any =
         comp = [f"component_{i + 1}" for i in range(W.shape[1])]
         write_table(tmp / "W.tsv", W, matrix.row_names, comp, corner="sample")
         write_table(tmp / "H.tsv", H, comp, matrix.col_names, corner="component")
-        norm_X = math.sqrt(float(X.multiply(X).sum()) if sp.issparse(X) else float(np.sum(np.square(X, dtype=float))))
-        resid = math.sqrt(2.0 * max(result.extras["loss_value"], 0.0)) if result.extras["beta_loss"] == 2 else \
-            float(_frobenius_residual(X, W, H))
         summary = {
             "nmfkit_version": __version__,
             "method": method,
@@ -173,13 +170,13 @@ def fit_to_folder(matrix: Any, out: Path, *, n_components: int, beta_loss: Any =
             "converged": result.converged,
             "stop_reason": result.stop_reason,
             "objective": result.objective,
-            "relative_error": resid / norm_X if norm_X > 0 else float("nan"),
+            "relative_error": relative_error(X, W, H),
             "seconds": seconds,
             "warnings": caught,
             "history": [list(h) for h in result.history],
             **(extra_summary or {}),
         }
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        (tmp / "summary.json").write_text(json_text(summary))
         _plots_and_report(tmp, matrix, result, summary, image_shape=image_shape,
                           title=title or f"nmfkit: {method} of {Path(matrix.path).name}", description=description,
                           sections=sections)
@@ -190,13 +187,28 @@ def _name(thing: Any) -> str:
     return thing if isinstance(thing, str) else type(thing).__name__
 
 
-def _frobenius_residual(X: Any, W: np.ndarray, H: np.ndarray) -> float:
-    """``||X - WH||_F`` through the Frobenius loss (never densifies a sparse X)."""
+def relative_error(X: Any, W: np.ndarray, H: np.ndarray) -> float:
+    """``||X - WH||_F / ||X||_F`` for any data: integer, float32, sparse, or entries near the float limits.
+
+    Computed in float64 on ``X / s`` and ``W / s``, ``s`` a power of two near
+    the largest entry (exact, and the ratio does not depend on it), so that
+    neither the norms nor their squares overflow. Never densifies a sparse X.
+    """
     from nmfkit.backend import get_backend
     from nmfkit.losses import BetaDivergence
 
-    half = BetaDivergence(2.0).value(X, W.astype(X.dtype), H.astype(X.dtype), backend=get_backend(X))
-    return math.sqrt(max(2.0 * float(half), 0.0))
+    X = X.astype(np.float64) if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+    data = X.data if sp.issparse(X) else X
+    largest = float(np.max(np.abs(data))) if data.size else 0.0
+    if not largest > 0:
+        return 0.0 if not np.any(W @ H) else math.inf
+    s = math.ldexp(1.0, math.frexp(largest)[1])
+    X = X / s
+    W = np.asarray(W, dtype=np.float64) / s
+    backend = get_backend(X)
+    half = float(BetaDivergence(2.0).value(X, W, np.asarray(H, dtype=np.float64), backend=backend))
+    norm = math.sqrt(float(backend.sq_norm(X)))
+    return math.sqrt(max(2.0 * half, 0.0)) / norm
 
 
 def _plots_and_report(folder: Path, matrix: Any, result: Any, summary: dict, *, image_shape: Any, title: str,
@@ -386,20 +398,60 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``nmfkit`` console script; returns the exit code."""
-    from nmfkit.io import InputError
+    """Entry point of the ``nmfkit`` console script; returns the exit code.
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "_run", None) is None:
-        parser.print_help(sys.stderr)
-        return 2
+    Exit codes: 0 done; 2 a problem with the input or the options (one line on
+    stderr); 1 a bug in nmfkit (the traceback, then one line asking for a
+    report); 130 interrupted (Ctrl-C); 141 the reader of the output went away
+    (``nmfkit datasets | head``).
+    """
+    from nmfkit._validation import InvalidInputError
+
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if getattr(args, "_run", None) is None:
+            parser.print_help(sys.stderr)
+            return 2
         return args._run(args)
-    except (InputError, UsageError, ValueError, TypeError, ImportError, OSError) as exc:
-        message = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"nmfkit: error: {message}", file=sys.stderr)
-        return 2
+    except InvalidInputError as exc:  # every check nmfkit makes (InputError and UsageError are ones)
+        return _one_line(str(exc) or type(exc).__name__)
+    except ImportError as exc:  # an optional dependency that is not installed
+        return _one_line(str(exc))
+    except MemoryError:
+        return _one_line("out of memory; try a smaller rank, float32 data or a sparse input file.")
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            return _broken_pipe()
+        if exc.filename is None:
+            raise
+        # the file system refused (no space, no permission, read-only): the path and the reason
+        return _one_line(f"{exc.filename}: {exc.strerror or exc}.")
     except KeyboardInterrupt:
         print("nmfkit: interrupted; no output was written.", file=sys.stderr)
         return 130
+    except Exception:  # anything else is a bug in nmfkit, not a problem with the input
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+        exc = sys.exc_info()[1]
+        print(f"nmfkit: internal error ({type(exc).__name__}); this is a bug in nmfkit, not a problem with your "
+              "input. Please report it with the traceback above and the command you ran.", file=sys.stderr)
+        return 1
+
+
+def _one_line(message: str) -> int:
+    print(f"nmfkit: error: {' '.join(message.split())}", file=sys.stderr)
+    return 2
+
+
+def _broken_pipe() -> int:
+    """The reader of stdout closed it: stop quietly (the shell's 128 + SIGPIPE)."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the interpreter's final flush does not fail again
+    except (OSError, ValueError):
+        pass
+    return 141

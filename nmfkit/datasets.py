@@ -25,6 +25,8 @@ import numpy as np
 import scipy.io
 import scipy.sparse as sp
 
+from nmfkit._validation import InvalidInputError
+
 __all__ = [
     "Dataset", "data_dirs", "available", "load", "load_digits", "load_cbcl", "load_orl", "load_samson",
     "load_moffett", "load_piano_mary", "magnitude_spectrogram", "load_tdt2", "load_classic3",
@@ -142,7 +144,7 @@ def load(name: str, data_dir: Any = None, **kwargs: Any) -> Dataset:
     """Load a data set by name (see :func:`available`)."""
     if name not in _REGISTRY:
         msg = f"Unknown data set {name!r}. Known: {', '.join(sorted(_REGISTRY))}."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     fn = _REGISTRY[name]["loader"]
     return fn(**kwargs) if not _REGISTRY[name]["files"] else fn(data_dir=data_dir, **kwargs)
 
@@ -372,7 +374,7 @@ def load_cosmic(data_dir: Any = None, kind: str = "SBS") -> Dataset:
     """COSMIC v3.4 (GRCh37) signatures as rows: ``kind`` in {"SBS", "DBS", "ID"}; each row sums to 1."""
     if kind not in ("SBS", "DBS", "ID"):
         msg = f"kind must be 'SBS', 'DBS' or 'ID'; got {kind!r}."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     names, types, values = _read_table(_find(f"mutsig/COSMIC_v3.4_{kind}_GRCh37.txt", data_dir), "\t")
     return Dataset(f"cosmic_{kind.lower()}", np.ascontiguousarray(values.T), names, types,
                    description=f"COSMIC v3.4 {kind} mutational signatures (GRCh37).",
@@ -560,7 +562,7 @@ def make_planted(n_samples: int = 100, n_features: int = 80, n_components: int =
         X = rng.poisson(X * scale).astype(np.float64) / scale
     elif noise is not None:
         msg = f"noise must be None, 'gaussian' or 'poisson'; got {noise!r}."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     if sparse:
         X = sp.csr_matrix(X)
     return Dataset("planted", X, _names("sample", n_samples), _names("feature", n_features),

@@ -37,6 +37,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from nmfkit import _validation as V
+from nmfkit._validation import InvalidInputError
 from nmfkit.backend import get_backend
 from nmfkit.initialization import NNDSVD, CustomInit, RandomInit, get_initializer
 from nmfkit.losses import BetaDivergence
@@ -489,7 +490,7 @@ def read_rows(path: str | os.PathLike, *, key: str | None = None, block_rows: in
             key = "X" if key in (None, "X") else f"layers/{key}"
         elif key is None:
             msg = f"read_rows: pass key= naming the dataset inside {path}."
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
         with h5py.File(path, "r") as f:
             if key not in f:
                 msg = f"read_rows: {path} has no {key!r}; it holds {sorted(f.keys())}."
@@ -498,16 +499,16 @@ def read_rows(path: str | os.PathLike, *, key: str | None = None, block_rows: in
             sparse = not isinstance(node, h5py.Dataset)
             if sparse and node.attrs.get("encoding-type", "csr_matrix") != "csr_matrix":
                 msg = f"read_rows: {path}[{key!r}] is {node.attrs.get('encoding-type')}; rows need CSR storage."
-                raise ValueError(msg)
+                raise InvalidInputError(msg)
             shape = tuple(int(v) for v in (node.attrs["shape"] if sparse else node.shape))
             dtype = node["data"].dtype if sparse else node.dtype
         func, source = _h5_rows, _Source(path, key)
     else:
         msg = f"read_rows: unsupported file {path}; use .zarr, .npy, .h5/.hdf5 or .h5ad."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     if len(shape) != 2:
         msg = f"read_rows: {path} holds an array of shape {shape}; a matrix (2-D) is needed."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     n, m = shape
     step = block_rows or max(1, (128 << 20) // max(1, m * np.dtype(dtype).itemsize))
     meta = sp.csr_matrix((0, 0), dtype=dtype) if sparse else np.empty((0, 0), dtype=dtype)
@@ -564,7 +565,7 @@ def _start(X: Any, k: int, init: Any, summary: dict, rng: np.random.Generator, c
         return init(shape, k, rng=rng, svd=(U, s, Vt))
     msg = (f"init={init!r} cannot start a Dask fit: use 'random', 'nndsvd', 'nndsvda', 'nndsvdar' "
            "or give W and H.")
-    raise ValueError(msg)
+    raise InvalidInputError(msg)
 
 
 def nmf_distributed(X: Any, n_components: int | None = None, *, beta_loss: str | float = "frobenius",
@@ -630,7 +631,7 @@ def nmf_distributed(X: Any, n_components: int | None = None, *, beta_loss: str |
     caller = _caller
     if not is_dask_array(X):
         msg = f"{caller} takes a dask.array.Array; got {type(X).__module__}.{type(X).__qualname__}."
-        raise TypeError(msg)
+        raise InvalidInputError(msg)
     options = V.check_fit_options(caller, beta_loss=beta_loss, alpha_W=alpha_W, alpha_H=alpha_H, l1_ratio=l1_ratio,
                                   tol=tol, max_iter=max_iter, max_time=max_time, verbose=verbose,
                                   record_every=record_every, update_H=update_H, callback=callback)
@@ -640,34 +641,34 @@ def nmf_distributed(X: Any, n_components: int | None = None, *, beta_loss: str |
     if isinstance(stop_rule, FactorChange) or stop_rule.needs_previous:
         msg = ("stop='factor' needs the factors after every sweep, which a Dask fit does not gather; "
                "use stop='objective' or 'fixed'.")
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     rng, seed = V.check_random_state(random_state, caller)
     solver_obj = resolve_solver(solver, beta)
     if not isinstance(solver_obj, (HALS, ANLSBPP, GreedyCD, MU)) or isinstance(solver_obj, LinMU):
         msg = (f"Solver {solver_obj.name!r} does not run on Dask arrays (its W update couples the rows); "
                f"valid: {list(SUPPORTED_SOLVERS)}.")
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
 
     # -- data: rows chunked, float blocks, checked in one pass ------------------------------------------------
     if X.ndim != 2:
         msg = f"Expected a 2-D Dask array for X; got {X.ndim} dimension(s) (shape={X.shape})."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     if any(np.isnan(c) for c in X.chunks[0]) or np.isnan(X.shape[1]):
         msg = "X has unknown chunk sizes; call X.compute_chunk_sizes() first."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     n, m = (int(s) for s in X.shape)
     if n == 0 or m == 0:
         what = "sample" if n == 0 else "feature"
         msg = (f"X is empty: 0 {what}(s) (shape={(n, m)}) while a minimum of 1 is required; "
                "NMF needs at least one sample and one feature.")
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     kind = np.dtype(X.dtype).kind
     if kind == "c":
         msg = f"Complex data not supported: X has dtype {X.dtype}; NMF needs real non-negative values."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     if kind not in "biuf":
         msg = f"X must hold numbers; got dtype {X.dtype}."
-        raise TypeError(msg)
+        raise InvalidInputError(msg)
     dtype = V._float_dtype(np.dtype(X.dtype))
     if len(X.chunks[1]) > 1:
         X = X.rechunk({1: -1})
@@ -685,7 +686,7 @@ def nmf_distributed(X: Any, n_components: int | None = None, *, beta_loss: str |
     folder = tempfile.mkdtemp(prefix="nmfkit-dask-") if work_dir is None else os.fspath(work_dir)
     if not os.path.isdir(folder):
         msg = f"work_dir: the folder {folder} does not exist."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     try:
         X, summary = _validate(X, client, beta, caller)
         # -- starting factors ----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from nmfkit import defaults as D
-from nmfkit._validation import check_2d
+from nmfkit._validation import InvalidInputError, check_2d
 from nmfkit.distributed import is_dask_array
 from nmfkit.fit import FitResult, nmf
 
@@ -179,7 +179,7 @@ class NMF(_NonNegativeTransformer):
         W = np.asarray(X, dtype=self.components_.dtype)
         if W.ndim != 2 or W.shape[1] != self.n_components_:
             msg = f"X must have shape (n_samples, n_components={self.n_components_}); got {W.shape}."
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
         return W @ self.components_
 
     @property
@@ -346,7 +346,7 @@ class NMFMerge(NMF):
 
         if mask is not None:
             msg = "NMFMerge does not support masks; use NMF(mask=...) or fill the missing values."
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
         check_2d(X)
         validate_data(self, X, skip_check_array=True, reset=True)
         k = self.n_components
@@ -428,7 +428,7 @@ class DeepNMF(_NonNegativeTransformer):
 
         if self.ranks is None:
             msg = "DeepNMF needs ranks, e.g. DeepNMF(ranks=[80, 40, 20])."
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
         check_2d(X)
         validate_data(self, X, skip_check_array=True, reset=True)
         result = deep_nmf(X, self.ranks, self.beta_loss, lambdas=self.lambdas, normalization=self.normalization,
@@ -477,7 +477,7 @@ class DeepNMF(_NonNegativeTransformer):
         W = np.asarray(X, dtype=self.components_.dtype)
         if W.ndim != 2 or W.shape[1] != self._n_features_out:
             msg = f"X must have shape (n_samples, {self._n_features_out}) (every layer's usage); got {W.shape}."
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
         return W[:, : self.components_.shape[0]] @ self.components_
 
     @property
@@ -552,7 +552,7 @@ class PersistentNMF(_NonNegativeTransformer):
         T = len(self.eps_)
         if not isinstance(self.scale, (int, np.integer)) or not 1 <= self.scale <= T:
             msg = f"scale must be an int in [1, {T}] (the fit has {T} scales); got {self.scale!r}."
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
         return int(self.scale) - 1
 
     def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -14,6 +15,7 @@ import numpy as np
 
 from nmfkit import _validation as V
 from nmfkit import defaults as D
+from nmfkit._validation import InvalidInputError
 from nmfkit.acceleration import ExtrapolatedNMF, Extrapolation
 from nmfkit.backend import Backend, get_backend
 from nmfkit.checkpoint import Checkpoint
@@ -412,7 +414,7 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         if any(given.values()):
             msg = (f"{', '.join(k for k, v in given.items() if v)}: not available for Dask arrays (a Dask fit "
                    "saves its own state at every evaluation; see nmfkit.nmf_distributed).")
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
         return nmf_distributed(X, n_components, beta_loss=beta_loss, solver=solver, init=init, W=W, H=H,
                                update_H=update_H, alpha_W=alpha_W, alpha_H=alpha_H, l1_ratio=l1_ratio, stop=stop,
                                record_every=record_every, tol=tol, max_iter=max_iter, max_time=max_time,
@@ -429,11 +431,11 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
     if checkpoint is not None:
         if not isinstance(checkpoint, (str, os.PathLike)):
             msg = f"The 'checkpoint' parameter of {caller} must be a path or None. Got {checkpoint!r} instead."
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
         folder = os.path.dirname(os.path.abspath(checkpoint))
         if not os.path.isdir(folder):
             msg = f"checkpoint: the folder {folder} does not exist."
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
     stop_rule = get_stopping(stop, tol=tol, max_iter=max_iter)
     rng, seed = V.check_random_state(random_state, caller)
     solver_obj = resolve_solver(solver, beta)
@@ -478,19 +480,19 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
             msg = (f"X's largest entry is {largest:.3g}: the {host_dtype} products of data this far from 1 "
                    "overflow or underflow, and with penalties the problem is not scale invariant, so it cannot "
                    "be rescaled for you. Divide X by a constant (and adjust the penalties) first.")
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
         X = backend.with_data(X, backend.sparse_data(X) / scale) if backend.is_sparse(X) else X / scale
     penalties_W, penalties_H = tuple(penalties_W), tuple(penalties_H)
     for name, pens, size in (("penalties_W", penalties_W, n), ("penalties_H", penalties_H, m)):
         for pen in pens:
             if not all(hasattr(pen, a) for a in ("value", "edit_mu", "edit_quadratic")):
                 msg = f"{name} must hold penalties from nmfkit.penalties; got {pen!r}."
-                raise TypeError(msg)
+                raise InvalidInputError(msg)
             adjacency = getattr(pen, "adjacency", None)
             if adjacency is not None and adjacency.shape != (size, size):
                 msg = (f"{name}: the graph must have shape ({size}, {size}) "
                        f"({'n_samples' if name == 'penalties_W' else 'n_features'}); got {adjacency.shape}.")
-                raise ValueError(msg)
+                raise InvalidInputError(msg)
     penalties_W, penalties_H = (tuple(p.to_backend(backend, X) if hasattr(p, "to_backend") else p for p in pens)
                                 for pens in (penalties_W, penalties_H))
     loss = BetaDivergence(beta)
@@ -513,13 +515,13 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         if not isinstance(extrapolate, Extrapolation):
             msg = (f"The 'extrapolate' parameter of {caller} must be a bool, 'auto' or an Extrapolation. "
                    f"Got {extrapolate!r}.")
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
         if not applies or not isinstance(solver_obj, QuadraticSolver):  # (the isinstance narrows the type)
             msg = ("extrapolate needs the Frobenius loss, a quadratic solver ('hals', 'anls-bpp', 'gcd', "
                    "'anls-pg'), no mask and update_H=True; got "
                    f"beta_loss={beta:g}, solver={solver_obj.name!r}, mask={'yes' if mask is not None else 'no'}, "
                    f"update_H={update_H}.")
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
         accelerate = (solver_obj, extrapolate)
     saved = None
     store: Checkpoint | None = None
@@ -575,6 +577,9 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         W = W * scale
 
         def units(value: float) -> float:
+            # inf when the value does not fit in a float64 (0 stays 0: never 0 * inf)
+            if value == 0.0 or not math.isfinite(value):
+                return value
             with np.errstate(over="ignore", under="ignore"):
                 return float(np.float64(value) * np.float64(scale) ** beta)
 

@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from nmfkit._validation import InvalidInputError
+
 __all__ = ["sample_distances", "knn_graph", "spatial_graph"]
 
 
@@ -102,21 +104,21 @@ def spatial_graph(coords: Any, *, n_neighbors: int | None = 6, radius: float | N
     C = np.asarray(coords, dtype=float)
     if C.ndim != 2 or not np.all(np.isfinite(C)):
         msg = f"coords must be a finite 2-D array (n_samples, n_dims); got shape {C.shape}."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     if weight not in ("binary", "gaussian"):
         msg = f"weight must be 'binary' or 'gaussian'; got {weight!r}."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     n = C.shape[0]
     nn = NearestNeighbors().fit(C)
     if radius is not None:
         if radius <= 0:
             msg = f"radius must be > 0; got {radius}."
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
         G = nn.radius_neighbors_graph(C, radius=radius, mode="connectivity")
     else:
         if n_neighbors is None or n_neighbors < 1:
             msg = f"n_neighbors must be >= 1 (or pass radius); got {n_neighbors}."
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
         G = nn.kneighbors_graph(C, n_neighbors=min(n_neighbors + 1, n), mode="connectivity")
     G = sp.csr_matrix(G)
     G.setdiag(0.0)  # each point is its own neighbour in the query

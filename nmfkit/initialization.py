@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from nmfkit._registry import Registry
+from nmfkit._validation import InvalidInputError
 
 __all__ = [
     "Initializer", "RandomInit", "NNDSVD", "SPA", "SNPA", "CustomInit", "truncated_svd",
@@ -64,7 +65,7 @@ def truncated_svd(X: Any, k: int, *, method: str = "auto",
         U, s, Vt = randomized_svd(X, k, n_oversamples=10, n_iter=4, random_state=seed)
         return U, s, Vt
     msg = f"Unknown SVD method {method!r}. Valid methods: 'auto', 'full', 'randomized'."
-    raise ValueError(msg)
+    raise InvalidInputError(msg)
 
 
 def _mean(X: Any) -> float:
@@ -145,7 +146,7 @@ class NNDSVD(Initializer):
                                     ("random_fill", random_fill, ("entry", "component"))):
             if value not in options:
                 msg = f"The {arg!r} parameter of NNDSVD must be one of {options}. Got {value!r} instead."
-                raise ValueError(msg)
+                raise InvalidInputError(msg)
         self.fill = fill
         self.leading = leading
         self.ties = ties
@@ -232,7 +233,7 @@ class SPA(Initializer):
             if residual[j] <= 1e-12 * top:
                 msg = (f"SPA found only {len(chosen)} linearly independent samples; X has numerical "
                        f"rank below n_components={n_components}. Lower n_components or use another init.")
-                raise ValueError(msg)
+                raise InvalidInputError(msg)
             row = np.asarray(Xn[j].toarray()).ravel() if sp.issparse(Xn) else np.array(Xn[j], dtype=float)
             for q in basis:
                 row -= (row @ q) * q
@@ -336,7 +337,7 @@ class SNPA(SPA):
             if residual[j] <= 1e-12 * top:
                 msg = (f"SNPA found only {len(chosen)} anchors: every sample lies in the convex hull of those "
                        f"chosen. Lower n_components={n_components} or use another init.")
-                raise ValueError(msg)
+                raise InvalidInputError(msg)
             chosen.append(j)
             W = np.hstack([W, np.zeros((W.shape[0], 1))])
             W[j] = 0.0

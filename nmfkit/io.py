@@ -22,6 +22,8 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
+import math
 import os
 import shutil
 import tempfile
@@ -34,10 +36,12 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["InputError", "Matrix", "read_matrix", "FORMATS", "write_table", "atomic_directory"]
+from nmfkit._validation import InvalidInputError
+
+__all__ = ["InputError", "Matrix", "read_matrix", "FORMATS", "write_table", "atomic_directory", "json_text"]
 
 
-class InputError(ValueError):
+class InputError(InvalidInputError):
     """A data file that cannot be used; the message is one line."""
 
 
@@ -303,6 +307,30 @@ def read_matrix(path: str | os.PathLike, *, fmt: str | None = None, variable: st
     if m.X.ndim != 2:
         raise InputError(f"{path}: expected a 2-D matrix, got shape {m.X.shape}.")
     return m.transposed() if transpose else m
+
+
+def _plain_json(value: Any) -> Any:
+    """``value`` with NumPy scalars and arrays as Python values and every non-finite float as ``None``."""
+    if isinstance(value, dict):
+        return {str(k): _plain_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_json(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain_json(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def json_text(value: Any, *, indent: int | None = 2) -> str:
+    """Strict JSON (RFC 8259) for ``value``: NaN and infinities, which JSON cannot express, become ``null``.
+
+    Python's ``json`` writes them as the bare words ``NaN`` and ``Infinity``,
+    which other JSON readers (``jq``, browsers, R's jsonlite) reject.
+    """
+    return json.dumps(_plain_json(value), indent=indent, allow_nan=False) + "\n"
 
 
 def write_table(path: str | os.PathLike, values: np.ndarray, row_names: list, col_names: list,

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from nmfkit._validation import InvalidInputError
+
 __all__ = ["match_components", "subspace_consistency", "permutation_consistency", "purity", "clustering_accuracy",
            "clustering_scores", "kmeans_scores", "assign_to_reference"]
 
@@ -174,7 +176,7 @@ def assign_to_reference(Y: Any, reference: Any, *, max_components: int = 4, min_
     R = np.asarray(reference, dtype=float)
     if Y.shape[1] != R.shape[1]:
         msg = f"Y has {Y.shape[1]} features but reference has {R.shape[1]}."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     labels = list(names) if names is not None else list(range(R.shape[0]))
 
     def cosine(y: np.ndarray, x: np.ndarray) -> float:

@@ -22,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from nmfkit._validation import InvalidInputError
+
 __all__ = ["Penalty", "L1", "L2", "GraphLaplacian", "Proximity", "elastic_net"]
 
 
@@ -142,7 +144,7 @@ class GraphLaplacian:
 
     def edit_quadratic(self, A: Any, G: Any, F: Any, xp: Any) -> tuple[Any, Any]:
         msg = "GraphLaplacian couples the rows of the factor; use solver='mu' or 'mu-lin'."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
 
     def edit_weighted(self, num: Any, den: Any, F: Any) -> tuple[Any, Any]:
         return self.edit_quadratic(num, den, F, None)
@@ -186,7 +188,7 @@ class Proximity:
 
     def edit_weighted(self, num: Any, den: Any, F: Any) -> tuple[Any, Any]:
         msg = "Proximity is not available with masks (weighted HALS); use solver='mu'."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
 
 
 def elastic_net(alpha: float, l1_ratio: float, scale: int) -> tuple[Penalty, ...]:

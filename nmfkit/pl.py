@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from nmfkit._validation import InvalidInputError
 from nmfkit.tl import program_names, stored
 
 __all__ = ["usage", "top_genes"]
@@ -41,7 +42,7 @@ def _programs(key: str, k: int, programs: Any) -> list[int]:
             out.append(names.index(p))
         elif not 1 <= int(p) <= k:
             msg = f"Program {p} out of range: programs are numbered 1 to {k}."
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
         else:
             out.append(int(p) - 1)
     return out

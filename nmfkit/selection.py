@@ -25,6 +25,7 @@ from typing import Any, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from nmfkit._validation import InvalidInputError
 from nmfkit.solvers import nnls_project
 
 __all__ = ["replicate_seeds", "run_replicates", "consensus_matrix", "cophenetic_correlation", "dispersion",
@@ -82,7 +83,7 @@ def _batched(X: Any, n_components: int, seeds: list[int], device: str, params: d
         msg = (f"Replicates on a device run as one batch with random starts, solver 'mu' or 'hals' (plain "
                f"passes), tol and max_iter only; unsupported here: {', '.join(unsupported)}. "
                "Drop device= to run them one by one.")
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     batch_solver = _BATCH_SOLVERS[solver] or ("hals" if beta == 2.0 else "mu")
     Xt = torch.as_tensor(_dense(X), device=device)
     return list(nmf_batch(Xt, n_components, seeds, beta_loss=beta, solver=batch_solver, tol=tol,
@@ -549,11 +550,11 @@ def select_rank(X: Any, ranks: Sequence[int], *, n_runs: int = 10,
     ranks = sorted({int(V.check_n_components(int(r), Xv.shape, "select_rank")) for r in ranks})
     if not ranks:
         msg = "ranks must name at least one candidate rank."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     unknown = sorted(set(criteria) - set(CRITERIA))
     if unknown:
         msg = f"Unknown criteria {unknown}; valid: {', '.join(CRITERIA)}."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     V.check_interval(n_runs, "n_runs", "select_rank", kind="int", low=1)
     V.check_interval(cv_tolerance, "cv_tolerance", "select_rank", low=0.0)
     Xd = _dense(Xv)
@@ -662,7 +663,7 @@ def consensus(X: Any, n_components: int, n_runs: int = 20, *, density_threshold:
     if keep.sum() < k:
         msg = (f"Only {int(keep.sum())} of {len(pooled)} components pass density_threshold={density_threshold}; "
                f"need at least n_components={k}. Raise density_threshold.")
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     kept = pooled[keep]
     labels = KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(kept)
     H = np.vstack([np.median(kept[labels == g], axis=0) for g in range(k)])
@@ -807,11 +808,10 @@ def _rank_options(p: Any) -> None:
 
 
 def _rank_run(args: Any) -> int:
-    import json
     from pathlib import Path
 
     from nmfkit.cli import UsageError, _beta
-    from nmfkit.io import atomic_directory, read_matrix, write_table
+    from nmfkit.io import atomic_directory, json_text, read_matrix, write_table
     from nmfkit.report import Report
 
     ranks = _parse_ranks(args.ranks)
@@ -828,10 +828,10 @@ def _rank_run(args: Any) -> int:
         keys = list(survey.table)
         write_table(tmp / "rank_survey.tsv", np.array([survey.table[k] for k in keys]).T,
                     [str(r) for r in survey.ranks], keys, corner="rank")
-        (tmp / "summary.json").write_text(json.dumps({
+        (tmp / "summary.json").write_text(json_text({
             "method": "rank survey", "input": str(matrix.path), "shape": list(matrix.shape), "ranks": survey.ranks,
             "n_runs": args.n_runs, "criteria": criteria, "cv_tolerance": args.cv_tolerance,
-            "recommended": survey.recommended, "reasons": survey.reasons, "table": survey.table}, indent=2) + "\n")
+            "recommended": survey.recommended, "reasons": survey.reasons, "table": survey.table}))
         report = Report(f"nmfkit: rank survey of {Path(matrix.path).name}")
         report.section("Recommendation", f"Recommended rank: {survey.recommended}.")
         report.table([[r] for r in survey.reasons], ["why"])

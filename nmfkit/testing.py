@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from nmfkit._validation import InvalidInputError
 from nmfkit.backend import get_backend
 from nmfkit.losses import BetaDivergence
 from nmfkit.metrics import match_components
@@ -102,7 +103,7 @@ def planted_noisy(n: int = 300, m: int = 150, k: int = 5, *, noise: str = "gauss
         c = signal_share * S.mean() / ((1 - signal_share) * S.var())
         return rng.poisson(c * S).astype(float), c * S
     msg = f"noise must be 'gaussian' or 'poisson', got {noise!r}."
-    raise ValueError(msg)
+    raise InvalidInputError(msg)
 
 
 def laurberg_problem() -> tuple[np.ndarray, np.ndarray, np.ndarray]:

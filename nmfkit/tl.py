@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from nmfkit._validation import InvalidInputError
+
 __all__ = ["nmf", "consensus", "persistent", "top_genes", "program_names", "stored"]
 
 _BLOCK_ROWS = 10_000  # rows read at a time from a backed AnnData
@@ -40,7 +42,7 @@ def _anndata() -> Any:
 def _check_adata(adata: Any, caller: str) -> None:
     if not isinstance(adata, _anndata().AnnData):
         msg = f"{caller} takes an AnnData object; got {type(adata).__module__}.{type(adata).__qualname__}."
-        raise TypeError(msg)
+        raise InvalidInputError(msg)
 
 
 def _read(matrix: Any) -> Any:
@@ -65,13 +67,13 @@ def _gene_mask(adata: Any, genes: Any) -> np.ndarray:
         mask = np.asarray(adata.var[genes])
         if mask.dtype != bool:
             msg = f"adata.var[{genes!r}] must be boolean (e.g. 'highly_variable'); got dtype {mask.dtype}."
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
         return mask
     values = np.asarray(genes)
     if values.dtype == bool:
         if values.shape != (n_vars,):
             msg = f"A boolean genes mask needs one entry per gene ({n_vars}); got shape {values.shape}."
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
         return values
     missing = [g for g in values.tolist() if g not in adata.var_names]
     if missing:
@@ -85,15 +87,15 @@ def _data(adata: Any, layer: str | None, use_raw: bool, genes: Any, caller: str)
     _check_adata(adata, caller)
     if layer is not None and use_raw:
         msg = f"{caller}: pass layer= or use_raw=True, not both."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     mask = _gene_mask(adata, genes)
     if not mask.any():
         msg = f"{caller}: the genes selection is empty."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     if use_raw:
         if adata.raw is None:
             msg = f"{caller}: use_raw=True but adata.raw is None."
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
         where = "adata.raw.X"
         missing = ~adata.var_names.isin(adata.raw.var_names)
         if missing[mask].any():
@@ -112,7 +114,7 @@ def _data(adata: Any, layer: str | None, use_raw: bool, genes: Any, caller: str)
         where = "adata.X"
         if adata.X is None:
             msg = f"{caller}: adata.X is None; pass layer= or use_raw=True."
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
         X = _read(adata.X)
         X = X[:, mask] if not mask.all() else X
     X = sp.csr_matrix(X) if sp.issparse(X) else np.asarray(X)
@@ -120,7 +122,7 @@ def _data(adata: Any, layer: str | None, use_raw: bool, genes: Any, caller: str)
     if values.size and np.nanmin(values) < 0:
         msg = (f"{caller}: {where} has negative values (min {np.nanmin(values):.4g}), as scaled data do; NMF "
                "needs counts or log-normalized values: pass layer= or use_raw=True.")
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     return X, mask, where
 
 

@@ -19,6 +19,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from nmfkit._validation import InvalidInputError
+
 __all__ = ["Backend", "get_backend", "register_backend", "available_backends"]
 
 
@@ -74,7 +76,7 @@ def draw(shape: tuple[int, ...], rng: np.random.Generator, distribution: str = "
     if distribution == "uniform":
         return rng.random(shape)
     msg = f"Unknown distribution {distribution!r}; valid: 'normal', 'uniform'."
-    raise ValueError(msg)
+    raise InvalidInputError(msg)
 
 
 _BACKENDS: dict[str, Callable[[], Backend]] = {}
@@ -151,7 +153,7 @@ def get_backend(*arrays: Any) -> Backend:
                 f"Unsupported array type {type(a).__module__}.{type(a).__qualname__}; "
                 f"nmfkit accepts arrays of the backends {available_backends()}."
             )
-            raise TypeError(msg)
+            raise InvalidInputError(msg)
         if chosen is None:
             chosen, chosen_type = owner, type(a)
         elif owner.name != chosen.name:
@@ -160,7 +162,7 @@ def get_backend(*arrays: Any) -> Backend:
                 f"{chosen_type.__module__}.{chosen_type.__qualname__} ({chosen.name}) and "
                 f"{type(a).__module__}.{type(a).__qualname__} ({owner.name})."
             )
-            raise TypeError(msg)
+            raise InvalidInputError(msg)
     if chosen is None:
         return _instance("numpy")
     return chosen

@@ -33,6 +33,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from nmfkit._validation import InvalidInputError
 from nmfkit.backend import get_backend
 from nmfkit.losses import BetaDivergence
 
@@ -454,7 +455,7 @@ def deep_usage(X: Any, H_layers: Sequence[Any], beta_loss: str | float = "kullba
     Hs = [xp.asarray(H, dtype=Xv.dtype) for H in H_layers]
     if Hs[0].shape[1] != Xv.shape[1]:
         msg = f"X has {Xv.shape[1]} features but H_1 expects {Hs[0].shape[1]}."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     lam = [1.0] * len(Hs) if lambdas is None else [float(v) for v in lambdas]
     if W_layers is None:
         # flat start at the right scale: x ~ r_1 w_1 mean(H_1), w_{l-1} ~ r_l w_l mean(H_l)
@@ -484,25 +485,25 @@ def _check_common(X: Any, ranks: Any, beta_loss: Any, caller: str, normalization
     if beta not in _BETAS:
         msg = (f"{caller} supports beta_loss in {{1 ('kullback-leibler'), 1.5, 2 ('frobenius')}}, where the layer "
                f"updates are closed form; got beta_loss={beta_loss!r}.")
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     V.check_zeros(Xv, None, beta=beta)
     if isinstance(ranks, (int, np.integer)) or not hasattr(ranks, "__len__") or len(ranks) == 0:
         msg = f"ranks must be a non-empty sequence of ints, e.g. [80, 40, 20]; got {ranks!r}."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     ranks = list(ranks)
     if not all(isinstance(r, (int, np.integer)) and not isinstance(r, bool) for r in ranks):
         msg = f"ranks must be ints; got {ranks!r}."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     ranks = [int(r) for r in ranks]
     limit = min(Xv.shape)
     if not 1 <= ranks[0] <= limit:
         msg = (f"The first rank must be in [1, min(n_samples, n_features)] = [1, {limit}] for X with "
                f"n_samples={Xv.shape[0]}, n_features={Xv.shape[1]}; got ranks={ranks}.")
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     if any(b >= a for a, b in zip(ranks, ranks[1:], strict=False)) or ranks[-1] < 1:
         msg = (f"ranks must be strictly decreasing and positive (each layer summarises the one before); "
                f"got ranks={ranks}.")
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     V.check_options(normalization, "normalization", caller, ("rows", "cols"))
     return Xv, ranks, BetaDivergence(beta)
 
@@ -511,11 +512,11 @@ def _layer_weights(value: Any, L: int, name: str, *, positive: bool) -> list[flo
     vals = [float(value)] * L if np.ndim(value) == 0 else [float(v) for v in value]
     if len(vals) != L:
         msg = f"{name} must be a number or one value per layer ({L}); got {value!r}."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     bad = [v for v in vals if not np.isfinite(v) or v < 0 or (positive and v == 0)]
     if bad:
         msg = f"{name} must be finite and {'positive' if positive else 'non-negative'}; got {value!r}."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     return vals
 
 
@@ -730,10 +731,10 @@ def deep_nmf(X: Any, ranks: Sequence[int], beta_loss: str | float = "kullback-le
         V.check_interval(tol, "tol", caller, low=0.0)
     if min_vol and loss.beta != 1.0:
         msg = f"min_vol=True is defined for the KL divergence (beta_loss=1) only; got beta_loss={beta_loss!r}."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     if min_vol and normalization != "rows":
         msg = "min_vol=True normalises the columns of W (W^T e = e); leave normalization='rows'."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     backend = get_backend(Xv)
     xp = backend.xp
     if init is None:
@@ -747,7 +748,7 @@ def deep_nmf(X: Any, ranks: Sequence[int], beta_loss: str | float = "kullback-le
                [tuple(H.shape) for H in init.extras.get("H_layers", [])])
         if got != shapes:
             msg = f"init must hold W_layers and H_layers of shapes {shapes}; got {got}."
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
     Ws = [xp.asarray(W, dtype=Xv.dtype, copy=True) for W in init.extras["W_layers"]]
     Hs = [xp.asarray(H, dtype=Xv.dtype, copy=True) for H in init.extras["H_layers"]]
     if min_vol:

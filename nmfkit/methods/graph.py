@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from nmfkit._validation import InvalidInputError
 from nmfkit.graphs import knn_graph, spatial_graph
 from nmfkit.penalties import L2, GraphLaplacian
 
@@ -95,7 +96,7 @@ def graph_nmf(X: Any, n_components: int, *, lam: float = 1.0, graph: Any = None,
         if coords is not None:
             if on != "samples" or np.shape(coords)[0] != shape[0]:
                 msg = f"coords must give one row per sample ({shape[0]}) and needs on='samples'."
-                raise ValueError(msg)
+                raise InvalidInputError(msg)
             graph = spatial_graph(coords, n_neighbors=n_neighbors, radius=radius)
         else:
             data = X if on == "samples" else (X.T if sp.issparse(X) else np.asarray(X).T)
@@ -103,10 +104,10 @@ def graph_nmf(X: Any, n_components: int, *, lam: float = 1.0, graph: Any = None,
     A = sp.csr_matrix(graph, dtype=float)
     if A.shape != (size, size):
         msg = f"graph must have shape ({size}, {size}) for on={on!r}; got {A.shape}."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     if (abs(A - A.T)).max() > 1e-10 * max(abs(A).max(), 1e-300) or (A.nnz and A.data.min() < 0):
         msg = "graph must be a symmetric, non-negative adjacency matrix."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     scale_weight = lam if scale_weight is None else scale_weight
     V.check_interval(scale_weight, "scale_weight", "graph_nmf", low=0.0)
     graph_pen, scale_pen = (GraphLaplacian(lam, A),), ((L2(scale_weight),) if scale_weight > 0 else ())

@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from nmfkit._validation import InvalidInputError
 from nmfkit.backend import get_backend
 from nmfkit.losses import BetaDivergence
 from nmfkit.solvers import MU, Problem, resolve_solver
@@ -160,12 +161,12 @@ def joint_nmf(Xs: Sequence[Any], n_components: int, *, beta_loss: Any = "frobeni
 
     if isinstance(Xs, (np.ndarray, sp.spmatrix)) or len(Xs) < 1:
         msg = "joint_nmf: Xs must be a list of blocks (one array per modality)."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     n_blocks = len(Xs)
     losses = list(beta_loss) if isinstance(beta_loss, (list, tuple)) else [beta_loss] * n_blocks
     if len(losses) != n_blocks:
         msg = f"joint_nmf: {len(losses)} losses for {n_blocks} blocks."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     betas = [V.check_beta_loss(b, "joint_nmf") for b in losses]
     blocks = []
     for i, (X, beta) in enumerate(zip(Xs, betas, strict=True)):
@@ -173,7 +174,7 @@ def joint_nmf(Xs: Sequence[Any], n_components: int, *, beta_loss: Any = "frobeni
         if Xv.shape[0] != np.shape(Xs[0])[0]:
             msg = f"joint_nmf: every block needs the same samples; Xs[{i}] has {Xv.shape[0]} rows, Xs[0] has " \
                   f"{np.shape(Xs[0])[0]}."
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
         V.check_zeros(Xv, None, beta=beta, name=f"Xs[{i}]")
         Xv = Xv.astype(np.float64)
         blocks.append(Xv)
@@ -189,12 +190,12 @@ def joint_nmf(Xs: Sequence[Any], n_components: int, *, beta_loss: Any = "frobeni
         lam = [float(w) for w in weights]
         if len(lam) != n_blocks or min(lam) < 0:
             msg = f"joint_nmf: weights must be {n_blocks} non-negative numbers; got {weights!r}."
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
     all_quadratic = all(b == 2.0 for b in betas)
     solver_obj = resolve_solver(solver, 2.0 if all_quadratic else 1.0)
     if not all_quadratic and not isinstance(solver_obj, MU):
         msg = f"joint_nmf: blocks with beta != 2 need solver='mu' (or 'auto'); got {solver!r}."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     dense = [X.toarray() if sp.issparse(X) else X for X in blocks]
     Xcat = np.hstack([np.sqrt(w) * X for w, X in zip(lam, dense, strict=True)])
     concat = None
@@ -287,14 +288,14 @@ def integrative_nmf(Xs: Sequence[Any], n_components: int, *, lam: float = 5.0, t
 
     if isinstance(Xs, (np.ndarray, sp.spmatrix)) or len(Xs) < 1:
         msg = "integrative_nmf: Xs must be a list of data sets."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     dense = []
     for i, X in enumerate(Xs):
         Xv, _ = V.check_data(X, caller="integrative_nmf", name=f"Xs[{i}]")
         if Xv.shape[1] != np.shape(Xs[0])[1]:
             msg = (f"integrative_nmf: every data set needs the same features; Xs[{i}] has {Xv.shape[1]} columns, "
                    f"Xs[0] has {np.shape(Xs[0])[1]}.")
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
         dense.append(np.asarray(Xv.toarray() if sp.issparse(Xv) else Xv, dtype=np.float64))
     m = dense[0].shape[1]
     k = V.check_n_components(n_components, (min(X.shape[0] for X in dense), m), "integrative_nmf")

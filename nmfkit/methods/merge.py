@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from nmfkit._validation import InvalidInputError
+
 __all__ = ["MergeStep", "merge_pair", "merge_components", "merge_replay", "gsvd_recover", "nmf_merge", "gsvd_nmf"]
 
 
@@ -263,12 +265,12 @@ def gsvd_recover(X: Any, W: Any, H: Any, n_add: int, svd: tuple | None = None,
     r0 = W0.shape[1]
     if not 1 <= n_add <= r0:
         msg = f"n_add must be in [1, r0] = [1, {r0}] (the current rank); got {n_add}."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     U, s, Vt = svd if svd is not None else truncated_svd(X, r0, method="auto")
     U0, s0, V0 = U[:, :r0], np.asarray(s[:r0], dtype=float), Vt[:r0].T
     if s0[-1] <= np.sqrt(np.finfo(float).eps) * s0[0]:
         msg = f"X is numerically rank deficient at rank {r0} (s[{r0}] <= sqrt(eps) s[1]); lower the rank."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     B = (U0.T @ W0) @ (H0 @ V0)
     _, gamma, Rt = np.linalg.svd(B / s0[None, :])
     order = np.argsort(gamma, kind="stable")
@@ -366,7 +368,7 @@ def nmf_merge(X: Any, n_components: int, *, n_extra: int | None = None, solver: 
     k = max(1, int(round(0.2 * r))) if n_extra is None else int(n_extra)
     if not 0 <= k <= r:
         msg = f"n_extra must be in [0, n_components] = [0, {r}]; got {n_extra}."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     # the over-complete rank cannot exceed min(m, n); with no room the pipeline is a plain two-stage NMF
     k = min(k, min(Xv.shape) - r)
     rng, _ = V.check_random_state(random_state, "nmf_merge")
@@ -440,7 +442,7 @@ def gsvd_nmf(X: Any, n_components: int, *, n_initial: int | None = None, solver:
     if not 1 <= r1 < r or r - r1 > r1:
         msg = (f"n_initial must satisfy 1 <= n_initial < n_components and n_components - n_initial <= n_initial; "
                f"got {r1}.")
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     rng, _ = V.check_random_state(random_state, "gsvd_nmf")
     tol_intermediate = tol_final if tol_intermediate is None else tol_intermediate
     times, its = {}, {}

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from nmfkit._validation import InvalidInputError
 from nmfkit.backend import get_backend
 from nmfkit.losses import BetaDivergence
 from nmfkit.penalties import Proximity
@@ -126,10 +127,10 @@ def symmetric_nmf(A: Any, n_components: int, *, alpha: float | None = None, solv
     n = Av.shape[0]
     if Av.shape != (n, n):
         msg = f"symmetric_nmf: A must be square; got shape {Av.shape}."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     if not _is_symmetric(Av):
         msg = "symmetric_nmf: A is not symmetric; for a directed graph use network_nmf(A, k, directed=True)."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     k = V.check_n_components(n_components, Av.shape, "symmetric_nmf")
     V.check_interval(alpha, "alpha", "symmetric_nmf", low=0.0, allow_none=True)
     V.check_interval(max_iter, "max_iter", "symmetric_nmf", kind="int", low=1)

@@ -28,6 +28,7 @@ from typing import Any, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from nmfkit._validation import InvalidInputError
 from nmfkit.backend import get_backend
 from nmfkit.graphs import knn_graph, sample_distances  # re-exported: persistent NMF builds on them
 from nmfkit.losses import BetaDivergence
@@ -104,7 +105,7 @@ def persistence_scales(D: np.ndarray, *, include_complete_graph: bool = True, de
     if max_scales is not None and len(eps) > max_scales:
         if max_scales < 2:
             msg = f"max_scales must be at least 2 (the finest and the coarsest scale); got {max_scales}."
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
         gaps = np.diff(eps)[1:-1]  # persistence of the component count entered at eps[1..T-2]
         keep = 1 + np.argsort(-gaps, kind="stable")[: max_scales - 2]
         eps = eps[np.sort(np.concatenate([[0], keep, [len(eps) - 1]]))]
@@ -344,7 +345,7 @@ def gnmf(X: Any, n_components: int, *, graph: Any = None, lam: float = 100.0, n_
     A = knn_graph(Xd, n_neighbors) if graph is None else graph
     if A.shape != (Xd.shape[0], Xd.shape[0]):
         msg = f"graph must have shape (n_samples, n_samples) = {(Xd.shape[0],) * 2}; got {A.shape}."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     degree = np.asarray(A.sum(axis=1)).ravel()
     if W is None or H is None:
         W, H = NNDSVD("mean", leading="special", ties="negative", threshold=1e-8, svd="full")(Xd, k, rng=rng)
@@ -435,7 +436,7 @@ def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence
     N, M = Xd.shape
     if N < 2:
         msg = f"persistent_nmf needs at least 2 samples to build graphs; got n_samples={N}."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     V.check_zeros(Xd, None, beta=2.0)  # all zeros: error; zero samples or features: a warning
     if n_components is None:
         n_components = math.ceil(math.sqrt(N))
@@ -444,7 +445,7 @@ def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence
     k = V.check_n_components(n_components, Xd.shape, caller)
     if len(lambdas) != 3:
         msg = f"lambdas must be (geometric, smoothness, ridge); got {lambdas!r}."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     lam = tuple(V.check_interval(float(v), name, caller, low=0.0) for v, name in
                 zip(lambdas, ("lambdas[0]", "lambdas[1]", "lambdas[2]"), strict=True))
     V.check_interval(n_sweeps, "n_sweeps", caller, kind="int", low=1)
@@ -467,7 +468,7 @@ def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence
             Xd, k, rng=np.random.default_rng(0))
     if return_bases and not store_bases:
         msg = "return_bases=True needs store_bases=True."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     method = _Sweeps(Xd, XT, graphs, lam, backend, inner_tol=inner_tol, inner_max_iter=inner_max_iter,
                      normalize=faithful, start=start, fit_terms=None if store_bases else [None] * T)
     Ws: list[Any] = [None] * T
@@ -532,7 +533,7 @@ def preprocess_counts(X: Any) -> np.ndarray:
     norms = np.linalg.norm(Xd, axis=1)
     if np.any(norms == 0):
         msg = f"{int(np.sum(norms == 0))} cell(s) have no counts; remove them before preprocessing."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     return Xd / norms[:, None]
 
 

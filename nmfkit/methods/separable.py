@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from nmfkit._validation import InvalidInputError
 from nmfkit.initialization import SNPA, SPA
 
 __all__ = ["spa", "snpa", "separable_nmf"]
@@ -107,7 +108,7 @@ def separable_nmf(X: Any, n_components: int, *, algorithm: str = "snpa") -> Any:
     finders = {"snpa": SNPA, "spa": SPA}
     if algorithm not in finders:
         msg = f"separable_nmf: unknown algorithm {algorithm!r}; valid: {', '.join(finders)}."
-        raise ValueError(msg)
+        raise InvalidInputError(msg)
     t0 = time.perf_counter()
     finder = finders[algorithm]()
     idx = finder.anchors(Xv, k)

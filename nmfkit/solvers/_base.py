@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from nmfkit._validation import InvalidInputError
 from nmfkit.losses import BetaDivergence
 
 __all__ = ["Problem", "Solver", "QuadraticSolver", "quadratic_stats", "penalized_stats"]
@@ -105,13 +106,13 @@ class Solver(ABC):
                 f"got beta_loss={problem.loss.beta:g} ({problem.loss.name}). "
                 "Use solver='mu', which supports every beta >= 0."
             )
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
         if problem.mask is not None and not self.supports_mask:
             msg = (
                 f"Solver '{self.name}' does not support masks or missing values; "
                 "use solver='hals' (Frobenius) or solver='mu' (any beta)."
             )
-            raise ValueError(msg)
+            raise InvalidInputError(msg)
 
     @abstractmethod
     def update_left(self, problem: Problem, W: Any, H: Any) -> Any:
