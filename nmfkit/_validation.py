@@ -191,7 +191,14 @@ def _as_numeric(X: Any, name: str) -> Any:
         msg = f"Complex data not supported: {name} has dtype {arr.dtype}; NMF needs real non-negative values."
         raise InvalidInputError(msg)
     if arr.dtype.kind == "O":
-        arr = arr.astype(np.float64)  # raises TypeError naming the bad element
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            columns = [str(c) for c, t in getattr(X, "dtypes", {}).items() if getattr(t, "kind", "O") not in "biuf"]
+            where = f" (non-numeric columns: {', '.join(columns[:5])}{', ...' if len(columns) > 5 else ''})" \
+                if columns else ""
+            msg = f"{name} must hold numbers{where}: {exc}."
+            raise InvalidInputError(msg) from None
     elif arr.dtype.kind not in "biuf":
         msg = f"{name} must hold numbers; got dtype {arr.dtype}."
         raise InvalidInputError(msg)
@@ -237,40 +244,78 @@ def value_counts(values: np.ndarray) -> dict:
             "neg": n_neg, "min": float(values[np.isfinite(values)].min()) if n_neg else 0.0}
 
 
+def safe_range(dtype: Any) -> tuple[float, float]:
+    """The largest entries ``[low, high]`` that data of ``dtype`` can have for NMF's arithmetic to stay finite.
+
+    Solvers form products of up to four entries (``||X H^T||^2``, the
+    curvature terms of line searches) and multiply them by step sizes, so the
+    range is the fourth root of ``dtype``'s (``2**-32 .. 2**32``, about
+    2e-10 to 4e9, in float32), and in float64 no wider than float32's normal
+    range (``2**-126 .. 2**128``, about 1e-38 to 3e38): a margin of 1e154 for
+    the steps.
+    """
+    info = np.finfo(dtype)
+    return 2.0 ** max(info.minexp // 4, -126), 2.0 ** min(info.maxexp // 4, 128)
+
+
 def safe_scale(largest: float, dtype: Any) -> float:
     """A power of two ``s`` such that data whose largest entry is ``largest`` are safe to fit as ``X / s``.
 
     Products and powers of the data (``X H^T``, ``||X||^2``, ``(WH)^beta``)
     overflow or underflow in ``dtype`` when its entries are far from 1: with
     ``X`` scaled by 1e300 the factors become NaN, and with 1e-300 the
-    objective underflows to 0. Inside ``[2**(minexp/4), 2**(maxexp/4)]``
-    (about 1e-77 to 1e77 in float64, 5e-10 to 4e9 in float32) nothing is
-    done (``s = 1``); outside, ``s`` brings the largest entry to 1, exactly
-    (a power of two). Every beta-divergence satisfies
+    objective underflows to 0. Inside :func:`safe_range` nothing is done
+    (``s = 1``); outside, ``s`` brings the largest entry to 1, exactly (a
+    power of two). Every beta-divergence satisfies
     ``D(X/s | W H) = s**-beta D(X | s W H)``, so the minimizers of the scaled
     problem, with ``W`` multiplied by ``s``, are those of the original.
     """
-    info = np.finfo(dtype)
     if not largest > 0 or not math.isfinite(largest):
         return 1.0
-    low, high = 2.0 ** (info.minexp // 4), 2.0 ** (info.maxexp // 4)
+    low, high = safe_range(dtype)
     if low <= largest <= high:
         return 1.0
     return math.ldexp(1.0, math.frexp(largest)[1] - 1)
 
 
 def check_data(X: Any, *, caller: str, missing: str = "error",
-               beta: float = 2.0, name: str = "X") -> tuple[Any, Any]:
+               beta: float = 2.0, name: str = "X", masked_ok: bool = False,
+               rescales: bool = False) -> tuple[Any, Any]:
     """Validate the data matrix.
+
+    Data whose largest entry lies outside the range where products of entries
+    are safe (:func:`safe_range`: about 1e-38 to 3e38 in float64, 2e-10 to
+    4e9 in float32) would give NaN factors. Unless the caller ``rescales``
+    such data itself (:func:`nmfkit.nmf` does), float32 data are computed in
+    float64 when that range holds them, and anything else is refused with a
+    message naming the largest entry and the fix.
+
+    A NumPy masked array (``numpy.ma``) marks its masked entries as missing:
+    with ``masked_ok`` (the caller fits masks) they are left out of the fit,
+    whatever they hold; otherwise they are an error naming the way out. A
+    masked array with nothing masked is its data.
 
     Returns
     -------
     X : ndarray or CSR matrix of float32/float64
-        NaN entries replaced by 0 when ``missing="mask"``.
+        NaN entries (and masked ones) replaced by 0 when they are missing.
     nan_mask : ndarray of bool or None
-        ``True`` where ``X`` was observed, when NaN were found and masked.
+        ``True`` where ``X`` was observed, when entries were missing.
     """
+    hidden = None
+    if isinstance(X, np.ma.MaskedArray):
+        hidden = np.ma.getmaskarray(X)
+        if not hidden.any():
+            hidden = None
+        elif not masked_ok:
+            msg = (f"{name} is a masked array with {int(hidden.sum())} masked entries, and {caller} cannot leave "
+                   f"entries out of the fit; fill them ({name}.filled(value)) or use nmfkit.nmf / nmfkit.NMF, "
+                   "which fit around masked entries.")
+            raise InvalidInputError(msg)
+        X = np.ma.getdata(X)
     X = _as_numeric(X, name)
+    if hidden is not None:
+        X = np.where(hidden, 0.0, X).astype(X.dtype)  # what the mask hides is never read (negatives, NaN, inf)
     check_2d(X, name)
     if X.shape[0] == 0 or X.shape[1] == 0:
         what = "sample" if X.shape[0] == 0 else "feature"
@@ -286,7 +331,26 @@ def check_data(X: Any, *, caller: str, missing: str = "error",
         nan_mask = ~np.isnan(X)
         X = np.where(nan_mask, X, 0.0).astype(X.dtype)
     _check_non_negative(name, caller, counts["neg"], counts["min"])
+    if hidden is not None:
+        nan_mask = ~hidden if nan_mask is None else nan_mask & ~hidden
+    if not rescales:
+        X = _check_range(X, name, caller)
     return X, nan_mask
+
+
+def _check_range(X: Any, name: str, caller: str) -> Any:
+    """``X``, in float64 if float32 cannot hold its products; an error if float64 cannot either."""
+    values = X.data if sp.issparse(X) else X
+    largest = float(np.max(values)) if values.size else 0.0
+    if safe_scale(largest, X.dtype) == 1.0:
+        return X
+    if X.dtype == np.float32 and safe_scale(largest, np.float64) == 1.0:
+        return X.astype(np.float64)
+    low, high = safe_range(np.float64)
+    msg = (f"{name}'s largest entry is {largest:.3g}: {caller} needs it between {low:.1e} and {high:.1e} "
+           f"(products of entries further from 1 overflow or underflow, and the factors would be NaN). "
+           f"Divide {name} by a constant first, e.g. {name} / {name}.max(); nmfkit.nmf does this for you.")
+    raise InvalidInputError(msg)
 
 
 def _check_tensor_data(X: Any, name: str, caller: str, missing: str) -> tuple[Any, Any]:

@@ -12,6 +12,7 @@ with :func:`os.replace`, so a crash mid-write leaves the previous checkpoint.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import tempfile
@@ -56,7 +57,10 @@ class Checkpoint:
         header = {"format": _FORMAT, "fingerprint": self.fingerprint, "n_iter": int(n_iter),
                   "elapsed": float(elapsed), "history": [[_number(v) for v in h] for h in history],
                   "state": meta}
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
+        if not getattr(self, "_swept", False):  # once per run: files a killed run left mid-write
+            self._swept = True
+            self._remove_stale()
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.{os.getpid()}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
                 text = json.dumps(header, allow_nan=False).encode()
@@ -65,6 +69,14 @@ class Checkpoint:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def _remove_stale(self) -> None:
+        from nmfkit.io import alive
+
+        for entry in self.path.parent.glob(f".{glob.escape(self.path.name)}.*.tmp"):
+            pid = entry.name[len(self.path.name) + 2:].split(".", 1)[0]
+            if pid.isdigit() and not alive(int(pid)) and entry.is_file():
+                entry.unlink(missing_ok=True)
 
     # -- loading --------------------------------------------------------------------------------
     def exists(self) -> bool:
@@ -142,6 +154,6 @@ def _unflatten(meta: dict, arrays: dict, backend: Any, like: Any) -> Any:
 
 
 def _number(value: Any) -> float | str:
-    """A float for strict JSON: a non-finite value as the string ``"inf"``, ``"-inf"`` or ``"nan"`` (``float`` reads it)."""
+    """A float for strict JSON; a non-finite one as the string "inf", "-inf" or "nan" (float() reads it)."""
     value = float(value)
     return value if np.isfinite(value) else repr(value)

@@ -21,9 +21,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from nmfkit import defaults as D
+from nmfkit._progress import on_terminal
 from nmfkit._validation import InvalidInputError
 
-__all__ = ["main", "command", "fit_to_folder", "relative_error"]
+__all__ = ["main", "command", "fit_to_folder", "relative_error", "component_usage", "image_options", "image_layout"]
 
 
 @dataclass
@@ -75,7 +76,7 @@ class Progress:
         self.last = self.started
         self.bar = None
         self.objective: float | None = None
-        if not quiet and getattr(self.stream, "isatty", lambda: False)():
+        if not quiet and on_terminal(self.stream):
             try:
                 from tqdm import tqdm
 
@@ -109,6 +110,7 @@ def fit_to_folder(matrix: Any, out: Path, *, n_components: int, beta_loss: Any =
                   init: str | None = None, random_state: int | None = 0, max_iter: int = D.MAX_ITER,
                   tol: float = D.TOL,
                   force: bool = False, quiet: bool = False, image_shape: tuple[int, int] | None = None,
+                  image_order: str = "C",
                   title: str | None = None, description: str | None = None, method: str = "nmf",
                   fit: Callable | None = None, sections: Callable | None = None,
                   extra_summary: dict | None = None, checkpoint: str | None = None,
@@ -148,6 +150,13 @@ def fit_to_folder(matrix: Any, out: Path, *, n_components: int, beta_loss: Any =
         for w in records:
             if issubclass(w.category, (DataWarning, UserWarning)):
                 caught.append(str(w.message))
+        notes = [matrix.extras["note"]] if matrix.extras.get("note") else []
+        resumed = result.extras.get("resumed_from")
+        if resumed is not None:
+            notes.append(f"resumed from the checkpoint {checkpoint} at sweep {resumed}")
+        if not quiet:
+            for note in notes:
+                print(f"nmfkit: {note}", file=sys.stderr)
         seconds = time.perf_counter() - started
         W, H = np.asarray(result.W), np.asarray(result.H)
         comp = [f"component_{i + 1}" for i in range(W.shape[1])]
@@ -157,7 +166,7 @@ def fit_to_folder(matrix: Any, out: Path, *, n_components: int, beta_loss: Any =
             "nmfkit_version": __version__,
             "method": method,
             "input": {"path": str(matrix.path), "format": matrix.format, "shape": list(matrix.shape),
-                      "nnz": matrix.nnz},
+                      "nnz": matrix.nnz, "variable": matrix.extras.get("variable")},
             "n_components": int(W.shape[1]),
             "beta_loss": result.extras["beta_loss"],
             "loss": result.extras["loss"],
@@ -173,11 +182,13 @@ def fit_to_folder(matrix: Any, out: Path, *, n_components: int, beta_loss: Any =
             "relative_error": relative_error(X, W, H),
             "seconds": seconds,
             "warnings": caught,
+            "notes": notes,
+            "resumed_from_sweep": resumed,
             "history": [list(h) for h in result.history],
             **(extra_summary or {}),
         }
         (tmp / "summary.json").write_text(json_text(summary))
-        _plots_and_report(tmp, matrix, result, summary, image_shape=image_shape,
+        _plots_and_report(tmp, matrix, result, summary, image_shape=image_shape, image_order=image_order,
                           title=title or f"nmfkit: {method} of {Path(matrix.path).name}", description=description,
                           sections=sections)
     return summary
@@ -211,7 +222,23 @@ def relative_error(X: Any, W: np.ndarray, H: np.ndarray) -> float:
     return math.sqrt(max(2.0 * half, 0.0)) / norm
 
 
-def _plots_and_report(folder: Path, matrix: Any, result: Any, summary: dict, *, image_shape: Any, title: str,
+def component_usage(W: np.ndarray, H: np.ndarray) -> np.ndarray:
+    """Each sample's usage of each component, ``W[:, j] * sum(H[j])``: W read with every row of H summing to 1.
+
+    ``W D`` and ``D^-1 H`` fit equally well for any positive diagonal ``D``, so
+    W alone says nothing about which component a sample uses most; with the
+    rows of H summing to 1, ``usage[i, j]`` is the part of sample ``i``'s
+    total (in the data's units) that component ``j`` explains.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_components)
+    """
+    return np.asarray(W, dtype=float) * np.maximum(np.asarray(H, dtype=float).sum(axis=1), 0.0)[None, :]
+
+
+def _plots_and_report(folder: Path, matrix: Any, result: Any, summary: dict, *, image_shape: Any,
+                      image_order: str = "C", title: str,
                       description: str | None, sections: Callable | None = None) -> None:
     from nmfkit import plotting
     from nmfkit.report import Report
@@ -238,10 +265,13 @@ def _plots_and_report(folder: Path, matrix: Any, result: Any, summary: dict, *, 
     report.figure(fig, "Objective at each check.", alt="convergence curve")
     if summary["warnings"]:
         report.table([[w] for w in summary["warnings"]], ["warnings"])
+    if summary["notes"]:
+        report.table([[w] for w in summary["notes"]], ["notes"])
     report.section("Components")
     if image_shape is not None:
-        fig = plotting.plot_component_images(H, image_shape)
-        caption = f"Each component (row of H) as a {image_shape[0]} x {image_shape[1]} image."
+        fig = plotting.plot_component_images(H, image_shape, order=image_order)
+        caption = (f"Each component (row of H) as a {image_shape[0]} x {image_shape[1]} image (pixels "
+                   f"{'column by column' if image_order == 'F' else 'row by row'}).")
     else:
         fig = plotting.plot_top_features(H, matrix.col_names, n_top=min(10, H.shape[1]))
         caption = "Top features of each component (loadings scaled to each component's maximum)."
@@ -253,19 +283,26 @@ def _plots_and_report(folder: Path, matrix: Any, result: Any, summary: dict, *, 
         top.append([f"component {i + 1}", ", ".join(f"{matrix.col_names[j]} ({row[j]:.3g})" for j in idx)])
     report.table(top, ["component", "top features (loading)"])
     report.section("Usage")
-    usage = W / np.maximum(W.sum(axis=0, keepdims=True), np.finfo(float).tiny)
-    share = W.sum(axis=0) / max(float(W.sum()), np.finfo(float).tiny)
-    report.table([[f"component {i + 1}", float(share[i]), int(np.count_nonzero(np.argmax(W, axis=1) == i)),
+    usage = component_usage(W, H)
+    share = usage.sum(axis=0) / max(float(usage.sum()), np.finfo(float).tiny)
+    dominant = np.argmax(usage, axis=1)
+    report.table([[f"component {i + 1}", float(share[i]), int(np.count_nonzero(dominant == i)),
                    matrix.row_names[int(np.argmax(usage[:, i]))]] for i in range(W.shape[1])],
                  ["component", "share of total usage", "samples where it dominates", "top sample"])
-    report.figure(plotting.plot_usage(W, sample_names=matrix.row_names), "Normalized usage per sample (rows of W).",
-                  alt="usage")
+    n_samples = W.shape[0]
+    shown = min(n_samples, 200)
+    fig = plotting.plot_usage(usage, sample_names=matrix.row_names, max_samples=shown)
+    fig.savefig(folder / "usage.png", dpi=110)
+    report.figure(fig, "Each sample's usage split among the components (rows of W, with every row of H scaled "
+                  "to sum to 1)" + (f"; {shown} of {n_samples} samples, evenly spaced in file order."
+                                    if shown < n_samples else "; every sample, in file order."), alt="usage")
     if sections is not None:
         sections(report, folder, result)
     report.section("Outputs").table([
         ["W.tsv", "sample x component usage (W)"], ["H.tsv", "component x feature loadings (H)"],
         ["summary.json", "parameters, convergence and timing"], ["convergence.png", "objective per check"],
-        ["components.png", "the components"], ["report.html", "this report"]], ["file", "contents"])
+        ["components.png", "the components"], ["usage.png", "each sample's usage of the components"],
+        ["report.html", "this report"]], ["file", "contents"])
     (folder / "report.html").write_text(report.render(), encoding="utf-8")
 
 
@@ -280,7 +317,7 @@ def _fit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--layer", default=None, help="AnnData layer ('raw' for adata.raw.X)")
     p.add_argument("--transpose", action="store_true",
                    help="the file has features in rows and samples in columns (e.g. genes x cells)")
-    p.add_argument("--image-shape", default=None, help="HEIGHTxWIDTH: show components as images")
+    image_options(p)
     p.add_argument("--out", default=None, help="output folder (default: INPUT stem + '_nmf')")
     p.add_argument("--checkpoint", default=None,
                    help="save the fit's state to this .npz file every --checkpoint-every sweeps; if the file "
@@ -318,7 +355,37 @@ def _image_shape(text: str | None) -> tuple[int, int] | None:
         h, w = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise UsageError(f"--image-shape must look like 19x19; got {text!r}.") from None
+    if h < 1 or w < 1:
+        raise UsageError(f"--image-shape must have positive sides; got {text!r}.")
     return h, w
+
+
+def image_options(p: argparse.ArgumentParser, what: str = "components") -> None:
+    """``--image-shape`` and ``--image-order``, for every command that can draw its results as images."""
+    p.add_argument("--image-shape", default=None, help=f"HEIGHTxWIDTH: show {what} as images")
+    p.add_argument("--image-order", choices=("auto", "C", "F"), default="auto",
+                   help="how each image was flattened into a row: C row by row (NumPy), F column by column "
+                        "(MATLAB, Fortran); auto: F for .mat files, else C")
+
+
+def image_layout(args: argparse.Namespace, matrix: Any) -> tuple[tuple[int, int] | None, str]:
+    """The image shape (checked against the number of features) and pixel order the options ask for.
+
+    Without ``--image-shape``, a shape the file itself records (``image_shape``
+    in an ``.npz``) is used when it matches.
+    """
+    shape = _image_shape(args.image_shape)
+    saved = matrix.extras.get("image_shape")
+    if shape is None and saved is not None and len(saved) == 2 and int(np.prod(saved)) == matrix.shape[1]:
+        shape = (int(saved[0]), int(saved[1]))  # the file says its samples are images
+    if shape is not None and shape[0] * shape[1] != matrix.shape[1]:
+        raise UsageError(f"--image-shape {args.image_shape} has {shape[0] * shape[1]} pixels but the data has "
+                         f"{matrix.shape[1]} features" + (" (the file has them in rows: add --transpose?)."
+                                                            if shape[0] * shape[1] == matrix.shape[0] else "."))
+    order = getattr(args, "image_order", "auto")
+    if order == "auto":
+        order = "F" if matrix.format == "mat" else "C"  # MATLAB flattens column by column
+    return shape, order
 
 
 @command("fit", "factorize a data file and write factors, plots and a report", _fit_options)
@@ -326,18 +393,13 @@ def fit_command(args: argparse.Namespace) -> int:
     from nmfkit.io import read_matrix
 
     matrix = read_matrix(args.input, fmt=args.fmt, variable=args.variable, layer=args.layer, transpose=args.transpose)
-    shape = _image_shape(args.image_shape)
-    saved = matrix.extras.get("image_shape")
-    if shape is None and saved is not None and len(saved) == 2 and int(np.prod(saved)) == matrix.shape[1]:
-        shape = (int(saved[0]), int(saved[1]))  # the file says its samples are images
-    if shape is not None and shape[0] * shape[1] != matrix.shape[1]:
-        raise UsageError(f"--image-shape {args.image_shape} has {shape[0] * shape[1]} pixels but the data has "
-                         f"{matrix.shape[1]} features.")
+    shape, order = image_layout(args, matrix)
     out = Path(args.out) if args.out else Path(args.input).with_name(Path(args.input).name.split(".")[0] + "_nmf")
     summary = fit_to_folder(matrix, out, n_components=args.n_components, beta_loss=_beta(args.beta_loss),
                             solver=args.solver, init=args.init, random_state=args.random_state,
                             max_iter=args.max_iter, tol=args.tol, force=args.force, quiet=args.quiet,
-                            image_shape=shape, checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every)
+                            image_shape=shape, image_order=order, checkpoint=args.checkpoint,
+                            checkpoint_every=args.checkpoint_every)
     if not args.quiet:
         print(f"nmfkit: {summary['stop_reason']}; relative error {summary['relative_error']:.4g}; "
               f"wrote {out}/ (report: {out / 'report.html'})")
@@ -423,10 +485,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         if isinstance(exc, BrokenPipeError):
             return _broken_pipe()
-        if exc.filename is None:
-            raise
-        # the file system refused (no space, no permission, read-only): the path and the reason
-        return _one_line(f"{exc.filename}: {exc.strerror or exc}.")
+        # the system refused (no space, no permission, read-only file system): the path and the reason
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        return _one_line(f"{where}{exc.strerror or exc}")
     except KeyboardInterrupt:
         print("nmfkit: interrupted; no output was written.", file=sys.stderr)
         return 130
@@ -434,8 +495,8 @@ def main(argv: list[str] | None = None) -> int:
         import traceback
 
         traceback.print_exc(file=sys.stderr)
-        exc = sys.exc_info()[1]
-        print(f"nmfkit: internal error ({type(exc).__name__}); this is a bug in nmfkit, not a problem with your "
+        kind = type(sys.exc_info()[1]).__name__
+        print(f"nmfkit: internal error ({kind}); this is a bug in nmfkit, not a problem with your "
               "input. Please report it with the traceback above and the command you ran.", file=sys.stderr)
         return 1
 

@@ -315,7 +315,8 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         ``False`` keeps ``H`` fixed and fits ``W`` only (projection of new data).
     mask : array-like of shape (n_samples, n_features), default=None
         Booleans or non-negative weights; 0 marks a missing entry. Dense ``X``;
-        solvers ``"mu"`` and ``"hals"``.
+        solvers ``"mu"`` and ``"hals"``. The masked entries of a NumPy masked
+        array ``X`` (``numpy.ma``) are missing too, whatever they hold.
     missing : {"error", "mask"}, default="error"
         ``"mask"`` treats NaN in ``X`` as missing (combined with ``mask``).
     alpha_W : float, default=0.0
@@ -445,7 +446,7 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         W, H, custom = init_obj.W, init_obj.H, True
 
     # -- data and problem (checked against the solver before any costly initialization) ----
-    X, nan_mask = V.check_data(X, caller=caller, missing=missing, beta=beta)
+    X, nan_mask = V.check_data(X, caller=caller, missing=missing, beta=beta, masked_ok=True, rescales=True)
     backend = get_backend(X)
     host_dtype = V.host_dtype(X.dtype)
     if mask is not None:
@@ -568,10 +569,18 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
     else:
         method = _AlternatingNMF(problem, solver_obj, update_W=True, update_H=bool(update_H))
         (W, H), info = run(method, (W, H) if saved is None else saved[0], **options)
+    xp = backend.xp
+    if not backend.to_float(xp.all(xp.isfinite(W)) & xp.all(xp.isfinite(H))):
+        # never handed back as a result; the input checks and rescaling above are meant to make this unreachable
+        msg = (f"The factors became NaN or inf within {info['n_iter']} sweeps ({X.dtype} data, largest entry "
+               f"{largest:.3g}, solver {solver_obj.name!r}). Try the data in float64 or divided by its largest "
+               "entry; this is unexpected, please report it with the data's shape, dtype and the call.")
+        raise FloatingPointError(msg)
     loss_value = backend.to_float(loss.value(X, W, H, backend=backend, mask=mask))
     extras = {"loss_value": loss_value, "solver": solver_obj, "init": init_name, "beta_loss": beta,
               "loss": loss.name, "stopping": stop_rule,
-              "extrapolation": None if accelerate is None else accelerate[1], "data_scale": scale}
+              "extrapolation": None if accelerate is None else accelerate[1], "data_scale": scale,
+              "resumed_from": None if resumed is None else int(resumed[0])}
     if scale != 1.0:
         # back to the data's units: W * scale; values by scale**beta (they may over- or underflow there)
         W = W * scale

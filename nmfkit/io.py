@@ -20,6 +20,7 @@ message naming the file and the problem.
 from __future__ import annotations
 
 import csv
+import glob
 import gzip
 import io
 import json
@@ -107,11 +108,12 @@ def _read_delimited(path: Path, fmt: str) -> Matrix:
     if not text.strip():
         raise InputError(f"{path}: the file is empty.")
     sample = text[:65536]
-    if fmt == "tsv":
+    first = next((line for line in sample.splitlines() if line.strip()), "")
+    if fmt == "tsv" and "\t" in first:
         delimiter = "\t"
-    elif fmt == "csv":
+    elif fmt == "csv" and (first.count(",") > first.count(";") or not any(c in first for c in ";\t")):
         delimiter = ","
-    else:
+    else:  # .txt, or a .csv written with ';' (decimal-comma locales) or a .tsv with another separator
         try:
             delimiter = csv.Sniffer().sniff(sample, delimiters=",\t; ").delimiter
         except csv.Error:
@@ -129,10 +131,16 @@ def _read_delimited(path: Path, fmt: str) -> Matrix:
         if len(r) != width:
             line = i + 1 + int(header)
             raise InputError(f"{path}: line {line} has {len(r)} fields, expected {width} (truncated or ragged file).")
+    cells = [r[1:] if index else r for r in body]
     try:
-        values = np.array([r[1:] if index else r for r in body], dtype=np.float64)
+        values = np.array(cells, dtype=np.float64)
     except ValueError as exc:
-        raise InputError(f"{path}: non-numeric value in the data ({exc}).") from None
+        if delimiter != ";":
+            raise InputError(f"{path}: non-numeric value in the data ({exc}).") from None
+        try:  # ';'-separated files from decimal-comma locales write 0,5 for 0.5
+            values = np.array([[c.replace(",", ".") for c in r] for r in cells], dtype=np.float64)
+        except ValueError:
+            raise InputError(f"{path}: non-numeric value in the data ({exc}).") from None
     row_names = [r[0] for r in body] if index else _names(len(body))
     if header:
         head = rows[0]
@@ -144,19 +152,42 @@ def _read_delimited(path: Path, fmt: str) -> Matrix:
     return Matrix(values, row_names, [str(c) for c in col_names], str(path), fmt)
 
 
-def _pick_array(arrays: dict, path: Path, variable: str | None, kind: str) -> tuple[str, Any]:
+def _pick_array(arrays: dict, path: Path, variable: str | None, kind: str) -> tuple[str, Any, str | None]:
+    """The array to read: ``variable``, else ``X``, else the largest 2-D numeric one.
+
+    Returns its name, the array, and a note saying what was chosen when the
+    file held several candidates (None otherwise).
+    """
     if variable is not None:
         if variable not in arrays:
             raise InputError(f"{path}: no variable {variable!r}; the file has {sorted(arrays)}.")
-        return variable, arrays[variable]
+        return variable, arrays[variable], None
     if "X" in arrays:
-        return "X", arrays["X"]
+        return "X", arrays["X"], None
     candidates = {k: v for k, v in arrays.items()
                   if (sp.issparse(v) or (isinstance(v, np.ndarray) and v.ndim == 2 and v.dtype.kind in "biuf"))}
     if not candidates:
         raise InputError(f"{path}: no 2-D numeric {kind} variable; the file has {sorted(arrays)}.")
     name = max(candidates, key=lambda k: np.prod(candidates[k].shape))
-    return name, candidates[name]
+    note = None
+    if len(candidates) > 1:
+        others = ", ".join(f"{k} {'x'.join(map(str, v.shape))}" for k, v in sorted(candidates.items()) if k != name)
+        note = (f"{path.name} holds {len(candidates)} matrices; read {name!r} "
+                f"({'x'.join(map(str, candidates[name].shape))}, the largest), not {others}; --var chooses another")
+    return name, candidates[name], note
+
+
+_ROW_KEYS = ("row_names", "obs_names", "barcodes", "cells", "cell_names", "samples", "sample_names")
+_COL_KEYS = ("col_names", "var_names", "gene_symbols", "gene_names", "genes", "features", "feature_names", "gene_ids")
+
+
+def _labels(arrays: dict, n: int, keys: tuple[str, ...]) -> list[str] | None:
+    """The first of ``keys`` holding ``n`` labels (a 1-D array of strings or numbers), else None."""
+    for key in keys:
+        v = arrays.get(key)
+        if v is not None and v.ndim == 1 and len(v) == n:
+            return [str(x) for x in v]
+    return None
 
 
 def _read_npz(path: Path, variable: str | None) -> Matrix:
@@ -166,11 +197,31 @@ def _read_npz(path: Path, variable: str | None) -> Matrix:
             X = sp.load_npz(path).tocsr()
             return Matrix(X, _names(X.shape[0]), _names(X.shape[1]), str(path), "npz")
         arrays = {k: data[k] for k in data.files}
-    name, X = _pick_array(arrays, path, variable, "array")
+    if {"data", "indices", "indptr", "shape"} <= keys and variable is None:
+        # the parts of a compressed sparse matrix saved one by one (np.savez(data=, indices=, indptr=, shape=))
+        shape = tuple(int(v) for v in arrays["shape"])
+        if len(shape) != 2:
+            raise InputError(f"{path}: 'shape' holds {shape}, not a 2-D shape.")
+        parts = (arrays["data"], arrays["indices"], arrays["indptr"])
+        if len(arrays["indptr"]) == shape[0] + 1:
+            X = sp.csr_matrix(parts, shape=shape)
+        elif len(arrays["indptr"]) == shape[1] + 1:
+            X = sp.csc_matrix(parts, shape=shape).tocsr()
+        else:
+            raise InputError(f"{path}: 'indptr' has {len(arrays['indptr'])} entries; a {shape[0]} x {shape[1]} "
+                             f"sparse matrix needs {shape[0] + 1} (rows) or {shape[1] + 1} (columns).")
+        X.check_format(full_check=True)
+        rows = _labels(arrays, shape[0], _ROW_KEYS) or _names(shape[0])
+        cols = _labels(arrays, shape[1], _COL_KEYS) or _names(shape[1])
+        return Matrix(X, rows, cols, str(path), "npz", {"variable": "data, indices, indptr, shape"})
+    name, X, note = _pick_array(arrays, path, variable, "array")
     extras = {k: v.tolist() for k, v in arrays.items() if k != name and v.size <= 10 and v.dtype.kind in "biuf"}
-    row_names = [str(v) for v in arrays["row_names"]] if "row_names" in arrays else _names(X.shape[0])
-    col_names = [str(v) for v in arrays["col_names"]] if "col_names" in arrays else _names(X.shape[1])
-    return Matrix(X, row_names, col_names, str(path), "npz", extras)
+    extras["variable"] = name
+    if note is not None:
+        extras["note"] = note
+    row_names = _labels(arrays, X.shape[0], _ROW_KEYS) if X.ndim == 2 else None
+    col_names = _labels(arrays, X.shape[1], _COL_KEYS) if X.ndim == 2 else None
+    return Matrix(X, row_names or _names(X.shape[0]), col_names or _names(X.shape[-1]), str(path), "npz", extras)
 
 
 def _read_mat(path: Path, variable: str | None) -> Matrix:
@@ -184,9 +235,10 @@ def _read_mat(path: Path, variable: str | None) -> Matrix:
             arrays = {k: np.asarray(fh[k]).T for k in fh.keys() if isinstance(fh[k], h5py.Dataset)}
     else:
         arrays = {k: v for k, v in data.items() if not k.startswith("__")}
-    name, X = _pick_array(arrays, path, variable, "MATLAB")
+    name, X, note = _pick_array(arrays, path, variable, "MATLAB")
     X = X.tocsr() if sp.issparse(X) else X
-    return Matrix(X, _names(X.shape[0]), _names(X.shape[1]), str(path), "mat", {"variable": name})
+    extras = {"variable": name} if note is None else {"variable": name, "note": note}
+    return Matrix(X, _names(X.shape[0]), _names(X.shape[1]), str(path), "mat", extras)
 
 
 def _optional(module: str, path: Path, what: str) -> Any:
@@ -281,6 +333,11 @@ def read_matrix(path: str | os.PathLike, *, fmt: str | None = None, variable: st
         if fmt in ("csv", "tsv", "txt"):
             m = _read_delimited(path, fmt)
         elif fmt == "npy":
+            with open(path, "rb") as fh:
+                magic = fh.read(6)
+            if magic != b"\x93NUMPY":
+                raise InputError(f"{path}: not a NumPy .npy file (it lacks the .npy header); if it is text, "
+                                 "name it .csv/.tsv/.txt or pass --format csv.")
             X = np.load(path, allow_pickle=False)
             if X.ndim != 2:
                 raise InputError(f"{path}: expected a 2-D array, got shape {X.shape}.")
@@ -343,13 +400,62 @@ def write_table(path: str | os.PathLike, values: np.ndarray, row_names: list, co
             writer.writerow([name, *(f"{v:.10g}" for v in row)])
 
 
+def alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (ours or another user's)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return True  # cannot tell (e.g. no os.kill): keep the folder
+    return True
+
+
+def _remove_stale(target: Path) -> list[Path]:
+    """Remove what runs killed while writing ``target`` left beside it; return what was removed.
+
+    Temporary folders are named ``.NAME.PID.XXXXXXXX.tmp`` and replaced old
+    outputs ``.NAME.old-PID``; a folder is stale when its process no longer
+    runs (its owner may be another host on a shared file system: a PID that
+    is alive here is never touched).
+    """
+    removed = []
+    prefix = f".{target.name}."
+    for entry in target.parent.glob(f".{glob.escape(target.name)}.*"):
+        rest = entry.name[len(prefix):]
+        if rest.endswith(".tmp"):
+            pid_text = rest.split(".", 1)[0]
+        elif rest.startswith("old-"):
+            pid_text = rest[4:]
+        else:
+            continue
+        if not pid_text.isdigit() or alive(int(pid_text)) or not entry.is_dir() or entry.is_symlink():
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_directory(target: str | os.PathLike, *, force: bool = False) -> Iterator[Path]:
     """Yield a temporary folder beside ``target``; move it into place only if the block succeeds.
 
     An existing non-empty ``target`` is replaced only with ``force=True`` (the
     old folder is removed after the new one is in place). On any error the
-    temporary folder is deleted and ``target`` is untouched.
+    temporary folder is deleted and ``target`` is untouched. Temporary folders
+    left by a run that was killed (``kill -9``, power loss) are removed by the
+    next run. The finished folder has the permissions the umask gives a new
+    folder (``mkdir``'s), not the temporary folder's private 0700.
     """
     target = Path(target)
     if target.exists() and not target.is_dir():
@@ -357,9 +463,11 @@ def atomic_directory(target: str | os.PathLike, *, force: bool = False) -> Itera
     if target.is_dir() and any(target.iterdir()) and not force:
         raise InputError(f"{target}: output folder exists and is not empty; pass --force to replace it.")
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    _remove_stale(target)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent))
     try:
         yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -5,7 +5,7 @@ Every function draws on a given ``ax`` (or a new figure) and returns the figure.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -59,18 +59,25 @@ def plot_convergence(result: Any, ax: Any = None, *, relative_to: float | None =
     return fig
 
 
+def _order(order: str) -> Literal["C", "F"]:
+    return "F" if order == "F" else "C"
+
+
 def plot_component_images(H: np.ndarray, image_shape: tuple[int, int], *, n_cols: int | None = None,
-                          cmap: str = "gray_r", titles: list[str] | None = None) -> Any:
+                          cmap: str = "gray_r", titles: list[str] | None = None, order: str = "C") -> Any:
     """Each row of ``H`` reshaped to ``image_shape``, as a gallery.
 
     Parameters
     ----------
     H : ndarray of shape (n_components, n_features)
     image_shape : tuple of int
-        ``(height, width)`` with ``height * width == n_features`` (row-major pixels).
+        ``(height, width)`` with ``height * width == n_features``.
     n_cols : int, optional
     cmap : str, default="gray_r"
     titles : list of str, optional
+    order : {"C", "F"}, default="C"
+        How each image was flattened: row by row ("C", NumPy) or column by
+        column ("F", MATLAB and Fortran).
     """
     plt = _plt()
     k = H.shape[0]
@@ -81,7 +88,7 @@ def plot_component_images(H: np.ndarray, image_shape: tuple[int, int], *, n_cols
     for i, ax in enumerate(axes.ravel()):
         ax.set_axis_off()
         if i < k:
-            ax.imshow(np.asarray(H[i]).reshape(image_shape), cmap=cmap, interpolation="nearest")
+            ax.imshow(np.asarray(H[i]).reshape(image_shape, order=_order(order)), cmap=cmap, interpolation="nearest")
             ax.set_title(titles[i] if titles else f"component {i + 1}", fontsize=7)
     return fig
 
@@ -182,7 +189,8 @@ def plot_layer_errors(result: Any, ax: Any = None) -> Any:
 
 
 def plot_deep_layers(features: list, H_layers: list, *, image_shape: tuple[int, int] | None = None,
-                     feature_names: list[str] | None = None, n_parts: int = 4, max_rows: int = 10) -> Any:
+                     feature_names: list[str] | None = None, n_parts: int = 4, max_rows: int = 10,
+                     order: str = "C") -> Any:
     """How the features of layer l combine those of layer l - 1.
 
     With ``image_shape`` (features are images): for every layer l >= 2 and each of
@@ -205,6 +213,8 @@ def plot_deep_layers(features: list, H_layers: list, *, image_shape: tuple[int, 
         Layer-(l-1) features shown next to each layer-l feature.
     max_rows : int, default=10
         Most layer-l features drawn per layer.
+    order : {"C", "F"}, default="C"
+        How each image was flattened (see :func:`plot_component_images`).
     """
     plt = _plt()
     L = len(H_layers)
@@ -220,11 +230,12 @@ def plot_deep_layers(features: list, H_layers: list, *, image_shape: tuple[int, 
                                  squeeze=False, layout="constrained")
         for row, (layer, k) in enumerate(blocks):
             weights = np.asarray(H_layers[layer][k])
-            order = np.argsort(weights)[::-1][:n_parts]
-            axes[row, 0].imshow(np.asarray(features[layer][k]).reshape(image_shape), cmap="gray_r")
+            parts = np.argsort(weights)[::-1][:n_parts]
+            axes[row, 0].imshow(np.asarray(features[layer][k]).reshape(image_shape, order=_order(order)), cmap="gray_r")
             axes[row, 0].set_title(f"layer {layer + 1} #{k + 1}", fontsize=7)
-            for c, j in enumerate(order, start=1):
-                axes[row, c].imshow(np.asarray(features[layer - 1][j]).reshape(image_shape), cmap="gray_r")
+            for c, j in enumerate(parts, start=1):
+                axes[row, c].imshow(np.asarray(features[layer - 1][j]).reshape(image_shape, order=_order(order)),
+                                    cmap="gray_r")
                 axes[row, c].set_title(f"{weights[j]:.2f} x L{layer} #{j + 1}", fontsize=6)
             for ax in axes[row]:
                 ax.set_axis_off()

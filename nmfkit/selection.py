@@ -25,6 +25,7 @@ from typing import Any, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from nmfkit._progress import track
 from nmfkit._validation import InvalidInputError
 from nmfkit.solvers import nnls_project
 
@@ -47,20 +48,32 @@ def replicate_seeds(random_state: Any, n: int) -> list[int]:
     return [int(s.generate_state(1, np.uint64)[0] % (2**63)) for s in np.random.SeedSequence(entropy).spawn(n)]
 
 
-def _fit(X: Any, k: int, seed: int, params: dict) -> tuple[np.ndarray, np.ndarray, float]:
+class Replicates(list):
+    """One ``(W, H, loss)`` per replicate, in seed order, plus ``converged`` (one bool per replicate)."""
+
+    converged: list
+
+
+def _fit(X: Any, k: int, seed: int, params: dict) -> tuple[np.ndarray, np.ndarray, float, bool]:
     from nmfkit.fit import nmf
 
     with warnings.catch_warnings():
         from sklearn.exceptions import ConvergenceWarning  # loaded when needed
         warnings.simplefilter("ignore", ConvergenceWarning)
         res = nmf(X, k, random_state=seed, **params)
-    return np.asarray(res.W), np.asarray(res.H), float(res.extras["loss_value"])
+    return np.asarray(res.W), np.asarray(res.H), float(res.extras["loss_value"]), bool(res.converged)
+
+
+def _replicates(runs: Sequence, converged: Sequence[bool]) -> Replicates:
+    out = Replicates(runs)
+    out.converged = [bool(c) for c in converged]
+    return out
 
 
 _BATCH_SOLVERS = {"auto": None, "mu": "mu", "hals": "hals", "cd": "hals"}
 
 
-def _batched(X: Any, n_components: int, seeds: list[int], device: str, params: dict) -> list:
+def _batched(X: Any, n_components: int, seeds: list[int], device: str, params: dict) -> Replicates:
     """The replicates as one batch on a torch device (:func:`nmfkit.batch.nmf_batch`)."""
     import torch
 
@@ -86,14 +99,17 @@ def _batched(X: Any, n_components: int, seeds: list[int], device: str, params: d
         raise InvalidInputError(msg)
     batch_solver = _BATCH_SOLVERS[solver] or ("hals" if beta == 2.0 else "mu")
     Xt = torch.as_tensor(_dense(X), device=device)
-    return list(nmf_batch(Xt, n_components, seeds, beta_loss=beta, solver=batch_solver, tol=tol,
-                          max_iter=max_iter))
+    batch = nmf_batch(Xt, n_components, seeds, beta_loss=beta, solver=batch_solver, tol=tol, max_iter=max_iter)
+    return _replicates(batch, batch.converged)
 
 
 def run_replicates(X: Any, n_components: int, n_runs: int = 10, *, random_state: Any = None, n_jobs: int = 1,
                    progress: bool = False, device: str | None = None,
-                   **fit_params: Any) -> list[tuple[np.ndarray, np.ndarray, float]]:
+                   **fit_params: Any) -> Replicates:
     """Fit ``n_runs`` replicates from independent random starts; returns ``(W, H, loss)`` per replicate.
+
+    The list returned also says, in ``.converged``, which replicates met the
+    stopping rule before ``max_iter`` (their ConvergenceWarnings are not shown).
 
     Parameters
     ----------
@@ -105,7 +121,7 @@ def run_replicates(X: Any, n_components: int, n_runs: int = 10, *, random_state:
     n_jobs : int, default=1
         Parallel processes (joblib); results do not depend on it.
     progress : bool, default=False
-        A progress bar (tqdm, when installed).
+        Progress on stderr: a tqdm bar on a terminal, a log line every 5 s elsewhere.
     device : str, optional
         A torch device (``"cuda"``, ``"cuda:1"``, ``"cpu"``): the replicates run
         there as one batch (:func:`nmfkit.batch.nmf_batch`, needs PyTorch), each
@@ -122,14 +138,9 @@ def run_replicates(X: Any, n_components: int, n_runs: int = 10, *, random_state:
     if device is not None:
         return _batched(X, n_components, seeds, device, params)
     jobs = (delayed(_fit)(X, n_components, s, params) for s in seeds)
-    if progress:
-        try:
-            from tqdm.auto import tqdm
-
-            jobs = tqdm(list(jobs), desc=f"rank {n_components}", leave=False)
-        except ImportError:  # pragma: no cover - tqdm is in the cli extra
-            pass
-    return list(Parallel(n_jobs=n_jobs)(jobs))
+    done = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)  # in order, counted as they finish
+    runs = list(track(done, total=len(seeds), desc=f"rank {n_components}", unit="replicates", enabled=progress))
+    return _replicates([r[:3] for r in runs], [r[3] for r in runs])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -427,6 +438,28 @@ class RankSurvey:
         return plot_rank_survey(self)
 
 
+def _stability_cap(ranks: list[int], sil_min: np.ndarray, threshold: float = 0.8) -> tuple[int | None, str]:
+    """The largest rank whose least reproducible component passes ``threshold`` (None when none does).
+
+    Also returns a sentence citing the silhouettes it rests on: the ranks that
+    pass and every rank that does not, with its value.
+    """
+    values = dict(zip(ranks, (float(v) for v in sil_min), strict=True))
+    passed = [r for r in ranks if values[r] >= threshold]
+    failed = [r for r in ranks if not values[r] >= threshold]
+    failing = ", ".join(f"{r} ({values[r]:.3g})" for r in failed)
+    plural = "s" if len(failed) > 1 else ""
+    if not passed:
+        return None, (f"no rank has every component reproducible across replicates (least silhouette below "
+                      f"{threshold:g} at rank{plural} {failing}), so stability sets no cap")
+    listed = ", ".join(str(r) for r in passed)
+    text = (f"every component is reproducible across replicates (least silhouette ≥ {threshold:g}) at "
+            f"rank{'s' if len(passed) > 1 else ''} {listed}")
+    if failed:
+        text += f", not at rank{plural} {failing}"
+    return max(passed), text + f"; stability caps the rank at {max(passed)}"
+
+
 def _recommend(ranks: list[int], table: dict, cv_tolerance: float = 0.05) -> tuple[int, list[str]]:
     """Cross-validation proposes, stability caps; the other criteria are reported as evidence.
 
@@ -435,7 +468,8 @@ def _recommend(ranks: list[int], table: dict, cv_tolerance: float = 0.05) -> tup
       one-standard-error rule; every rank is scored on the same split, so the
       comparison is paired);
     - stability cap: the largest rank whose least reproducible component still
-      has a silhouette of at least 0.8 across replicates;
+      has a silhouette of at least 0.8 across replicates (the reason lists the
+      ranks below it that fail, with their silhouettes);
     - recommendation: the smaller of the two (either alone when only one is
       available), else the knee of the error curve, else the permuted-data
       baseline.
@@ -451,11 +485,8 @@ def _recommend(ranks: list[int], table: dict, cv_tolerance: float = 0.05) -> tup
         reasons.append(f"{name} error is lowest at rank {ranks[i]} ({cv[i]:.4g}); the smallest rank within "
                        f"{100 * cv_tolerance:g} % of it is {cv_pick}")
     if "silhouette_min" in table:
-        sil = np.asarray(table["silhouette_min"], dtype=float)
-        ok = [ranks[j] for j in range(len(ranks)) if sil[j] >= 0.8]
-        if ok:
-            stable = max(ok)
-            reasons.append(f"every component is reproducible across replicates (silhouette ≥ 0.8) up to rank {stable}")
+        stable, why = _stability_cap(ranks, np.asarray(table["silhouette_min"], dtype=float))
+        reasons.append(why)
     knee_rank = knee(ranks, table["relative_error"]) if "relative_error" in table else None
     if knee_rank is not None:
         reasons.append(f"the reconstruction error curve bends (Kneedle knee) at rank {int(knee_rank)}")
@@ -665,19 +696,37 @@ def consensus(X: Any, n_components: int, n_runs: int = 20, *, density_threshold:
                f"need at least n_components={k}. Raise density_threshold.")
         raise InvalidInputError(msg)
     kept = pooled[keep]
-    labels = KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(kept)
+    with warnings.catch_warnings():
+        from sklearn.exceptions import ConvergenceWarning  # loaded when needed
+        warnings.simplefilter("ignore", ConvergenceWarning)  # fewer distinct points than k: answered below
+        labels = KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(kept)
+    groups = len(np.unique(labels))
+    if groups < k:
+        msg = (f"The replicates' components form only {groups} distinct group{'s' if groups != 1 else ''}, fewer "
+               f"than n_components={k}: the data support at most rank {groups} (rank of X: "
+               f"{np.linalg.matrix_rank(Xd)}). Choose a smaller n_components.")
+        raise InvalidInputError(msg)
     H = np.vstack([np.median(kept[labels == g], axis=0) for g in range(k)])
     H = H / np.maximum(H.sum(axis=1, keepdims=True), np.finfo(float).tiny)
     W = nnls_project(Xd, H)
-    sil = silhouette_samples(kept, labels) if k > 1 else np.full(len(kept), np.nan)
+    W, H = W.astype(Xv.dtype, copy=False), H.astype(Xv.dtype, copy=False)  # float32 data, float32 factors
+    # one cluster has no silhouette: stability is then undefined (NaN), not a warning
+    sil = silhouette_samples(kept, labels) if k > 1 else None
     loss = 0.5 * float(np.sum((Xd - W @ H) ** 2))
-    reason = f"consensus of {n_runs} replicates ({int(keep.sum())} of {len(pooled)} components kept)"
-    return FitResult(W, H, n_iter=n_runs, converged=True, stop_reason=reason,
-                     objective=loss, extras={"method": "consensus", "stability": float(np.nanmean(sil)),
-                                             "component_silhouette": [float(np.nanmean(sil[labels == g]))
+    n_converged = sum(runs.converged)
+    reason = (f"consensus of {n_runs} replicates ({int(keep.sum())} of {len(pooled)} components kept); "
+              f"{n_converged} of {n_runs} replicates converged")
+    if n_converged < n_runs:
+        reason += " (raise max_iter)"
+    return FitResult(W, H, n_iter=n_runs, converged=n_converged == n_runs, stop_reason=reason,
+                     objective=loss, extras={"method": "consensus",
+                                             "stability": math.nan if sil is None else float(np.mean(sil)),
+                                             "component_silhouette": [math.nan if sil is None else
+                                                                      float(np.mean(sil[labels == g]))
                                                                       for g in range(k)],
                                              "kept": float(keep.mean()), "local_density": density,
-                                             "n_runs": n_runs, "loss_value": loss, "beta_loss": 2.0,
+                                             "n_runs": n_runs, "replicates_converged": n_converged,
+                                             "loss_value": loss, "beta_loss": 2.0,
                                              "loss": "frobenius", "solver": "consensus of replicates",
                                              "init": "random replicates"})
 
@@ -725,14 +774,8 @@ def bootstrap(X: Any, n_components: int, n_boot: int = 100, *, scheme: str = "sa
     Href = Href / np.maximum(Href.sum(axis=1, keepdims=True), np.finfo(float).tiny)
     seeds = replicate_seeds(random_state, n_boot + 1)[1:]
     jobs = (delayed(_boot_one)(Xd, k, s, scheme, params) for s in seeds)
-    if progress:
-        try:
-            from tqdm.auto import tqdm
-
-            jobs = tqdm(list(jobs), desc="bootstrap", leave=False)
-        except ImportError:  # pragma: no cover
-            pass
-    Hs = Parallel(n_jobs=n_jobs)(jobs)
+    done = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+    Hs = list(track(done, total=len(seeds), desc="bootstrap", unit="resamples", enabled=progress))
     aligned, cos = [], []
     for H in Hs:
         H = H / np.maximum(H.sum(axis=1, keepdims=True), np.finfo(float).tiny)
@@ -852,21 +895,24 @@ def _rank_run(args: Any) -> int:
 
 
 def _consensus_options(p: Any) -> None:
+    from nmfkit.cli import image_options
+
     _input_options(p)
     p.add_argument("--rank", "--n-components", dest="n_components", type=int, required=True)
     p.add_argument("--density-threshold", type=float, default=0.5,
                    help="drop components whose mean distance to their neighbours exceeds this (default 0.5)")
-    p.add_argument("--image-shape", default=None, help="HEIGHTxWIDTH: show components as images")
+    image_options(p)
     p.add_argument("--out", default=None, help="output folder (default: INPUT stem + '_consensus')")
 
 
 def _consensus_run(args: Any) -> int:
     from pathlib import Path
 
-    from nmfkit.cli import _beta, _image_shape, fit_to_folder
+    from nmfkit.cli import _beta, fit_to_folder, image_layout
     from nmfkit.io import read_matrix
 
     matrix = read_matrix(args.input, fmt=args.fmt, variable=args.variable, layer=args.layer, transpose=args.transpose)
+    shape, order = image_layout(args, matrix)
     out = Path(args.out) if args.out else Path(args.input).with_name(Path(args.input).name.split(".")[0]
                                                                       + "_consensus")
 
@@ -886,7 +932,7 @@ def _consensus_run(args: Any) -> int:
 
     summary = fit_to_folder(matrix, out, n_components=args.n_components, max_iter=args.max_iter, tol=0.0,
                             random_state=args.random_state, force=args.force, quiet=True,
-                            image_shape=_image_shape(args.image_shape), method="consensus", fit=fit,
+                            image_shape=shape, image_order=order, method="consensus", fit=fit,
                             sections=sections, extra_summary={"n_runs": args.n_runs,
                                                               "density_threshold": args.density_threshold})
     if not args.quiet:

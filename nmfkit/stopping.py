@@ -224,17 +224,20 @@ class MaxIter(StoppingRule):
 
 @dataclass
 class FixedSweeps(StoppingRule):
-    """Run exactly ``n_sweeps`` sweeps; finishing them is the intended end (``converged=True``, no warning).
+    """Run exactly ``n_sweeps`` sweeps: the intended end, so no warning, but not convergence either.
 
-    The rule of methods analysed with a fixed budget (e.g. deep beta-NMF). As a
-    name, ``stop="fixed"`` runs ``max_iter`` sweeps.
+    The rule of methods analysed with a fixed budget (e.g. deep beta-NMF). No
+    criterion was tested, so the fit reports ``converged=False`` and the
+    reason "completed the requested N sweeps". As a name, ``stop="fixed"``
+    runs ``max_iter`` sweeps.
     """
 
     n_sweeps: int = 100
 
     def check(self, state: StopState) -> Stop | None:
         if state.n_iter >= self.n_sweeps:
-            return Stop(f"completed the requested {self.n_sweeps} sweeps", True)
+            return Stop(f"completed the requested {self.n_sweeps} sweeps (a fixed budget, no convergence test)",
+                        False)
         return None
 
 

@@ -41,7 +41,7 @@ def test_fit_writes_everything(tmp_path, capsys):
     html = (out / "report.html").read_text()
     assert html.count("data:image/png;base64,") >= 3 and "http://" not in html and "https://" not in html
     assert sorted(p.name for p in out.iterdir()) == ["H.tsv", "W.tsv", "components.png", "convergence.png",
-                                                     "report.html", "summary.json"]
+                                                     "report.html", "summary.json", "usage.png"]
 
 
 def assert_failed_cleanly(rc, err, tmp_path, out, fragment):

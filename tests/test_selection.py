@@ -211,3 +211,17 @@ def test_assign_to_reference_recovers_a_planted_mixture():
     assert np.count_nonzero(one["weights"]) == 1 and one["cosine"][0] < 1
     with pytest.raises(ValueError, match="features"):
         assign_to_reference(Y[:, :10], R)
+
+
+def test_stability_reason_cites_every_rank_that_fails():
+    """Issue 19: 'reproducible up to rank 6' beside a table with 0.567 at rank 2 and 0.264 at rank 5."""
+    from nmfkit.selection import _recommend
+
+    ranks = [2, 3, 4, 5, 6]
+    rec, why = _recommend(ranks, {"silhouette_min": [0.567, 0.91, 0.85, 0.264, 0.83]})
+    assert rec == 6
+    text = " ".join(why)
+    assert "up to rank" not in text
+    assert "2 (0.567)" in text and "5 (0.264)" in text and "at ranks 3, 4, 6" in text
+    rec, why = _recommend(ranks, {"silhouette_min": [0.5, 0.4, 0.3, 0.2, 0.1], "relative_error": [5, 4, 3, 2, 1]})
+    assert "sets no cap" in " ".join(why) and "0.1" in " ".join(why)

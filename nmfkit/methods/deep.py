@@ -587,7 +587,7 @@ def _multilayer(X: Any, ranks: Sequence[int], loss: BetaDivergence, *, max_iter:
     xp = backend.xp
     rng, seed = V.check_random_state(random_state, caller)
     dtype = X.dtype
-    Ws, Hs, errors, histories, iters = [], [], [], [], []
+    Ws, Hs, errors, histories, iters, convergeds = [], [], [], [], [], []
     started = time.perf_counter()
     Y = X
     for r in ranks:
@@ -615,10 +615,12 @@ def _multilayer(X: Any, ranks: Sequence[int], loss: BetaDivergence, *, max_iter:
         errors.append(backend.to_float(loss.value(Y, W, H, backend=backend)))
         histories.append(info["history"])
         iters.append(info["n_iter"])
+        convergeds.append(info["converged"])
         Y = W
     elapsed = time.perf_counter() - started
-    return FitResult(Ws[0], Hs[0], n_iter=sum(iters), converged=True,
-                     stop_reason=f"fitted {len(ranks)} layers sequentially ({', '.join(map(str, iters))} sweeps)",
+    reason = (f"fitted {len(ranks)} layers sequentially ({', '.join(map(str, iters))} sweeps); "
+              f"{sum(convergeds)} of {len(ranks)} converged")
+    return FitResult(Ws[0], Hs[0], n_iter=sum(iters), converged=all(convergeds), stop_reason=reason,
                      objective=sum(errors), history=histories[0], elapsed=elapsed, backend=backend.name,
                      random_state=seed,
                      extras={"method": "multilayer", "W_layers": Ws, "H_layers": Hs, "layer_errors": errors,
@@ -756,7 +758,10 @@ def deep_nmf(X: Any, ranks: Sequence[int], beta_loss: str | float = "kullback-le
     errors0 = [backend.to_float(loss.value(Xv if l == 0 else Ws[l - 1], Ws[l], Hs[l], backend=backend))
                for l in range(L)]  # noqa: E741
     if isinstance(lambdas, str) and lambdas == "auto":
-        lam = [1.0 / max(e, np.finfo(float).tiny) for e in errors0]
+        # 1 / e_l, with e_l floored at eps * the largest initial error: a layer that starts as an exact fit
+        # (e_l ~ 0) would otherwise get a weight near 1e308, which overflows float32 and swamps the others
+        floor = float(np.finfo(Xv.dtype).eps) * max(errors0)
+        lam = [1.0 / max(e, floor) if floor > 0 else 1.0 for e in errors0]
     else:
         lam = _layer_weights(lambdas, L, "lambdas", positive=True)
     alpha_values = [0.0] * L
@@ -859,6 +864,8 @@ def _float_list(text: str | None, name: str) -> Any:
 
 
 def _deep_options(p: Any) -> None:
+    from nmfkit.cli import image_options
+
     p.add_argument("input", help="data file (csv, tsv, txt, npy, npz, mtx[.gz], h5, h5ad, mat)")
     p.add_argument("--ranks", required=True, help="strictly decreasing ranks, e.g. 80,40,20")
     p.add_argument("--loss", "--beta-loss", dest="beta_loss", default="kl",
@@ -876,7 +883,7 @@ def _deep_options(p: Any) -> None:
     p.add_argument("--format", dest="fmt", default=None)
     p.add_argument("--var", dest="variable", default=None)
     p.add_argument("--layer", default=None, help="AnnData layer")
-    p.add_argument("--image-shape", default=None, help="HEIGHTxWIDTH: show features as images")
+    image_options(p, "features")
     p.add_argument("--out", default=None, help="output folder (default: INPUT stem + '_deep')")
     p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     p.add_argument("--quiet", action="store_true", help="no progress output")
@@ -886,7 +893,7 @@ def _deep_run(args: Any) -> int:
     from pathlib import Path
 
     from nmfkit import plotting
-    from nmfkit.cli import UsageError, _beta, _image_shape, fit_to_folder
+    from nmfkit.cli import _beta, fit_to_folder, image_layout
     from nmfkit.io import read_matrix, write_table
 
     ranks = _int_list(args.ranks, "--ranks")
@@ -894,10 +901,7 @@ def _deep_run(args: Any) -> int:
     alphas = _float_list(args.alphas, "--alphas")
     beta = _beta(args.beta_loss)
     matrix = read_matrix(args.input, fmt=args.fmt, variable=args.variable, layer=args.layer, transpose=args.transpose)
-    shape = _image_shape(args.image_shape)
-    if shape is not None and shape[0] * shape[1] != matrix.shape[1]:
-        raise UsageError(f"--image-shape {args.image_shape} has {shape[0] * shape[1]} pixels but the data has "
-                         f"{matrix.shape[1]} features.")
+    shape, order = image_layout(args, matrix)
     out = Path(args.out) if args.out else Path(args.input).with_name(Path(args.input).name.split(".")[0] + "_deep")
 
     def fit(X: Any, progress: Any) -> Any:
@@ -934,7 +938,8 @@ def _deep_run(args: Any) -> int:
         fig.savefig(folder / "layer_errors.png", dpi=110)
         report.figure(fig, "Each layer's error along the deep sweeps, relative to the multilayer start "
                       "(layer_errors.png).", alt="layer errors")
-        fig = plotting.plot_deep_layers(feats, ex["H_layers"], image_shape=shape, feature_names=names)
+        fig = plotting.plot_deep_layers(feats, ex["H_layers"], image_shape=shape, feature_names=names,
+                                        order=order)
         fig.savefig(folder / "deep_layers.png", dpi=100)
         report.figure(fig, "How each layer's features combine those of the layer below (deep_layers.png): "
                       + ("each row shows a feature and the lower-layer features with the largest weights."
@@ -951,7 +956,8 @@ def _deep_run(args: Any) -> int:
 
     summary = fit_to_folder(matrix, out, n_components=ranks[0], max_iter=args.max_iter,
                             tol=args.tol if args.tol is not None else 0.0, random_state=args.random_state,
-                            force=args.force, quiet=args.quiet, image_shape=shape, method="deep-nmf", fit=fit,
+                            force=args.force, quiet=args.quiet, image_shape=shape, image_order=order,
+                            method="deep-nmf", fit=fit,
                             sections=sections, extra_summary={"ranks": ranks, "min_vol": args.min_vol})
     if not args.quiet:
         print(f"nmfkit deep: {summary['stop_reason']}; layer-1 relative error {summary['relative_error']:.4g}; "

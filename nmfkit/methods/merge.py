@@ -467,7 +467,7 @@ def gsvd_nmf(X: Any, n_components: int, *, n_initial: int | None = None, solver:
 
 # -- command line: `nmfkit merge` ---------------------------------------------------------------------
 def _merge_options(p: Any) -> None:
-    from nmfkit.cli import _common_fit_options
+    from nmfkit.cli import _common_fit_options, image_options
 
     p.add_argument("input", help="data file (csv, tsv, txt, npy, npz, mtx[.gz], h5, h5ad, mat)")
     p.add_argument("--rank", "--n-components", dest="n_components", type=int, required=True, help="final rank")
@@ -478,7 +478,7 @@ def _merge_options(p: Any) -> None:
     p.add_argument("--format", dest="fmt", default=None)
     p.add_argument("--var", dest="variable", default=None)
     p.add_argument("--layer", default=None)
-    p.add_argument("--image-shape", default=None)
+    image_options(p)
     p.add_argument("--out", default=None)
     _common_fit_options(p)
 
@@ -486,10 +486,11 @@ def _merge_options(p: Any) -> None:
 def _merge_run(args: Any) -> int:
     from pathlib import Path
 
-    from nmfkit.cli import _image_shape, fit_to_folder
+    from nmfkit.cli import fit_to_folder, image_layout
     from nmfkit.io import read_matrix
 
     matrix = read_matrix(args.input, fmt=args.fmt, variable=args.variable, layer=args.layer, transpose=args.transpose)
+    shape, order = image_layout(args, matrix)
     out = Path(args.out) if args.out else Path(args.input).with_name(Path(args.input).name.split(".")[0] + "_merge")
     solver = "hals" if args.solver == "auto" else args.solver
 
@@ -515,7 +516,7 @@ def _merge_run(args: Any) -> int:
 
     summary = fit_to_folder(matrix, out, n_components=args.n_components, max_iter=args.max_iter, tol=args.tol,
                             random_state=args.random_state, force=args.force, quiet=True,
-                            image_shape=_image_shape(args.image_shape), method="nmf-merge", fit=fit,
+                            image_shape=shape, image_order=order, method="nmf-merge", fit=fit,
                             sections=sections, extra_summary={"tol_intermediate": args.tol_intermediate})
     if not args.quiet:
         print(f"nmfkit merge: {summary['stop_reason']}; relative error {summary['relative_error']:.4g}; "
