@@ -15,9 +15,25 @@ def entry() -> None:
 
         code = main()
     except KeyboardInterrupt:
-        print("nmfkit: interrupted; no output was written.", file=sys.stderr)
-        code = 130
+        code = interrupted()
+    if code == 130:
+        # exit now with 130: CPython may otherwise turn an interrupt that arrived while an extension module
+        # was loading into death by SIGINT at shutdown (exit status -2 under ``python -m``), whatever we return
+        import os
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
     sys.exit(code)
+
+
+def interrupted() -> int:
+    """Say so in one line and return 130; a second Ctrl-C while exiting is ignored (no traceback)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    print("nmfkit: interrupted; no output was written.", file=sys.stderr)
+    return 130
 
 
 if __name__ == "__main__":

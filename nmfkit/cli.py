@@ -489,8 +489,9 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename is not None else ""
         return _one_line(f"{where}{exc.strerror or exc}")
     except KeyboardInterrupt:
-        print("nmfkit: interrupted; no output was written.", file=sys.stderr)
-        return 130
+        from nmfkit.__main__ import interrupted
+
+        return interrupted()
     except Exception:  # anything else is a bug in nmfkit, not a problem with the input
         import traceback
 

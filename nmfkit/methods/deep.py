@@ -760,7 +760,7 @@ def deep_nmf(X: Any, ranks: Sequence[int], beta_loss: str | float = "kullback-le
     if isinstance(lambdas, str) and lambdas == "auto":
         # 1 / e_l, with e_l floored at eps * the largest initial error: a layer that starts as an exact fit
         # (e_l ~ 0) would otherwise get a weight near 1e308, which overflows float32 and swamps the others
-        floor = float(np.finfo(Xv.dtype).eps) * max(errors0)
+        floor = float(backend.eps(Xv.dtype)) * max(errors0)
         lam = [1.0 / max(e, floor) if floor > 0 else 1.0 for e in errors0]
     else:
         lam = _layer_weights(lambdas, L, "lambdas", positive=True)
