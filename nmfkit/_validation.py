@@ -402,9 +402,10 @@ def zero_lines(X: Any, mask: Any) -> tuple[np.ndarray, np.ndarray, int]:
     if is_tensor(X):
         row_nz, col_nz, n_zero = _nonzero_lines(X, mask)
     elif sp.issparse(X):
-        row_nz = np.diff(X.indptr) > 0
-        row_nz &= np.asarray(abs(X).sum(axis=1)).ravel() > 0
-        col_nz = np.bincount(X.indices[X.data != 0], minlength=X.shape[1]) > 0
+        stored = X.data != 0  # (no row sums: they overflow for float32 data near its range)
+        rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+        row_nz = np.bincount(rows[stored], minlength=X.shape[0]) > 0
+        col_nz = np.bincount(X.indices[stored], minlength=X.shape[1]) > 0
         n_zero = X.shape[0] * X.shape[1] - int(np.count_nonzero(X.data))
     else:
         observed = X if mask is None else X * (mask > 0)

@@ -25,7 +25,7 @@ from nmfkit import InvalidInputError, nmf
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning",
                                         "ignore::nmfkit._validation.DataWarning")
 
-SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 DTYPES = ["bool", "int8", "int32", "int64", "uint16", "float16", "float32", "float64"]
@@ -138,7 +138,7 @@ def test_nmf_returns_finite_factors_or_a_clear_error(case, loss_solver, k_choice
     assert _same(_snapshot(X), before), "the input was modified"
 
 
-@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(case=data(max_side=8), seed=st.integers(0, 100))
 def test_other_public_functions_return_finite_factors_or_a_clear_error(case, seed):
     from nmfkit import NMF, consensus, deep_nmf, nmf_merge
@@ -176,7 +176,7 @@ def test_other_public_functions_return_finite_factors_or_a_clear_error(case, see
     assert _same(_snapshot(X), before), "the input was modified"
 
 
-@settings(max_examples=25, deadline=None, derandomize=True,
+@settings(max_examples=40, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(case=data(max_side=7), fmt=st.sampled_from(["csv", "npy", "mtx"]),
        loss=st.sampled_from(["frobenius", "kl"]))
