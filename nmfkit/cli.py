@@ -478,8 +478,10 @@ def main(argv: list[str] | None = None) -> int:
         return args._run(args)
     except InvalidInputError as exc:  # every check nmfkit makes (InputError and UsageError are ones)
         return _one_line(str(exc) or type(exc).__name__)
-    except ImportError as exc:  # an optional dependency that is not installed
-        return _one_line(str(exc))
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] == "nmfkit":
+            return _bug()  # a module of nmfkit's own that does not import is a bug, not a missing extra
+        return _one_line(str(exc))  # an optional dependency that is not installed (with how to install it)
     except MemoryError:
         return _one_line("out of memory; try a smaller rank, float32 data or a sparse input file.")
     except OSError as exc:
@@ -493,13 +495,18 @@ def main(argv: list[str] | None = None) -> int:
 
         return interrupted()
     except Exception:  # anything else is a bug in nmfkit, not a problem with the input
-        import traceback
+        return _bug()
 
-        traceback.print_exc(file=sys.stderr)
-        kind = type(sys.exc_info()[1]).__name__
-        print(f"nmfkit: internal error ({kind}); this is a bug in nmfkit, not a problem with your "
-              "input. Please report it with the traceback above and the command you ran.", file=sys.stderr)
-        return 1
+
+def _bug() -> int:
+    """The exception being handled, as a bug report: its traceback, then one line; exit code 1."""
+    import traceback
+
+    traceback.print_exc(file=sys.stderr)
+    kind = type(sys.exc_info()[1]).__name__
+    print(f"nmfkit: internal error ({kind}); this is a bug in nmfkit, not a problem with your "
+          "input. Please report it with the traceback above and the command you ran.", file=sys.stderr)
+    return 1
 
 
 def _one_line(message: str) -> int:

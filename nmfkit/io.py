@@ -170,10 +170,11 @@ def _pick_array(arrays: dict, path: Path, variable: str | None, kind: str) -> tu
         raise InputError(f"{path}: no 2-D numeric {kind} variable; the file has {sorted(arrays)}.")
     name = max(candidates, key=lambda k: np.prod(candidates[k].shape))
     note = None
-    if len(candidates) > 1:
-        others = ", ".join(f"{k} {'x'.join(map(str, v.shape))}" for k, v in sorted(candidates.items()) if k != name)
-        note = (f"{path.name} holds {len(candidates)} matrices; read {name!r} "
-                f"({'x'.join(map(str, candidates[name].shape))}, the largest), not {others}; --var chooses another")
+    others = {k: v for k, v in candidates.items() if k != name and min(v.shape) > 1}  # (MATLAB scalars are 1x1)
+    if others:
+        listed = ", ".join(f"{k} {'x'.join(map(str, v.shape))}" for k, v in sorted(others.items()))
+        note = (f"{path.name} holds {len(others) + 1} matrices; read {name!r} "
+                f"({'x'.join(map(str, candidates[name].shape))}, the largest), not {listed}; --var chooses another")
     return name, candidates[name], note
 
 
