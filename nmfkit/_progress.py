@@ -40,6 +40,8 @@ def track(items: Iterable, *, total: int, desc: str, unit: str = "runs", enabled
     every : float, default=5.0
         Seconds between log lines off a terminal; the last item is always reported.
     """
+    from nmfkit._interrupt import check
+
     stream = stream or sys.stderr
     if not enabled:
         yield from items
@@ -56,6 +58,7 @@ def track(items: Iterable, *, total: int, desc: str, unit: str = "runs", enabled
     started = last = time.perf_counter()
     done = 0
     for item in items:
+        check()  # a Ctrl-C that some library swallowed still stops the work
         yield item
         done += 1
         now = time.perf_counter()

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from nmfkit import _interrupt
 from nmfkit import defaults as D
 from nmfkit._progress import on_terminal
 from nmfkit._validation import InvalidInputError
@@ -85,6 +86,7 @@ class Progress:
                 self.bar = None
 
     def __call__(self, info: Any) -> None:
+        _interrupt.check()  # a Ctrl-C that some library swallowed still stops the fit
         if self.quiet:
             return
         if info.objective is not None:
@@ -479,6 +481,8 @@ def main(argv: list[str] | None = None) -> int:
     except InvalidInputError as exc:  # every check nmfkit makes (InputError and UsageError are ones)
         return _one_line(str(exc) or type(exc).__name__)
     except ImportError as exc:
+        if _interrupt.requested():
+            return _interrupt.report()  # Ctrl-C while an extension module loaded
         if (exc.name or "").split(".")[0] == "nmfkit":
             return _bug()  # a module of nmfkit's own that does not import is a bug, not a missing extra
         return _one_line(str(exc))  # an optional dependency that is not installed (with how to install it)
@@ -491,9 +495,7 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename is not None else ""
         return _one_line(f"{where}{exc.strerror or exc}")
     except KeyboardInterrupt:
-        from nmfkit.__main__ import interrupted
-
-        return interrupted()
+        return _interrupt.report()
     except Exception:  # anything else is a bug in nmfkit, not a problem with the input
         return _bug()
 

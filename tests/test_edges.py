@@ -359,6 +359,26 @@ def test_7_once_nmfkit_says_interrupted_the_exit_status_is_130(tmp_path):
     assert said, "no interrupt reached nmfkit's code"
 
 
+def test_7_a_swallowed_ctrl_c_still_stops_the_command(tmp_path, capsys, monkeypatch):
+    """Ctrl-C while numpy loads comes out as an ImportError, which fallbacks swallow; the signal is remembered."""
+    import nmfkit.cli
+    from nmfkit import _interrupt
+
+    monkeypatch.setattr(_interrupt, "_received", [signal.SIGINT])
+    with pytest.raises(KeyboardInterrupt):
+        nmfkit.cli.Progress(10, quiet=True)(None)  # the fit's callback stops a fit that kept running
+
+    def import_interrupted(*args, **kwargs):
+        raise ImportError("numpy._core.multiarray failed to import (PyCapsule_Import could not import module)")
+
+    monkeypatch.setattr(nmfkit.cli, "fit_to_folder", import_interrupted)
+    path = tmp_path / "x.npy"
+    np.save(path, counts())
+    monkeypatch.setattr(signal, "signal", lambda *args: None)  # (report() would ignore SIGINT in pytest)
+    rc, _, err = cli(["fit", path, "--rank", 2, "--out", tmp_path / "o"], capsys)
+    assert rc == 130 and err == "nmfkit: interrupted; no output was written.\n"
+
+
 def test_7_a_closed_pipe_ends_quietly(capsys, monkeypatch):
     class Closed:
         def write(self, text):
