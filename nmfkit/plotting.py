@@ -50,8 +50,13 @@ def plot_convergence(result: Any, ax: Any = None, *, relative_to: float | None =
     if relative_to:
         values = values / relative_to
     ax.plot(its, values, marker="o", markersize=3, lw=1.2)
-    if np.all(values > 0):
+    finite = values[np.isfinite(values)]
+    if finite.size and np.all(finite > 0):
         ax.set_yscale("log")
+    if finite.size and finite.max() - finite.min() <= 1e-9 * abs(finite.max()):
+        # a flat curve (to rounding): give the axis a height, or matplotlib divides by a zero-height range
+        v = float(finite.max())
+        ax.set_ylim(v / 2, v * 2) if v > 0 else ax.set_ylim(-1.0, 1.0)
     ax.set_xlabel("sweep")
     ax.set_ylabel("relative objective" if relative_to else "objective")
     ax.set_title(result.stop_reason, fontsize=8)

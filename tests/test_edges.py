@@ -508,3 +508,17 @@ def test_8_a_resumed_run_says_it_resumed(tmp_path, capsys):
     rc, _, err = cli([*args, "--out", tmp_path / "b"], capsys)
     assert rc == 0 and f"resumed from the checkpoint {ckpt} at sweep 40" in err
     assert strict_json(tmp_path / "b" / "summary.json")["resumed_from_sweep"] == 40
+
+
+def test_a_flat_convergence_curve_is_drawn(tmp_path):
+    """Found by the property suite: an objective flat to the last bit gave matplotlib a zero-height axis."""
+    from nmfkit import plotting
+
+    X = np.array([[1, 0, 0, 1, 0, 1], [0, 1, 1, 0, 1, 0], [1, 0, 0, 1, 0, 1], [1, 1, 1, 0, 1, 1],
+                  [1, 1, 1, 0, 1, 0], [1, 0, 1, 1, 0, 0]], dtype=float)
+    result = nmf(X, 1, max_iter=30)
+    values = [h.objective for h in result.history]
+    assert max(values) - min(values) <= 1e-12 * max(values)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        plotting.plot_convergence(result).savefig(tmp_path / "c.png")

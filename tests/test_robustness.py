@@ -141,8 +141,8 @@ def test_nmf_returns_finite_factors_or_a_clear_error(case, loss_solver, k_choice
 @settings(max_examples=50, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(case=data(max_side=8), seed=st.integers(0, 100))
 def test_other_public_functions_return_finite_factors_or_a_clear_error(case, seed):
-    from nmfkit import NMF, consensus, deep_nmf, nmf_merge
-    from nmfkit.methods import separable_nmf, symmetric_nmf
+    from nmfkit import NMF, consensus, deep_nmf, nmf_merge, online_nmf
+    from nmfkit.methods import graph_nmf, joint_nmf, nmf_sc, separable_nmf, symmetric_nmf
 
     X, values, _ = case
     n, m = values.shape
@@ -156,6 +156,11 @@ def test_other_public_functions_return_finite_factors_or_a_clear_error(case, see
                                                             random_state=seed)),
         "nmf_merge": lambda: (lambda r: (r.W, r.H))(nmf_merge(X, 1, n_extra=1, max_iter=30, random_state=seed)),
         "separable_nmf": lambda: (lambda r: (r.W, r.H))(separable_nmf(X, min(2, n, m))),
+        "online_nmf": lambda: (lambda r: (r.W, r.H))(online_nmf(X, min(2, n, m), random_state=seed, n_epochs=3)),
+        "joint_nmf": lambda: (lambda r: (r.W, r.H))(joint_nmf([X, X], min(2, n, m), random_state=seed,
+                                                              max_iter=30)),
+        "graph_nmf": lambda: (lambda r: (r.W, r.H))(graph_nmf(X, min(2, n, m), random_state=seed, max_iter=30)),
+        "nmf_sc": lambda: (lambda r: (r.W, r.H))(nmf_sc(X, min(2, n, m), random_state=seed, max_iter=30)),
     }
     if n == m:
         sym = (values.astype(np.float64) + values.astype(np.float64).T)

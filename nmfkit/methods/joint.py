@@ -125,7 +125,9 @@ def joint_nmf(Xs: Sequence[Any], n_components: int, *, beta_loss: Any = "frobeni
         ``["kullback-leibler", "frobenius"]`` for counts and continuous data).
     weights : "auto" or sequence of float, default="auto"
         ``lambda_b``. ``"auto"``: one over the block's loss at its best constant
-        fit, so every block starts on an equal footing.
+        fit, so every block starts on an equal footing (that loss floored at
+        eps times the largest block's, so that a constant block gets a large
+        weight rather than an infinite one).
     solver : str, default="auto"
         For Frobenius-only problems a quadratic solver (``"hals"`` when
         ``"auto"``); otherwise multiplicative updates.
@@ -185,7 +187,10 @@ def joint_nmf(Xs: Sequence[Any], n_components: int, *, beta_loss: Any = "frobeni
                 for X, b in zip(blocks, betas, strict=True)]
     if isinstance(weights, str):
         V.check_options(weights, "weights", "joint_nmf", ("auto",))
-        lam = [1.0 / max(_baseline(X, p.loss), 1e-300) for X, p in zip(blocks, problems, strict=True)]
+        base = [_baseline(X, p.loss) for X, p in zip(blocks, problems, strict=True)]
+        # a constant block (baseline 0) is floored at eps times the largest baseline, not given a weight of 1e300
+        floor = float(np.finfo(np.float64).eps) * max(base)
+        lam = [1.0 / max(b, floor) if floor > 0 else 1.0 for b in base]
     else:
         lam = [float(w) for w in weights]
         if len(lam) != n_blocks or min(lam) < 0:

@@ -41,9 +41,14 @@ __all__ = ["hoyer_project", "nmf_sc", "sparseness"]
 
 
 def sparseness(x: Any, axis: int = -1) -> Any:
-    """Hoyer's sparseness ``(sqrt(n) - ||x||_1 / ||x||_2) / (sqrt(n) - 1)`` along ``axis`` (0 to 1)."""
+    """Hoyer's sparseness ``(sqrt(n) - ||x||_1 / ||x||_2) / (sqrt(n) - 1)`` along ``axis`` (0 to 1).
+
+    Undefined (NaN) for vectors of length 1.
+    """
     x = np.asarray(x, dtype=float)
     n = x.shape[axis]
+    if n == 1:
+        return np.full(np.delete(x.shape, axis % x.ndim), np.nan)
     l1 = np.abs(x).sum(axis=axis)
     l2 = np.sqrt((x * x).sum(axis=axis))
     return (np.sqrt(n) - l1 / np.where(l2 > 0, l2, 1.0)) / (np.sqrt(n) - 1.0)
