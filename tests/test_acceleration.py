@@ -129,7 +129,7 @@ def test_bad_parameters():
 
 
 def test_torch_matches_numpy(data):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason="torch is missing: pip install '.[torch]'")
     kw = dict(n_components=6, init="nndsvda", extrapolate=True, max_iter=30, stop="fixed")
     a, b = _fit(data, **kw), _fit(torch.as_tensor(data), **kw)
     np.testing.assert_allclose(b.W.numpy(), a.W, rtol=0, atol=1e-6 * np.abs(a.W).max())

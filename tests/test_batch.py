@@ -43,7 +43,7 @@ def test_replicates_stop_independently(data):
 
 
 def test_torch_batch_matches_numpy(data):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason="torch is missing: pip install '.[torch]'")
     a = nmf_batch(data, 4, [1, 2], max_iter=50, tol=0.0)
     b = nmf_batch(torch.as_tensor(data), 4, [1, 2], max_iter=50, tol=0.0)
     for (Wa, Ha, la), (Wb, Hb, lb) in zip(a, b, strict=True):
@@ -64,7 +64,7 @@ def test_bad_arguments(data):
 
 
 def test_replicates_on_a_device_equal_the_sequential_ones(data):
-    pytest.importorskip("torch")
+    pytest.importorskip("torch", reason="torch is missing: pip install '.[torch]'")
     from nmfkit.selection import run_replicates
 
     kw = dict(random_state=7, solver="mu", beta_loss=1, tol=1e-4, max_iter=200)
@@ -77,7 +77,7 @@ def test_replicates_on_a_device_equal_the_sequential_ones(data):
 
 
 def test_consensus_and_select_rank_take_a_device(data):
-    pytest.importorskip("torch")
+    pytest.importorskip("torch", reason="torch is missing: pip install '.[torch]'")
     from nmfkit.selection import consensus, select_rank
 
     a = consensus(data, 3, 6, random_state=0, solver="mu", max_iter=300)

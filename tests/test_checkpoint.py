@@ -65,7 +65,7 @@ def test_sparse_and_torch_resume(data, tmp_path):
     with pytest.raises(Crash):
         _fit(X, checkpoint=tmp_path / "s.npz", checkpoint_every=10, callback=_crash_at(33), **kw)
     np.testing.assert_array_equal(_fit(X, checkpoint=tmp_path / "s.npz", **kw).W, reference.W)
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason="torch is missing: pip install '.[torch]'")
     T = torch.as_tensor(data)
     ref_t = _fit(T, **kw)
     with pytest.raises(Crash):

@@ -9,7 +9,7 @@ import pytest
 
 from nmfkit.cli import main
 
-pytest.importorskip("matplotlib")
+pytest.importorskip("matplotlib", reason="matplotlib is missing: pip install '.[plot]'")
 
 
 def good_csv(tmp_path, negative=False):

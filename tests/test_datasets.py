@@ -48,9 +48,9 @@ def check(ds, shape, has_labels, n_labels):
 @pytest.mark.parametrize("name", list(CASES))
 def test_loader(name, data_dir):
     if name == "pbmc68k_reduced":
-        pytest.importorskip("anndata")
+        pytest.importorskip("anndata", reason="anndata is missing: pip install '.[anndata]'")
     if name == "he_optical_density":
-        pytest.importorskip("matplotlib")
+        pytest.importorskip("matplotlib", reason="matplotlib is missing: pip install '.[plot]'")
     kwargs, shape, has_labels, n_labels = CASES[name]
     check(datasets.load(name, data_dir=data_dir, **kwargs), shape, has_labels, n_labels)
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-da = pytest.importorskip("dask.array")
-distributed = pytest.importorskip("distributed")
+da = pytest.importorskip("dask.array", reason="dask.array is missing: pip install '.[dask]'")
+distributed = pytest.importorskip("distributed", reason="distributed is missing: pip install '.[dask]'")
 
 import nmfkit  # noqa: E402
 from nmfkit import nmf, nmf_distributed  # noqa: E402
@@ -131,7 +131,7 @@ def test_nndsvda_start_fits(client, problem):
 
 
 def test_zarr_and_persisted_sources(client, problem, tmp_path):
-    zarr = pytest.importorskip("zarr")
+    zarr = pytest.importorskip("zarr", reason="zarr is missing: pip install '.[dask]'")
     X, W0, H0 = problem
     z = zarr.open_array(str(tmp_path / "X.zarr"), mode="w", shape=X.shape, chunks=(30, M), dtype="f8")
     z[:] = X
@@ -266,7 +266,7 @@ def test_read_rows_opens_files_block_by_block(client, problem, tmp_path):
     with h5py.File(tmp_path / "X.h5", "w") as f:
         f["counts"] = X
     Xs = sp.csr_matrix(X * (X > 1.0))
-    anndata = pytest.importorskip("anndata")
+    anndata = pytest.importorskip("anndata", reason="anndata is missing: pip install '.[anndata]'")
     anndata.AnnData(Xs).write_h5ad(tmp_path / "sparse.h5ad")
     anndata.AnnData(X).write_h5ad(tmp_path / "dense.h5ad")
     for path, key, expected in [("X.npy", None, X), ("X.h5", "counts", X), ("dense.h5ad", None, X),
@@ -302,7 +302,7 @@ def test_each_use_of_x_reads_its_own_blocks(client, problem, tmp_path, source):
         np.save(tmp_path / "X.npy", X)
         Xd = nmfkit.distributed.read_rows(tmp_path / "X.npy", block_rows=30)
     elif source == "zarr":
-        zarr = pytest.importorskip("zarr")
+        zarr = pytest.importorskip("zarr", reason="zarr is missing: pip install '.[dask]'")
         z = zarr.open_array(str(tmp_path / "X.zarr"), mode="w", shape=X.shape, chunks=(30, M), dtype="f8")
         z[:] = X
         Xd = da.from_zarr(str(tmp_path / "X.zarr"))

@@ -12,9 +12,9 @@ DATA = Path(os.environ.get("NMFKIT_DATA", ROOT.parent / "shared" / "data"))
 
 
 def test_documentation_builds_without_warnings(tmp_path):
-    pytest.importorskip("sphinx")
-    pytest.importorskip("sphinx_gallery")
-    pytest.importorskip("numpydoc")
+    pytest.importorskip("sphinx", reason="sphinx is missing: pip install '.[docs]'")
+    pytest.importorskip("sphinx_gallery", reason="sphinx_gallery is missing: pip install '.[docs]'")
+    pytest.importorskip("numpydoc", reason="numpydoc is missing: pip install '.[docs]'")
     out = tmp_path / "html"
     env = {**os.environ, "MPLBACKEND": "Agg", "NMFKIT_DOCS_RERUN": "1"}  # the examples run in this build
     proc = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",

@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from nmfkit import InvalidInputError, consensus, deep_nmf, nmf
 from nmfkit.cli import component_usage, main
 
-pytest.importorskip("matplotlib")
+pytest.importorskip("matplotlib", reason="matplotlib is missing: pip install '.[plot]'")
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning",
                                         "ignore::nmfkit._validation.DataWarning")
 
@@ -69,7 +69,7 @@ def test_1_integer_data_with_kl_are_fitted_and_written(tmp_path, capsys, fmt):
 
 
 def test_1_10x_h5_with_kl(tmp_path, capsys, data_dir):
-    pytest.importorskip("h5py")
+    pytest.importorskip("h5py", reason="h5py is missing: pip install '.[formats]'")
     path = data_dir / "scrna" / "scanpy_10x_v3_filtered_feature_bc_matrix_1107x507.h5"
     rc, _, err = cli(["fit", path, "--rank", 4, "--loss", "kl", "--max-iter", 50, "--out", tmp_path / "o",
                       "--quiet"], capsys)
@@ -438,7 +438,7 @@ def test_8_text_named_npy_and_dataframe_with_strings(tmp_path):
     with pytest.raises(InputError, match="not a NumPy .npy file") as info:
         read_matrix(path)
     assert "allow_pickle" not in str(info.value)
-    pd = pytest.importorskip("pandas")
+    pd = pytest.importorskip("pandas", reason="pandas is missing: pip install '.[anndata]'")
     frame = pd.DataFrame({"a": [1.0, 2.0], "kind": ["x", "y"], "b": [3.0, 4.0]})
     with pytest.raises(InvalidInputError, match=r"X must hold numbers \(non-numeric columns: kind\)"):
         nmf(frame, 1)

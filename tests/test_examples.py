@@ -10,7 +10,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def run_example(name, tmp_path, data_dir):
-    pytest.importorskip("matplotlib")
+    pytest.importorskip("matplotlib", reason="matplotlib is missing: pip install '.[plot]'")
     sys.path.insert(0, str(EXAMPLES))
     try:
         module = importlib.import_module(name)

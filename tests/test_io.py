@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from nmfkit.cli import main
 from nmfkit.io import InputError, read_matrix
 
-pytest.importorskip("matplotlib")
+pytest.importorskip("matplotlib", reason="matplotlib is missing: pip install '.[plot]'")
 
 ROWS = ["s1", "s2", "s3", "s4", "s5", "s6"]
 COLS = ["g1", "g2", "g3", "g4", "g5"]
@@ -142,7 +142,7 @@ def test_matlab_variable_choice(tmp_path, values):
 
 
 def test_10x_h5(tmp_path, values):
-    h5py = pytest.importorskip("h5py")
+    h5py = pytest.importorskip("h5py", reason="h5py is missing: pip install '.[formats]'")
     counts = sp.csc_matrix(np.round(values * 10).T)  # 10x stores genes x cells
     path = tmp_path / "filtered_feature_bc_matrix.h5"
     with h5py.File(path, "w") as fh:
@@ -158,7 +158,7 @@ def test_10x_h5(tmp_path, values):
 
 
 def test_h5ad_with_layers(tmp_path, values):
-    anndata = pytest.importorskip("anndata")
+    anndata = pytest.importorskip("anndata", reason="anndata is missing: pip install '.[anndata]'")
     adata = anndata.AnnData(X=values.astype(np.float32))
     adata.obs_names, adata.var_names = ROWS, COLS
     adata.layers["counts"] = np.round(values * 10)
@@ -171,7 +171,7 @@ def test_h5ad_with_layers(tmp_path, values):
 
 
 def test_real_10x_h5_and_orl_images(data_dir, tmp_path):
-    pytest.importorskip("h5py")
+    pytest.importorskip("h5py", reason="h5py is missing: pip install '.[formats]'")
     m = read_matrix(data_dir / "scrna/scanpy_10x_v3_filtered_feature_bc_matrix_1107x507.h5")
     assert m.shape == (1107, 507) and m.row_names[0] == "AAACCCAAGGAGAGTA-1" and m.X.min() >= 0
     orl = read_matrix(data_dir / "faces/orl_faces_10304x400.npz", transpose=True)

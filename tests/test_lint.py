@@ -14,12 +14,12 @@ def _run(*args):
 
 
 def test_ruff():
-    pytest.importorskip("ruff")
+    pytest.importorskip("ruff", reason="ruff is missing: pip install '.[dev]'")
     proc = _run("ruff", "check", "nmfkit", "tests", "benchmarks", "examples", "docs")
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
 
 
 def test_mypy():
-    pytest.importorskip("mypy")
+    pytest.importorskip("mypy", reason="mypy is missing: pip install '.[dev]'")
     proc = _run("mypy")  # files and options from [tool.mypy]
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]

@@ -404,7 +404,7 @@ def test_deepnmf_estimator_gives_every_layers_usage():
 
 
 def test_deep_command_writes_every_layer(tmp_path):
-    pytest.importorskip("matplotlib")
+    pytest.importorskip("matplotlib", reason="matplotlib is missing: pip install '.[plot]'")
     from nmfkit.cli import main
 
     X = planted_deep(9, m=64, n=16)

@@ -202,7 +202,7 @@ def test_every_frobenius_solver_runs_the_pipeline(solver):
 
 
 def test_merge_command_writes_the_merge_section(tmp_path):
-    pytest.importorskip("matplotlib")
+    pytest.importorskip("matplotlib", reason="matplotlib is missing: pip install '.[plot]'")
     from nmfkit.cli import main
 
     X, _, _ = plateau_example()

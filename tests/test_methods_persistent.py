@@ -281,7 +281,7 @@ def test_default_rank_is_ceil_sqrt_n():
 
 
 def test_persistent_command(tmp_path):
-    pytest.importorskip("matplotlib")
+    pytest.importorskip("matplotlib", reason="matplotlib is missing: pip install '.[plot]'")
     from nmfkit.cli import main
 
     X, labels = two_blobs(9)

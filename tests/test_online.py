@@ -70,7 +70,7 @@ def test_sparse_and_torch_inputs(exact):
     X = sp.csr_matrix(exact[0] * (exact[0] > np.median(exact[0])))
     r = online_nmf(X, 4, beta_loss=1, batch_size=100, n_epochs=3, random_state=0)
     assert r.W.shape == (300, 4) and np.isfinite(r.objective)
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason="torch is missing: pip install '.[torch]'")
     a = online_nmf(exact[0], 4, batch_size=100, n_epochs=2, random_state=0)
     b = online_nmf(torch.as_tensor(exact[0]), 4, batch_size=100, n_epochs=2, random_state=0)
     np.testing.assert_allclose(b.H.numpy(), a.H, rtol=1e-6, atol=1e-9)

@@ -49,7 +49,7 @@ def test_every_section_with_a_snippet_is_accounted_for():
 
 
 def test_readme_snippets_run_without_warnings(tmp_path, monkeypatch):
-    pytest.importorskip("torch")
+    pytest.importorskip("torch", reason="torch is missing: pip install '.[torch]'")
     monkeypatch.chdir(tmp_path)  # the checkpoint snippet writes fit.npz
     namespace: dict = {"__name__": "readme"}
     ran = 0

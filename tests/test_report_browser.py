@@ -6,7 +6,7 @@ import pytest
 
 from nmfkit.cli import main
 
-pytest.importorskip("matplotlib")
+pytest.importorskip("matplotlib", reason="matplotlib is missing: pip install '.[plot]'")
 
 
 def _driver():

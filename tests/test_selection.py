@@ -97,7 +97,7 @@ def test_select_rank_recommends_the_planted_rank():
     assert set(survey.table) >= {"relative_error", "cophenetic", "dispersion", "silhouette", "bcv_error"}
     assert all(len(v) == 5 for v in survey.table.values())
     assert "rank" in survey.summary()
-    pytest.importorskip("matplotlib")
+    pytest.importorskip("matplotlib", reason="matplotlib is missing: pip install '.[plot]'")
     fig = survey.plot()
     assert len(fig.axes) >= 3
     with pytest.raises(ValueError, match="Unknown criteria"):
@@ -173,7 +173,7 @@ def test_bootstrap_intervals_cover_the_reference(scheme):
 
 
 def test_rank_and_consensus_commands(tmp_path):
-    pytest.importorskip("matplotlib")
+    pytest.importorskip("matplotlib", reason="matplotlib is missing: pip install '.[plot]'")
     from nmfkit.cli import main
 
     X, _, _ = planted(40, 30, 3, separable=True, sparsity=0.4, rng=7)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-anndata = pytest.importorskip("anndata")
+anndata = pytest.importorskip("anndata", reason="anndata is missing: pip install '.[anndata]'")
 
 import nmfkit  # noqa: E402
 import nmfkit.tl as tl  # noqa: E402
@@ -161,7 +161,7 @@ def test_top_genes_long_table():
 
 
 def test_plots_follow_scanpy(pbmc):
-    pytest.importorskip("scanpy")
+    pytest.importorskip("scanpy", reason="scanpy is missing: pip install '.[scanpy]'")
     import matplotlib
 
     matplotlib.use("Agg")

@@ -19,7 +19,7 @@ from nmfkit.initialization import available_initializers
 from nmfkit.penalties import GraphLaplacian, Proximity
 from nmfkit.solvers import available_solvers, get_solver
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason="torch is missing: pip install '.[torch]'")
 
 CUDA = torch.cuda.is_available()
 needs_cuda = pytest.mark.skipif(not CUDA, reason="no CUDA GPU on this machine (torch.cuda.is_available() is False)")
