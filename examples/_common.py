@@ -66,10 +66,12 @@ def save(fig: Any, out: Path, name: str) -> str:
 
 
 def require_data(loader: Any, data_dir: Any) -> Any:
-    """Load a shared data set, or print a note and exit 0 when the data folder is absent."""
+    """Load a data set (from a data folder, the cache, or downloaded), or print a note and exit 0 when it cannot be."""
+    from nmfkit._fetch import FetchError
+
     try:
         return loader(data_dir)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, FetchError) as exc:  # absent, or not downloadable here (offline, no network)
         print(f"skipped: {exc}")
         sys.exit(0)
 

