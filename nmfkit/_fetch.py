@@ -65,7 +65,7 @@ def _pkg(where: str) -> str:
 
 
 def _conv(where: str) -> str:
-    return f"converted from {where}; build it as the data README says, or use a mirror (NMFKIT_DATA_URL)"
+    return f"it was converted from {where}; convert it yourself, or use a mirror (NMFKIT_DATA_URL)"
 
 
 SOURCES: dict[str, Source] = {
