@@ -439,6 +439,9 @@ def _datasets_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", default=None, help="a data folder searched first")
 
 
+_WHERE_LABEL = {"here": "at", "cached": "at", "download": "from", "builtin": "ships with"}
+
+
 def _size(n: int) -> str:
     return "-" if not n else f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.0f} kB"
 
@@ -460,7 +463,7 @@ def datasets_command(args: argparse.Namespace) -> int:
     for r in rows:
         print(f"{r['name']:<{width}}  {r['state']:<8}  {_size(r['size']):>8}  {r['description']}")
         print(f"{'':<{width}}  {'':<8}  {'':>8}  {'licence: ' + r['licence'] + '; ' if r['licence'] else ''}"
-              f"{'at' if r['state'] in ('here', 'cached') else 'from' if r['state'] == 'download' else 'how'}: "
+              f"{_WHERE_LABEL.get(r['state'], 'how')}: "
               f"{r['where']}")
     missing = [r for r in rows if not r["available"]]
     if missing:
