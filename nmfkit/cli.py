@@ -1,7 +1,8 @@
-"""The ``nmfkit`` command line: ``nmfkit fit | demo | datasets`` (``python -m nmfkit`` too).
+"""The ``nmfkit`` command line (``python -m nmfkit`` too): ``nmfkit --help`` lists every subcommand.
 
-Each subcommand registers itself in one place with :func:`command`; later
-methods add theirs the same way. Every failure the user can cause ends with
+``fit``, ``demo`` and ``datasets`` live here; the methods register theirs
+(``rank``, ``consensus``, ``merge``, ``deep``, ``persistent``) the same way,
+each in one place with :func:`command`. Every failure the user can cause ends with
 exit code 2 and one line on stderr, and outputs appear only when complete.
 """
 

@@ -205,10 +205,3 @@ class BetaDivergence:
         if b == 1.0:
             return (X / WH) @ Ht, xp.broadcast_to(xp.sum(H, axis=-1)[..., None, :], W.shape)
         return (X * WH ** (b - 2.0)) @ Ht, WH ** (b - 1.0) @ Ht
-
-    def gradient_parts(self, X: Any, W: Any, H: Any, *, backend: Any, mask: Any = None) -> tuple[Any, Any]:
-        """Positive and negative parts of the gradient with respect to ``W``: ``grad = den - num``.
-
-        Same as :meth:`mu_terms`; named separately for readers of KKT code.
-        """
-        return self.mu_terms(X, W, H, backend=backend, mask=mask)

@@ -9,7 +9,9 @@ synchronisation point :meth:`Backend.to_float`.
 
 PyTorch tensors (dense or sparse CSR, any device) are served by
 :mod:`nmfkit.backend._torch`, created only once ``torch`` has been imported.
-New backends (Dask) register themselves with :func:`register_backend`.
+Other array libraries can be added with :func:`register_backend`. (Dask arrays
+are not a backend: :func:`nmfkit.nmf` hands them to
+:func:`nmfkit.nmf_distributed`, whose blocks are NumPy arrays.)
 """
 
 from __future__ import annotations
@@ -59,8 +61,6 @@ class Backend(Protocol):
 
     def random(self, shape: tuple[int, ...], rng: np.random.Generator, *, like: Any,
                distribution: str = "normal") -> Any: ...
-
-    def checkpoint(self, *arrays: Any) -> tuple[Any, ...]: ...
 
     def to_float(self, scalar: Any) -> float: ...
 

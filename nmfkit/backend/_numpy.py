@@ -53,9 +53,6 @@ class NumpyBackend:
         """The array itself (NumPy and scipy.sparse already live on the host)."""
         return a
 
-    def checkpoint(self, *arrays: Any) -> tuple[Any, ...]:
-        return arrays
-
     # -- products ------------------------------------------------------------------
     def matmul(self, A: Any, B: Any) -> Any:
         out = A @ B

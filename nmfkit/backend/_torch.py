@@ -92,9 +92,6 @@ class TorchBackend:
         return sp.csr_matrix((a.values().numpy(), a.col_indices().numpy(), a.crow_indices().numpy()),
                              shape=tuple(a.shape))
 
-    def checkpoint(self, *arrays: Any) -> tuple[Any, ...]:
-        return arrays
-
     # -- products ------------------------------------------------------------------
     def matmul(self, A: Any, B: Any) -> Any:
         return A @ B
