@@ -825,18 +825,14 @@ def layer_features(result: Any) -> list[np.ndarray]:
 
 
 def hoyer_sparsity(F: Any, axis: int = 1) -> np.ndarray:
-    """Hoyer's sparsity ``(sqrt(n) - ||x||_1 / ||x||_2) / (sqrt(n) - 1)`` of every row (``axis=1``) of F.
+    """Hoyer's sparsity of every row (``axis=1``) of F: :func:`nmfkit.methods.sparse.sparseness`.
 
     In [0, 1]: 0 for a constant vector, 1 for a single non-zero. Undefined (NaN)
     for an all-zero vector or ``n = 1``.
     """
-    F = np.abs(np.asarray(F, dtype=float))
-    n = F.shape[axis]
-    l1, l2 = F.sum(axis=axis), np.sqrt((F * F).sum(axis=axis))
-    if n < 2:
-        return np.full(l1.shape, np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(l2 > 0, (math.sqrt(n) - l1 / l2) / (math.sqrt(n) - 1.0), np.nan)
+    from nmfkit.methods.sparse import sparseness
+
+    return np.asarray(sparseness(F, axis=axis))
 
 
 # ---------------------------------------------------------------------------------------------

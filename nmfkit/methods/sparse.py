@@ -41,17 +41,19 @@ __all__ = ["hoyer_project", "nmf_sc", "sparseness"]
 
 
 def sparseness(x: Any, axis: int = -1) -> Any:
-    """Hoyer's sparseness ``(sqrt(n) - ||x||_1 / ||x||_2) / (sqrt(n) - 1)`` along ``axis`` (0 to 1).
+    """Hoyer's sparseness ``(sqrt(n) - ||x||_1 / ||x||_2) / (sqrt(n) - 1)`` along ``axis``.
 
-    Undefined (NaN) for vectors of length 1.
+    In [0, 1]: 0 for a constant vector, 1 for a single non-zero. Undefined
+    (NaN) for an all-zero vector and for vectors of length 1.
     """
-    x = np.asarray(x, dtype=float)
+    x = np.abs(np.asarray(x, dtype=float))
     n = x.shape[axis]
     if n == 1:
         return np.full(np.delete(x.shape, axis % x.ndim), np.nan)
-    l1 = np.abs(x).sum(axis=axis)
+    l1 = x.sum(axis=axis)
     l2 = np.sqrt((x * x).sum(axis=axis))
-    return (np.sqrt(n) - l1 / np.where(l2 > 0, l2, 1.0)) / (np.sqrt(n) - 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(l2 > 0, (np.sqrt(n) - l1 / np.where(l2 > 0, l2, 1.0)) / (np.sqrt(n) - 1.0), np.nan)
 
 
 def hoyer_project(x: Any, l1: float, l2: float, *, max_iter: int = 1000) -> np.ndarray:
