@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from nmfkit.io import json_text
 
 HERE = Path(__file__).resolve().parent
 
@@ -30,25 +29,12 @@ def out_dir(args: argparse.Namespace, name: str) -> Path:
     return out
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
 def write_metrics(out: Path, metrics: dict) -> Path:
-    """``metrics.json`` written through a temporary file (never half-written)."""
+    """``metrics.json`` (strict JSON: NaN and inf as null) written through a temporary file (never half-written)."""
     path = out / "metrics.json"
     fd, tmp = tempfile.mkstemp(dir=out, prefix="metrics", suffix=".tmp")
     with os.fdopen(fd, "w") as fh:
-        json.dump(_plain(metrics), fh, indent=1)
-        fh.write("\n")
+        fh.write(json_text(metrics, indent=1))
     os.replace(tmp, path)
     return path
 

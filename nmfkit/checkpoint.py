@@ -49,6 +49,7 @@ class Checkpoint:
         self.path = Path(path)
         self.every = int(every)
         self.fingerprint = {k: _plain(v) for k, v in fingerprint.items()}
+        self._swept = False  # stale temporary files are removed before the first save
 
     # -- saving ---------------------------------------------------------------------------------
     def save(self, n_iter: int, state: Any, history: list, elapsed: float, backend: Any) -> None:
@@ -57,7 +58,7 @@ class Checkpoint:
         header = {"format": _FORMAT, "fingerprint": self.fingerprint, "n_iter": int(n_iter),
                   "elapsed": float(elapsed), "history": [[_number(v) for v in h] for h in history],
                   "state": meta}
-        if not getattr(self, "_swept", False):  # once per run: files a killed run left mid-write
+        if not self._swept:  # once per run: files a killed run left mid-write
             self._swept = True
             self._remove_stale()
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.{os.getpid()}.", suffix=".tmp")

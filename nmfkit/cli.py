@@ -204,23 +204,26 @@ def _name(thing: Any) -> str:
 def relative_error(X: Any, W: np.ndarray, H: np.ndarray) -> float:
     """``||X - WH||_F / ||X||_F`` for any data: integer, float32, sparse, or entries near the float limits.
 
-    Computed in float64 on ``X / s`` and ``W / s``, ``s`` a power of two near
-    the largest entry (exact, and the ratio does not depend on it), so that
-    neither the norms nor their squares overflow. Never densifies a sparse X.
+    Computed in float64; data far from 1 as ``X / s`` and ``W / s``, ``s`` the
+    power of two :func:`nmfkit._validation.safe_scale` gives (exact, and the
+    ratio does not depend on it), so that neither the norms nor their squares
+    overflow. Never densifies a sparse X.
     """
+    from nmfkit._validation import safe_scale
     from nmfkit.backend import get_backend
     from nmfkit.losses import BetaDivergence
 
-    X = X.astype(np.float64) if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+    X = X.astype(np.float64, copy=False) if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+    W, H = np.asarray(W, dtype=np.float64), np.asarray(H, dtype=np.float64)
     data = X.data if sp.issparse(X) else X
     largest = float(np.max(np.abs(data))) if data.size else 0.0
-    if not largest > 0:
-        return 0.0 if not np.any(W @ H) else math.inf
-    s = math.ldexp(1.0, math.frexp(largest)[1])
-    X = X / s
-    W = np.asarray(W, dtype=np.float64) / s
+    if not largest > 0:  # (W, H >= 0: WH is non-zero when some component has both parts non-zero)
+        return 0.0 if not np.any(W.any(axis=0) & H.any(axis=1)) else math.inf
+    s = safe_scale(largest, np.float64)  # 1 (no copy) unless the entries are far from 1
+    if s != 1.0:
+        X, W = X / s, W / s
     backend = get_backend(X)
-    half = float(BetaDivergence(2.0).value(X, W, np.asarray(H, dtype=np.float64), backend=backend))
+    half = float(BetaDivergence(2.0).value(X, W, H, backend=backend))
     norm = math.sqrt(float(backend.sq_norm(X)))
     return math.sqrt(max(2.0 * half, 0.0)) / norm
 
@@ -501,8 +504,6 @@ def main(argv: list[str] | None = None) -> int:
     report); 130 interrupted (Ctrl-C); 141 the reader of the output went away
     (``nmfkit datasets | head``).
     """
-    from nmfkit._validation import InvalidInputError
-
     try:
         parser = build_parser()
         args = parser.parse_args(argv)

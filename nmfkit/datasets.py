@@ -104,10 +104,10 @@ def _find(relative: str, data_dir: Any = None, download: bool = True) -> Path:
     """
     from nmfkit import _fetch
 
+    found = _locate(relative, data_dir)
+    if found is not None:
+        return found
     searched = data_dirs(data_dir)
-    for d in searched:
-        if (d / relative).exists():
-            return d / relative
     source = _fetch.SOURCES.get(relative)
     if download and source is not None and not _fetch.offline() and _fetch.url_of(relative) is not None:
         return _fetch.fetch_file(relative, progress=_progress_wanted())
@@ -122,6 +122,11 @@ def _find(relative: str, data_dir: Any = None, download: bool = True) -> Path:
         how = "Pass download=True (or run: nmfkit datasets --fetch NAME), set NMFKIT_DATA, or pass data_dir."
     msg = f"Data file {relative!r} not found. Searched: {places}. {how}"
     raise FileNotFoundError(msg)
+
+
+def _locate(relative: str, data_dir: Any = None) -> Path | None:
+    """``relative`` in the first data folder that has it (:func:`data_dirs`), or None."""
+    return next((d / relative for d in data_dirs(data_dir) if (d / relative).exists()), None)
 
 
 def _progress_wanted() -> bool:
@@ -195,7 +200,7 @@ def available(data_dir: Any = None) -> list[dict]:
     cache = _fetch.cache_dir()
     for name, spec in _REGISTRY.items():
         files = _files(name)
-        found = [next((d / f for d in data_dirs(data_dir) if (d / f).exists()), None) for f in files]
+        found = [_locate(f, data_dir) for f in files]
         sources = [_fetch.SOURCES[f] for f in files if f in _fetch.SOURCES]
         size = sum(src.size for src in sources)
         licence = "; ".join(dict.fromkeys(src.licence for src in sources if src.licence))
@@ -255,7 +260,7 @@ def fetch(name: str = "all", *, data_dir: Any = None, progress: bool = False, ve
     paths = []
     for n in names:
         for f in _files(n):
-            found = next((d / f for d in data_dirs(data_dir) if (d / f).exists()), None)
+            found = _locate(f, data_dir)
             paths.append(found if found is not None else _fetch.fetch_file(f, progress=progress, verbose=verbose))
     return paths
 

@@ -416,15 +416,14 @@ def alive(pid: int) -> bool:
     return True
 
 
-def _remove_stale(target: Path) -> list[Path]:
-    """Remove what runs killed while writing ``target`` left beside it; return what was removed.
+def _remove_stale(target: Path) -> None:
+    """Remove what runs killed while writing ``target`` left beside it.
 
     Temporary folders are named ``.NAME.PID.XXXXXXXX.tmp`` and replaced old
     outputs ``.NAME.old-PID``; a folder is stale when its process no longer
     runs (its owner may be another host on a shared file system: a PID that
     is alive here is never touched).
     """
-    removed = []
     prefix = f".{target.name}."
     for entry in target.parent.glob(f".{glob.escape(target.name)}.*"):
         rest = entry.name[len(prefix):]
@@ -437,8 +436,6 @@ def _remove_stale(target: Path) -> list[Path]:
         if not pid_text.isdigit() or alive(int(pid_text)) or not entry.is_dir() or entry.is_symlink():
             continue
         shutil.rmtree(entry, ignore_errors=True)
-        removed.append(entry)
-    return removed
 
 
 def _umask() -> int:

@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["BetaDivergence", "BETA_ALIASES"]
+__all__ = ["BetaDivergence", "BETA_ALIASES", "balancing_weights"]
 
 BETA_ALIASES = {"frobenius": 2.0, "kullback-leibler": 1.0, "itakura-saito": 0.0}
 
@@ -205,3 +205,15 @@ class BetaDivergence:
         if b == 1.0:
             return (X / WH) @ Ht, xp.broadcast_to(xp.sum(H, axis=-1)[..., None, :], W.shape)
         return (X * WH ** (b - 2.0)) @ Ht, WH ** (b - 1.0) @ Ht
+
+
+def balancing_weights(losses: list[float], eps: float) -> list[float]:
+    """``1 / loss`` for each term of a weighted sum, so that every term starts at 1.
+
+    Each loss is floored at ``eps`` times the largest: a term whose loss is
+    (nearly) 0, an exact fit, gets a large weight instead of one near 1e308
+    that overflows and swamps the others. All losses 0 give weights of 1.
+    Used by deep beta-NMF's layer weights and joint NMF's block weights.
+    """
+    floor = eps * max(losses)
+    return [1.0 / max(value, floor) if floor > 0 else 1.0 for value in losses]

@@ -468,8 +468,8 @@ def _recommend(ranks: list[int], table: dict, cv_tolerance: float = 0.05) -> tup
       one-standard-error rule; every rank is scored on the same split, so the
       comparison is paired);
     - stability cap: the largest rank whose least reproducible component still
-      has a silhouette of at least 0.8 across replicates (the reason lists the
-      ranks below it that fail, with their silhouettes);
+      has a silhouette of at least 0.8 across replicates (the reason lists
+      every rank that fails, with its silhouette);
     - recommendation: the smaller of the two (either alone when only one is
       available), else the knee of the error curve, else the permuted-data
       baseline.

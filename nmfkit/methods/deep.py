@@ -35,7 +35,7 @@ import numpy as np
 
 from nmfkit._validation import InvalidInputError
 from nmfkit.backend import get_backend
-from nmfkit.losses import BetaDivergence
+from nmfkit.losses import BetaDivergence, balancing_weights
 
 __all__ = ["multilayer_nmf", "deep_nmf", "deep_usage", "layer_features", "hoyer_sparsity"]
 
@@ -758,10 +758,7 @@ def deep_nmf(X: Any, ranks: Sequence[int], beta_loss: str | float = "kullback-le
     errors0 = [backend.to_float(loss.value(Xv if l == 0 else Ws[l - 1], Ws[l], Hs[l], backend=backend))
                for l in range(L)]  # noqa: E741
     if isinstance(lambdas, str) and lambdas == "auto":
-        # 1 / e_l, with e_l floored at eps * the largest initial error: a layer that starts as an exact fit
-        # (e_l ~ 0) would otherwise get a weight near 1e308, which overflows float32 and swamps the others
-        floor = float(backend.eps(Xv.dtype)) * max(errors0)
-        lam = [1.0 / max(e, floor) if floor > 0 else 1.0 for e in errors0]
+        lam = balancing_weights(errors0, float(backend.eps(Xv.dtype)))  # 1 / e_l, e_l floored
     else:
         lam = _layer_weights(lambdas, L, "lambdas", positive=True)
     alpha_values = [0.0] * L

@@ -46,7 +46,7 @@ import scipy.sparse as sp
 
 from nmfkit._validation import InvalidInputError
 from nmfkit.backend import get_backend
-from nmfkit.losses import BetaDivergence
+from nmfkit.losses import BetaDivergence, balancing_weights
 from nmfkit.solvers import MU, Problem, resolve_solver
 from nmfkit.solvers.anls import nnls_bpp
 
@@ -187,10 +187,8 @@ def joint_nmf(Xs: Sequence[Any], n_components: int, *, beta_loss: Any = "frobeni
                 for X, b in zip(blocks, betas, strict=True)]
     if isinstance(weights, str):
         V.check_options(weights, "weights", "joint_nmf", ("auto",))
-        base = [_baseline(X, p.loss) for X, p in zip(blocks, problems, strict=True)]
-        # a constant block (baseline 0) is floored at eps times the largest baseline, not given a weight of 1e300
-        floor = float(np.finfo(np.float64).eps) * max(base)
-        lam = [1.0 / max(b, floor) if floor > 0 else 1.0 for b in base]
+        lam = balancing_weights([_baseline(X, p.loss) for X, p in zip(blocks, problems, strict=True)],
+                                float(np.finfo(np.float64).eps))
     else:
         lam = [float(w) for w in weights]
         if len(lam) != n_blocks or min(lam) < 0:
