@@ -79,11 +79,12 @@ def test_1_10x_h5_with_kl(tmp_path, capsys, data_dir):
 
 def test_1_an_internal_error_is_a_bug_report_not_a_user_error(tmp_path, capsys, monkeypatch):
     import nmfkit.cli
+    import nmfkit.cli.fit
 
     def broken(*args, **kwargs):
         raise TypeError("data type <class 'numpy.int32'> not inexact")  # what the old bug raised
 
-    monkeypatch.setattr(nmfkit.cli, "relative_error", broken)
+    monkeypatch.setattr(nmfkit.cli._pipeline, "relative_error", broken)
     path = tmp_path / "x.npy"
     np.save(path, counts())
     rc, _, err = cli(["fit", path, "--rank", 2, "--out", tmp_path / "o", "--quiet"], capsys)
@@ -95,6 +96,7 @@ def test_1_an_internal_error_is_a_bug_report_not_a_user_error(tmp_path, capsys, 
 
 def test_1_a_missing_extra_is_one_line_but_a_broken_nmfkit_module_is_a_bug(tmp_path, capsys, monkeypatch):
     import nmfkit.cli
+    import nmfkit.cli.fit
 
     path = tmp_path / "x.npy"
     np.save(path, counts())
@@ -102,14 +104,14 @@ def test_1_a_missing_extra_is_one_line_but_a_broken_nmfkit_module_is_a_bug(tmp_p
     def missing(*args, **kwargs):
         raise ModuleNotFoundError("the report needs matplotlib; pip install 'nmfkit[cli]'", name="matplotlib")
 
-    monkeypatch.setattr(nmfkit.cli, "fit_to_folder", missing)
+    monkeypatch.setattr(nmfkit.cli.fit, "fit_to_folder", missing)
     rc, _, err = cli(["fit", path, "--rank", 2, "--out", tmp_path / "o"], capsys)
     assert rc == 2 and err == "nmfkit: error: the report needs matplotlib; pip install 'nmfkit[cli]'\n"
 
     def broken(*args, **kwargs):
         raise ImportError("cannot import name 'helper' from 'nmfkit.io'", name="nmfkit.io")
 
-    monkeypatch.setattr(nmfkit.cli, "fit_to_folder", broken)
+    monkeypatch.setattr(nmfkit.cli.fit, "fit_to_folder", broken)
     rc, _, err = cli(["fit", path, "--rank", 2, "--out", tmp_path / "o"], capsys)
     assert rc == 1 and "Traceback" in err and "internal error (ImportError)" in err
 
@@ -362,6 +364,7 @@ def test_7_once_nmfkit_says_interrupted_the_exit_status_is_130(tmp_path):
 def test_7_a_swallowed_ctrl_c_still_stops_the_command(tmp_path, capsys, monkeypatch):
     """Ctrl-C while numpy loads comes out as an ImportError, which fallbacks swallow; the signal is remembered."""
     import nmfkit.cli
+    import nmfkit.cli.fit
     from nmfkit import _interrupt
 
     monkeypatch.setattr(_interrupt, "_received", [signal.SIGINT])
@@ -371,7 +374,7 @@ def test_7_a_swallowed_ctrl_c_still_stops_the_command(tmp_path, capsys, monkeypa
     def import_interrupted(*args, **kwargs):
         raise ImportError("numpy._core.multiarray failed to import (PyCapsule_Import could not import module)")
 
-    monkeypatch.setattr(nmfkit.cli, "fit_to_folder", import_interrupted)
+    monkeypatch.setattr(nmfkit.cli.fit, "fit_to_folder", import_interrupted)
     path = tmp_path / "x.npy"
     np.save(path, counts())
     monkeypatch.setattr(signal, "signal", lambda *args: None)  # (report() would ignore SIGINT in pytest)
