@@ -19,7 +19,7 @@ from nmfkit._version import __version__
 
 # public name -> module that defines it
 _LAZY = {
-    "nmf": "nmfkit.fit", "FitResult": "nmfkit.fit",
+    "nmf": "nmfkit.fit", "FitResult": "nmfkit.driver",
     "NMF": "nmfkit.estimators", "DeepNMF": "nmfkit.estimators", "MiniBatchNMF": "nmfkit.estimators",
     "NMFMerge": "nmfkit.estimators", "PersistentNMF": "nmfkit.estimators",
     "deep_nmf": "nmfkit.methods", "multilayer_nmf": "nmfkit.methods", "nmf_merge": "nmfkit.methods",
@@ -37,8 +37,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from nmfkit import pl, tl
     from nmfkit._validation import InvalidInputError
     from nmfkit.distributed import nmf_distributed
+    from nmfkit.driver import FitResult
     from nmfkit.estimators import NMF, DeepNMF, MiniBatchNMF, NMFMerge, PersistentNMF
-    from nmfkit.fit import FitResult, nmf
+    from nmfkit.fit import nmf
     from nmfkit.methods import deep_nmf, multilayer_nmf, nmf_merge, persistent_nmf
     from nmfkit.online import online_nmf
     from nmfkit.selection import consensus, select_rank

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from nmfkit.losses import BETA_ALIASES
+
 __all__ = [
     "InvalidInputError", "DataWarning", "check_interval", "check_options", "check_data", "check_factor",
     "check_mask", "check_n_components", "check_random_state", "check_beta_loss",
@@ -87,8 +89,6 @@ def check_options(value: Any, name: str, caller: str, options: tuple, *, extra: 
 
 def check_beta_loss(beta_loss: Any, caller: str) -> float:
     """Resolve ``beta_loss`` to a float >= 0."""
-    from nmfkit.losses import BETA_ALIASES
-
     if isinstance(beta_loss, str) and beta_loss in BETA_ALIASES:
         return BETA_ALIASES[beta_loss]
     if isinstance(beta_loss, numbers.Real) and not isinstance(beta_loss, bool) and _finite(beta_loss) \
@@ -455,38 +455,6 @@ def check_fit_options(caller: str, *, beta_loss: Any, alpha_W: Any, alpha_H: Any
         msg = f"The 'callback' parameter of {caller} must be callable or None. Got {callback!r} instead."
         raise InvalidInputError(msg)
     return out
-
-
-def check_start(W: Any, H: Any, *, k: int, shape: tuple[int, int], dtype: Any, caller: str, update_H: bool,
-                custom: bool, init: Any, init_obj: Any, data_sum: Any) -> tuple[np.ndarray, np.ndarray, str] | None:
-    """Starting factors the user gave, checked: ``(W, H, init_name)``; None when an initializer must run.
-
-    With ``update_H=False``, ``H`` (the fixed components) is required and a missing ``W`` starts
-    constant at the data's scale, ``sqrt(mean(X) / k)`` (``data_sum()`` is called only then).
-    """
-    from nmfkit.initialization import CustomInit
-
-    n, m = shape
-    if not update_H:
-        if H is None:
-            msg = f"update_H=False needs the fixed components: pass H of shape (n_components, n_features) = {(k, m)}."
-            raise InvalidInputError(msg)
-        H = check_factor(H, "H", (k, m), dtype, caller)
-        if W is None:  # constant start at the data's scale (as scikit-learn); the solver does the work
-            W = np.full((n, k), np.sqrt(data_sum() / (n * m) / k), dtype=host_dtype(dtype))
-        else:
-            W = check_factor(W, "W", (n, k), dtype, caller)
-        return W, H, "fixed H"
-    if not (custom or W is not None or H is not None):
-        return None
-    if W is None or H is None:
-        msg = (f"Pass both W and H to start from given factors (or H alone with update_H=False); "
-               f"got {'only W' if W is not None else 'only H' if H is not None else 'neither'}.")
-        raise InvalidInputError(msg)
-    if init_obj is not None and not isinstance(init_obj, CustomInit):
-        msg = f"W and H were given, so init must be None or 'custom'; got init={init!r}."
-        raise InvalidInputError(msg)
-    return check_factor(W, "W", (n, k), dtype, caller), check_factor(H, "H", (k, m), dtype, caller), "custom"
 
 
 def check_n_components(n_components: Any, shape: tuple[int, int], caller: str) -> int:

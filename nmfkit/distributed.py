@@ -39,17 +39,17 @@ import scipy.sparse as sp
 from nmfkit import _validation as V
 from nmfkit._validation import InvalidInputError
 from nmfkit.backend import get_backend
-from nmfkit.initialization import NNDSVD, CustomInit, RandomInit, get_initializer
+from nmfkit.driver import FitResult, run
+from nmfkit.initialization import NNDSVD, RandomInit
 from nmfkit.losses import BetaDivergence
+from nmfkit.options import resolve
 from nmfkit.penalties import elastic_net
-from nmfkit.solvers import ANLSBPP, HALS, MU, GreedyCD, LinMU, Problem, QuadraticSolver, resolve_solver
+from nmfkit.solvers import HALS, Problem, QuadraticSolver, row_separable_solvers
 from nmfkit.solvers._base import penalized_stats, quadratic_stats
-from nmfkit.stopping import AnyOf, FactorChange, MaxIter, MaxTime, StoppingRule, get_stopping
+from nmfkit.stopping import StoppingRule
 
-__all__ = ["nmf_distributed", "read_rows", "is_dask_array", "SUPPORTED_SOLVERS"]
+__all__ = ["nmf_distributed", "read_rows", "is_dask_array"]
 
-#: Solvers that run on Dask arrays (their W update is separable by rows).
-SUPPORTED_SOLVERS = ("hals", "anls-bpp", "gcd", "mu")
 _FAN_IN = 8  # partial sums added per task in the tree reductions
 
 
@@ -626,27 +626,22 @@ def nmf_distributed(X: Any, n_components: int | None = None, *, beta_loss: str |
     """
     import dask.array as da
 
-    from nmfkit.fit import FitResult, run
-
     caller = _caller
     if not is_dask_array(X):
         msg = f"{caller} takes a dask.array.Array; got {type(X).__module__}.{type(X).__qualname__}."
         raise InvalidInputError(msg)
-    options = V.check_fit_options(caller, beta_loss=beta_loss, alpha_W=alpha_W, alpha_H=alpha_H, l1_ratio=l1_ratio,
-                                  tol=tol, max_iter=max_iter, max_time=max_time, verbose=verbose,
-                                  record_every=record_every, update_H=update_H, callback=callback)
-    beta, alpha_W, alpha_H_value, l1_ratio = (options[k] for k in ("beta", "alpha_W", "alpha_H", "l1_ratio"))
-    max_iter, max_time = options["max_iter"], options["max_time"]
-    stop_rule = get_stopping(stop, tol=options["tol"], max_iter=max_iter)
-    if isinstance(stop_rule, FactorChange) or stop_rule.needs_previous:
+    opts = resolve(caller, beta_loss=beta_loss, solver=solver, init=init, W=W, H=H, update_H=update_H,
+                   alpha_W=alpha_W, alpha_H=alpha_H, l1_ratio=l1_ratio, stop=stop, record_every=record_every, tol=tol,
+                   max_iter=max_iter, max_time=max_time, random_state=random_state, callback=callback,
+                   verbose=verbose)
+    beta, solver_obj, stop_rule = opts.beta, opts.solver, opts.stop
+    if stop_rule.needs_previous:
         msg = ("stop='factor' needs the factors after every sweep, which a Dask fit does not gather; "
                "use stop='objective' or 'fixed'.")
         raise InvalidInputError(msg)
-    rng, seed = V.check_random_state(random_state, caller)
-    solver_obj = resolve_solver(solver, beta)
-    if not isinstance(solver_obj, (HALS, ANLSBPP, GreedyCD, MU)) or isinstance(solver_obj, LinMU):
+    if not solver_obj.row_separable:
         msg = (f"Solver {solver_obj.name!r} does not run on Dask arrays (its W update couples the rows); "
-               f"valid: {list(SUPPORTED_SOLVERS)}.")
+               f"valid: {row_separable_solvers()}.")
         raise InvalidInputError(msg)
 
     # -- data: rows chunked, float blocks, checked in one pass ------------------------------------------------
@@ -675,9 +670,7 @@ def nmf_distributed(X: Any, n_components: int | None = None, *, beta_loss: str |
     if sp.issparse(X._meta) or X.dtype != dtype:
         meta = sp.csr_matrix((0, 0), dtype=dtype) if sp.issparse(X._meta) else np.empty((0, 0), dtype=dtype)
         X = X.map_blocks(V._as_numeric, "X", dtype=dtype, meta=meta)  # float blocks, CSR with summed duplicates
-    if n_components is None:
-        n_components = np.shape(H)[0] if H is not None else np.shape(W)[1] if W is not None else min(n, m)
-    k = V.check_n_components(n_components, (n, m), caller)
+    k = opts.rank(n_components, (n, m))
 
     own_cluster = None
     if client is None:
@@ -690,29 +683,20 @@ def nmf_distributed(X: Any, n_components: int | None = None, *, beta_loss: str |
     try:
         X, summary = _validate(X, client, beta, caller)
         # -- starting factors ----------------------------------------------------------------------------------
-        custom = isinstance(init, str) and init == "custom"
-        init_obj = None if init is None or custom else get_initializer(init)
-        if isinstance(init_obj, CustomInit):
-            W, H, custom = init_obj.W, init_obj.H, True
-        given = V.check_start(W, H, k=k, shape=(n, m), dtype=dtype, caller=caller, update_H=bool(update_H),
-                              custom=custom, init=init, init_obj=init_obj, data_sum=lambda: summary["sum"])
+        given = opts.user_start(k, (n, m), dtype, data_sum=lambda: summary["sum"])
         if given is not None:
             W, H, init_name = given
         else:
-            init_obj = init_obj or get_initializer("nndsvda")
-            init_name = init if isinstance(init, str) else ("nndsvda" if init is None else repr(init_obj))
-            W, H = _start(X, k, init_obj, summary, rng, client)
+            initializer, init_name = opts.start()
+            W, H = _start(X, k, initializer, summary, opts.rng, client)
             W, H = np.asarray(W, dtype=dtype), np.asarray(H, dtype=dtype)
 
         loss = BetaDivergence(beta)
-        ctx = _Context(loss, solver_obj, elastic_net(alpha_W, l1_ratio, m), elastic_net(alpha_H_value, l1_ratio, n),
-                       n, m, summary["nnz"], bool(update_H))
+        ctx = _Context(loss, solver_obj, elastic_net(opts.alpha_W, opts.l1_ratio, m),
+                       elastic_net(opts.alpha_H, opts.l1_ratio, n), n, m, summary["nnz"], opts.update_H)
         method = _DistributedNMF(X, ctx, client, folder, k, dtype)
-        rules: list[StoppingRule] = [stop_rule, MaxIter(max_iter)]
-        if max_time is not None:
-            rules.append(MaxTime(max_time))
-        state, info = run(method, method.start(W, H), stop=AnyOf(*rules), backend=_HOST, callback=callback,
-                          verbose=options["verbose"], record_every=options["record_every"], warn_name="max_iter")
+        state, info = run(method, method.start(W, H), stop=opts.limits(), backend=_HOST, callback=callback,
+                          verbose=opts.verbose, record_every=opts.record_every, warn_name="max_iter")
         H = state.graph[state.H]
         if temporary:
             W = da.from_array(np.concatenate([_load(p) for p in method.paths]), chunks=(X.chunks[0], (k,)))
@@ -727,7 +711,7 @@ def nmf_distributed(X: Any, n_components: int | None = None, *, beta_loss: str |
     extras = {"loss_value": method.loss, "solver": solver_obj, "init": init_name, "beta_loss": beta, "loss": loss.name,
               "stopping": stop_rule, "extrapolation": None, "n_blocks": len(X.chunks[0]), "work_dir":
               None if temporary else folder}
-    return FitResult(W, H, backend="dask", random_state=seed, extras=extras, **info)
+    return FitResult(W, H, backend="dask", random_state=opts.seed, extras=extras, **info)
 
 
 class _HostSync:

@@ -1,15 +1,11 @@
-"""The driver loop shared by every method, the result type, and the functional API :func:`nmf`."""
+"""The functional API :func:`nmf`: one NMF problem, checked, started and handed to the driver loop."""
 
 from __future__ import annotations
 
 import math
 import os
-import sys
-import time
-import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Callable, NamedTuple, Protocol
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -17,229 +13,17 @@ from nmfkit import _validation as V
 from nmfkit import defaults as D
 from nmfkit._validation import InvalidInputError
 from nmfkit.acceleration import ExtrapolatedNMF, Extrapolation
-from nmfkit.backend import Backend, get_backend
+from nmfkit.backend import get_backend
 from nmfkit.checkpoint import Checkpoint
-from nmfkit.distributed import is_dask_array, nmf_distributed
-from nmfkit.initialization import CustomInit, Initializer, get_initializer
+from nmfkit.driver import CallbackInfo, FitResult, HistoryEntry, Iterative, run
+from nmfkit.initialization import Initializer
 from nmfkit.losses import BetaDivergence
+from nmfkit.options import engine_for, resolve
 from nmfkit.penalties import elastic_net
-from nmfkit.solvers import Problem, QuadraticSolver, Solver, resolve_solver
-from nmfkit.stopping import AnyOf, MaxIter, MaxTime, Stop, StoppingRule, StopState, get_stopping
+from nmfkit.solvers import Problem, QuadraticSolver, Solver
+from nmfkit.stopping import StoppingRule
 
-__all__ = ["FitResult", "HistoryEntry", "Iterative", "CallbackInfo", "run", "nmf"]
-
-
-class HistoryEntry(NamedTuple):
-    """One objective evaluation: after ``n_iter`` sweeps, ``elapsed`` seconds into the fit."""
-
-    n_iter: int
-    objective: float
-    elapsed: float
-
-
-@dataclass
-class FitResult:
-    """What every fit returns.
-
-    Attributes
-    ----------
-    W : array of shape (n_samples, n_components)
-    H : array of shape (n_components, n_features)
-    n_iter : int
-        Sweeps performed (one sweep updates every factor once).
-    converged : bool
-        Whether a convergence rule (not a limit or a callback) stopped the loop.
-    stop_reason : str
-        Why the loop stopped, e.g. ``"converged: relative objective change 8.1e-05 <= tol=0.0001 ..."``.
-    objective : float
-        Final objective (loss plus penalties).
-    history : list of HistoryEntry
-        Objective values at iteration 0 and every check, with elapsed seconds.
-    elapsed : float
-        Seconds spent in the loop (initialization excluded).
-    backend : str
-    random_state : int or None
-        The seed, when an int was given.
-    extras : dict
-        Method-specific results (solver, init, loss name, ...).
-    """
-
-    W: Any
-    H: Any
-    n_iter: int
-    converged: bool
-    stop_reason: str
-    objective: float
-    history: list = field(default_factory=list)
-    elapsed: float = 0.0
-    backend: str = "numpy"
-    random_state: int | None = None
-    extras: dict = field(default_factory=dict)
-
-    def __repr__(self) -> str:
-        shape = f"W{tuple(self.W.shape)}, H{tuple(self.H.shape)}"
-        return (f"FitResult({shape}, n_iter={self.n_iter}, converged={self.converged}, "
-                f"objective={self.objective:.6g}, stop_reason={self.stop_reason!r})")
-
-
-class Iterative(Protocol):
-    """What the driver needs from a method. State is opaque to the driver.
-
-    A method whose steps only describe work (a Dask graph) also has
-    ``settle(state) -> (state, objective)``: the driver calls it instead of
-    ``objective`` at every evaluation, so the pending sweeps run once, together
-    with the objective.
-    """
-
-    def step(self, state: Any) -> Any: ...
-
-    def objective(self, state: Any) -> Any: ...
-
-    def factors(self, state: Any) -> dict: ...
-
-
-@dataclass
-class CallbackInfo:
-    """Passed to ``callback`` after each sweep; return True (or raise StopIteration) to stop."""
-
-    n_iter: int
-    factors: dict
-    elapsed: float
-    objective: float | None
-
-
-class _Printer:
-    """The one progress table (``verbose >= 1``)."""
-
-    def __init__(self, stream: Any = None) -> None:
-        self.stream = stream or sys.stdout
-        self.header = False
-
-    def row(self, n_iter: int, objective: float, previous: float | None, elapsed: float) -> None:
-        if not self.header:
-            print(f"{'iter':>8}  {'objective':>14}  {'rel. change':>12}  {'time (s)':>9}", file=self.stream)
-            self.header = True
-        change = "" if previous is None or previous == 0 else f"{(previous - objective) / abs(previous):12.3e}"
-        print(f"{n_iter:8d}  {objective:14.6e}  {change:>12}  {elapsed:9.3f}", file=self.stream)
-
-    def stop(self, reason: str) -> None:
-        print(f"stopped: {reason}", file=self.stream)
-
-
-class _Count:
-    """A count left on the device, read (one host synchronisation) only when called."""
-
-    def __init__(self, backend: Any, value: Any) -> None:
-        self.backend, self.value = backend, value
-
-    def __call__(self) -> int:
-        return int(self.backend.to_float(self.value))
-
-
-def run(method: Iterative, state: Any, *, stop: StoppingRule, backend: Backend | Any,
-        callback: Callable[[CallbackInfo], Any] | None = None, verbose: int = 0,
-        record_every: int | None = None, warn_name: str = "max_iter", checkpoint: Checkpoint | None = None,
-        resumed: tuple[int, list, float] | None = None) -> tuple[Any, dict]:
-    """Iterate ``method.step`` until ``stop`` fires; the loop every method shares.
-
-    Parameters
-    ----------
-    method : Iterative
-    state : any
-        Initial state for ``method.step``.
-    stop : StoppingRule
-        Usually an :class:`~nmfkit.stopping.AnyOf` of a convergence rule and limits.
-    backend : Backend
-        Used for the only host synchronisations: objective values when due.
-    callback : callable, optional
-        ``callback(CallbackInfo)`` after every sweep; True or StopIteration stops.
-    verbose : int, default=0
-        Print a progress row at each objective evaluation.
-    record_every : int, optional
-        Sweeps between objective evaluations; default ``stop.every`` or 10.
-    warn_name : str, default="max_iter"
-        The parameter the ConvergenceWarning tells the user to increase.
-    checkpoint : Checkpoint, optional
-        Save ``state``, the sweep count and the history every ``checkpoint.every`` sweeps.
-    resumed : (n_iter, history, elapsed), optional
-        Continue a run saved by a checkpoint (``state`` is its saved state).
-
-    Returns
-    -------
-    state : any
-        Final state.
-    info : dict
-        ``n_iter, converged, stop_reason, objective, history, elapsed``.
-    """
-    every = record_every or stop.every or 10
-    printer = _Printer() if verbose else None
-    n_iter, history, elapsed0 = resumed if resumed is not None else (0, [], 0.0)
-    history = [HistoryEntry(int(h[0]), float(h[1]), float(h[2])) for h in history]
-    started = time.perf_counter() - elapsed0
-
-    settle = getattr(method, "settle", None)
-    count_accepted = getattr(method, "accepted_steps", None)  # methods that may reject a step
-    counted: Any = None  # the count at the previous evaluation, left on the device
-
-    def record(n: int) -> float:
-        nonlocal state
-        if settle is not None:
-            state, value = settle(state)  # lazy methods: state materialised and objective in one pass
-        else:
-            value = backend.to_float(method.objective(state))
-        elapsed = time.perf_counter() - started
-        if printer is not None:
-            printer.row(n, value, history[-1].objective if history else None, elapsed)
-        history.append(HistoryEntry(n, value, elapsed))
-        return value
-
-    if not history:
-        record(0)
-    outcome: Stop | None = None
-    while outcome is None:
-        previous = None
-        if stop.needs_previous:
-            previous = {k: backend.xp.asarray(v, copy=True) for k, v in method.factors(state).items()}
-        state = method.step(state)
-        n_iter += 1
-        new_record = n_iter % every == 0
-        accepted: _Count | None = None
-        if new_record:
-            record(n_iter)
-            if count_accepted is not None:
-                now = count_accepted(state)
-                accepted = _Count(backend, now if counted is None else now - counted)
-                counted = now
-        outcome = stop.check(StopState(n_iter, history, new_record, method.factors(state), previous,
-                                       started, backend, accepted))
-        if outcome is None and callback is not None:
-            progress_info = CallbackInfo(n_iter, method.factors(state), time.perf_counter() - started,
-                                         history[-1].objective if new_record else None)
-            try:
-                if callback(progress_info) is True:
-                    outcome = Stop("callback requested stop", False)
-            except StopIteration:
-                outcome = Stop("callback requested stop", False)
-        if outcome is None and checkpoint is not None and n_iter % checkpoint.every == 0:
-            checkpoint.save(n_iter, state, history, time.perf_counter() - started, backend)
-    if history[-1].n_iter != n_iter:
-        record(n_iter)
-    elapsed = time.perf_counter() - started
-    if printer is not None:
-        printer.stop(outcome.reason)
-    if not outcome.converged and outcome.reason.startswith(("max_iter", "max_time")):
-        from sklearn.exceptions import ConvergenceWarning  # scikit-learn's class, loaded when needed
-
-        progress = stop.progress()
-        detail = f" ({progress})" if progress else ""
-        if outcome.reason.startswith("max_iter"):
-            msg = f"Maximum number of iterations reached: {outcome.reason}{detail}. Increase {warn_name} or tol."
-        else:
-            msg = f"Time limit reached: {outcome.reason}{detail}. Increase max_time or tol."
-        warnings.warn(msg, ConvergenceWarning, stacklevel=3)
-    info = {"n_iter": n_iter, "converged": outcome.converged, "stop_reason": outcome.reason,
-            "objective": history[-1].objective, "history": history, "elapsed": elapsed}
-    return state, info
+__all__ = ["nmf", "FitResult", "HistoryEntry", "Iterative", "CallbackInfo", "run"]
 
 
 class _AlternatingNMF:
@@ -408,24 +192,21 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
     True
     """
     caller = _caller
-    if is_dask_array(X):
-        given = {"mask": mask is not None, "missing='mask'": missing == "mask", "penalties_W": bool(penalties_W),
-                 "penalties_H": bool(penalties_H), "extrapolate": extrapolate not in (False, None, "auto"),
-                 "checkpoint": checkpoint is not None}
-        if any(given.values()):
-            msg = (f"{', '.join(k for k, v in given.items() if v)}: not available for Dask arrays (a Dask fit "
-                   "saves its own state at every evaluation; see nmfkit.nmf_distributed).")
-            raise InvalidInputError(msg)
-        return nmf_distributed(X, n_components, beta_loss=beta_loss, solver=solver, init=init, W=W, H=H,
-                               update_H=update_H, alpha_W=alpha_W, alpha_H=alpha_H, l1_ratio=l1_ratio, stop=stop,
-                               record_every=record_every, tol=tol, max_iter=max_iter, max_time=max_time,
-                               random_state=random_state, callback=callback, verbose=verbose, _caller=caller)
-    options = V.check_fit_options(caller, beta_loss=beta_loss, alpha_W=alpha_W, alpha_H=alpha_H, l1_ratio=l1_ratio,
-                                  tol=tol, max_iter=max_iter, max_time=max_time, verbose=verbose,
-                                  record_every=record_every, update_H=update_H, callback=callback)
-    beta, alpha_W, alpha_H_value, l1_ratio = (options[k] for k in ("beta", "alpha_W", "alpha_H", "l1_ratio"))
-    tol, max_iter, max_time = options["tol"], options["max_iter"], options["max_time"]
-    verbose, record_every = options["verbose"], options["record_every"]
+    engine = engine_for(X)
+    if engine is not None:  # (Dask arrays)
+        engine.refuse({"mask": mask is not None, "missing='mask'": missing == "mask",
+                       "penalties_W": bool(penalties_W), "penalties_H": bool(penalties_H),
+                       "extrapolate": extrapolate not in (False, None, "auto"), "checkpoint": checkpoint is not None})
+        return engine(X, n_components, beta_loss=beta_loss, solver=solver, init=init, W=W, H=H, update_H=update_H,
+                      alpha_W=alpha_W, alpha_H=alpha_H, l1_ratio=l1_ratio, stop=stop, record_every=record_every,
+                      tol=tol, max_iter=max_iter, max_time=max_time, random_state=random_state, callback=callback,
+                      verbose=verbose, _caller=caller)
+    opts = resolve(caller, beta_loss=beta_loss, solver=solver, init=init, W=W, H=H, update_H=update_H,
+                   alpha_W=alpha_W, alpha_H=alpha_H, l1_ratio=l1_ratio, stop=stop, record_every=record_every, tol=tol,
+                   max_iter=max_iter, max_time=max_time, random_state=random_state, callback=callback,
+                   verbose=verbose)
+    beta, alpha_W, alpha_H_value, l1_ratio = opts.beta, opts.alpha_W, opts.alpha_H, opts.l1_ratio
+    stop_rule, seed, solver_obj = opts.stop, opts.seed, opts.solver
     V.check_options(missing, "missing", caller, ("error", "mask"))
     checkpoint_every = V.check_interval(checkpoint_every, "checkpoint_every", caller, kind="int", low=1,
                                         closed="left")
@@ -437,13 +218,6 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         if not os.path.isdir(folder):
             msg = f"checkpoint: the folder {folder} does not exist."
             raise InvalidInputError(msg)
-    stop_rule = get_stopping(stop, tol=tol, max_iter=max_iter)
-    rng, seed = V.check_random_state(random_state, caller)
-    solver_obj = resolve_solver(solver, beta)
-    custom = isinstance(init, str) and init == "custom"
-    init_obj = None if init is None or custom else get_initializer(init)
-    if isinstance(init_obj, CustomInit):
-        W, H, custom = init_obj.W, init_obj.H, True
 
     # -- data and problem (checked against the solver before any costly initialization) ----
     X, nan_mask = V.check_data(X, caller=caller, missing=missing, beta=beta, masked_ok=True, rescales=True)
@@ -455,18 +229,9 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         nan_mask = backend.asarray(nan_mask, like=X)
         mask = nan_mask if mask is None else mask * nan_mask
     n, m = X.shape
-    if n_components is None:
-        if H is not None:
-            n_components = np.shape(H)[0]
-        elif W is not None:
-            n_components = np.shape(W)[1]
-        else:
-            n_components = min(n, m)
-    k = V.check_n_components(n_components, (n, m), caller)
+    k = opts.rank(n_components, (n, m))
     V.check_zeros(X, mask, beta=beta)
-    user_start = V.check_start(W, H, k=k, shape=(n, m), dtype=host_dtype, caller=caller, update_H=bool(update_H),
-                               custom=custom, init=init, init_obj=init_obj,
-                               data_sum=lambda: backend.to_float(backend.sum_all(X)))
+    user_start = opts.user_start(k, (n, m), host_dtype, data_sum=lambda: backend.to_float(backend.sum_all(X)))
     # data far from 1 (products overflow or the objective underflows) are fitted as X / scale
     largest = backend.to_float(backend.xp.max(backend.sparse_data(X) if backend.is_sparse(X) else X))
     scale = V.safe_scale(largest, host_dtype)
@@ -530,12 +295,12 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         fingerprint = {
             "backend": backend.name, "shape": [n, m], "dtype": str(host_dtype),
             "sum": repr(backend.to_float(backend.sum_all(X))), "n_components": k, "beta_loss": beta,
-            "solver": repr(solver_obj), "init": "custom" if custom or W is not None else repr(init),
+            "solver": repr(solver_obj), "init": "custom" if opts.custom or opts.W is not None else repr(init),
             "random_state": seed, "alpha_W": alpha_W, "alpha_H": alpha_H_value, "l1_ratio": l1_ratio,
             "penalties_W": [repr(p) for p in penalties_W], "penalties_H": [repr(p) for p in penalties_H],
             "mask": mask is not None, "update_H": bool(update_H),
             "extrapolate": repr(None if accelerate is None else accelerate[1]),
-            "stop": repr(stop_rule), "record_every": record_every,
+            "stop": repr(stop_rule), "record_every": opts.record_every,
         }
         store = Checkpoint(checkpoint, checkpoint_every, fingerprint)
         if store.exists():
@@ -545,10 +310,10 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
     if user_start is not None:
         W, H, init_name = user_start
     else:
-        init_name = init if isinstance(init, str) else (D.INIT if init is None else repr(init_obj))
+        initializer, init_name = opts.start()
         if saved is None:
             # initialization runs once, on the host (same start on every backend); see nmfkit.initialization
-            W, H = (init_obj or get_initializer(D.INIT))(backend.to_host(X), k, rng=rng)
+            W, H = initializer(backend.to_host(X), k, rng=opts.rng)
     if saved is None:
         W = backend.asarray(W, like=X, dtype=X.dtype)
         H = backend.asarray(H, like=X, dtype=X.dtype)
@@ -557,11 +322,9 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
     resumed = None if saved is None else saved[1:]
 
     # -- loop ------------------------------------------------------------------------------
-    rules: list[StoppingRule] = [stop_rule, MaxIter(max_iter)]
-    if max_time is not None:
-        rules.append(MaxTime(max_time))
-    options = {"stop": AnyOf(*rules), "backend": backend, "callback": callback, "verbose": verbose,
-               "record_every": record_every, "checkpoint": store, "resumed": resumed}
+    options: dict[str, Any] = {"stop": opts.limits(), "backend": backend, "callback": callback,
+                               "verbose": opts.verbose, "record_every": opts.record_every, "checkpoint": store,
+                               "resumed": resumed}
     if accelerate is not None:
         accelerated = ExtrapolatedNMF(problem, *accelerate)
         state, info = run(accelerated, accelerated.start(W, H) if saved is None else saved[0], **options)

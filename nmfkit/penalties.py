@@ -20,15 +20,21 @@ and likewise for ``H`` with ``n_samples * alpha_H``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from nmfkit._validation import InvalidInputError
 
-__all__ = ["Penalty", "L1", "L2", "GraphLaplacian", "Proximity", "elastic_net"]
+__all__ = ["Penalty", "EDITS", "L1", "L2", "GraphLaplacian", "Proximity", "elastic_net"]
+
+#: the statistics a penalty can edit, one name per ``edit_*`` method; a penalty's ``edits`` lists those it
+#: supports, a solver's ``penalty_edits`` those it calls (the boundary checks the two agree before any work)
+EDITS = frozenset({"mu", "mu_den", "quadratic", "weighted"})
 
 
 class Penalty(Protocol):
-    """What a penalty on one factor ``F`` provides."""
+    """What a penalty on one factor ``F`` provides (``edits``: the names in :data:`EDITS` it supports)."""
+
+    edits: ClassVar[frozenset[str]]
 
     def value(self, F: Any, xp: Any) -> Any: ...
 
@@ -46,6 +52,8 @@ class Penalty(Protocol):
 @dataclass(frozen=True)
 class L1:
     """``alpha * sum(F)`` (F is non-negative, so this is its L1 norm)."""
+
+    edits: ClassVar[frozenset[str]] = EDITS
 
     alpha: float
 
@@ -71,6 +79,8 @@ class L1:
 @dataclass(frozen=True)
 class L2:
     """``0.5 * alpha * ||F||_F^2``."""
+
+    edits: ClassVar[frozenset[str]] = EDITS
 
     alpha: float
 
@@ -111,6 +121,8 @@ class GraphLaplacian:
     degree : array of shape (n,), optional
         Row sums of ``adjacency`` (computed when omitted).
     """
+
+    edits: ClassVar[frozenset[str]] = frozenset({"mu", "mu_den"})  # the graph couples rows
 
     def __init__(self, weight: float, adjacency: Any, degree: Any = None) -> None:
         self.weight = weight
@@ -160,6 +172,7 @@ class Proximity:
     target : array of the factor's shape
     """
 
+    edits: ClassVar[frozenset[str]] = frozenset({"mu", "mu_den", "quadratic"})
     weight: float
     target: Any
 

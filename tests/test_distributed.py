@@ -186,7 +186,7 @@ def test_estimator_fits_dask_arrays(client, problem):
 @pytest.mark.parametrize(("kwargs", "match"), [
     ({"mask": np.ones((N, M))}, "mask: not available for Dask"),
     ({"extrapolate": True}, "extrapolate: not available for Dask"),
-    ({"solver": "anls-pg"}, r"does not run on Dask arrays.*'hals', 'anls-bpp', 'gcd', 'mu'"),
+    ({"solver": "anls-pg"}, r"does not run on Dask arrays.*'anls-bpp', 'gcd', 'hals', 'mu'"),
     ({"stop": "factor"}, "stop='factor'"),
     ({"init": "spa"}, "cannot start a Dask fit"),
     ({"n_components": 500}, "n_components"),

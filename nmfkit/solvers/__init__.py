@@ -19,6 +19,7 @@ from nmfkit.solvers.mu import MU, LinMU
 __all__ = [
     "Problem", "Solver", "QuadraticSolver", "quadratic_stats", "MU", "LinMU", "HALS", "ANLSBPP", "ANLSPG", "GreedyCD",
     "nnls_bpp", "nnls_project", "register_solver", "get_solver", "available_solvers", "resolve_solver",
+    "solvers_for", "row_separable_solvers",
 ]
 
 _SOLVERS = Registry("solver", "solvers", Solver, reserved=("auto",))
@@ -49,6 +50,24 @@ def get_solver(solver: str | Solver, **options: Any) -> Solver:
         For an unknown name; the message lists the valid names.
     """
     return _SOLVERS.get(solver, **options)
+
+
+def solvers_for(problem: Problem, penalty: Any) -> list[str]:
+    """Registered solvers (default options) that can fit ``problem`` with ``penalty`` on one factor."""
+    edits = getattr(penalty, "edits", None)
+    out = []
+    for name in available_solvers():
+        solver = get_solver(name)
+        if (edits is None or solver.penalty_edits(problem) <= edits) and (
+                solver.losses == "any" or problem.loss.is_quadratic) and (
+                problem.mask is None or solver.supports_mask):
+            out.append(name)
+    return out
+
+
+def row_separable_solvers() -> list[str]:
+    """Registered solvers whose ``W`` update is separable by rows (those a Dask fit runs)."""
+    return [name for name in available_solvers() if get_solver(name).row_separable]
 
 
 def resolve_solver(solver: str | Solver, beta: float) -> Solver:

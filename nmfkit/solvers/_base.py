@@ -97,9 +97,16 @@ class Solver(ABC):
     losses: ClassVar[str] = "quadratic"
     supports_mask: ClassVar[bool] = False
     supports_sparse: ClassVar[bool] = True
+    #: whether each row of ``W`` is updated from its own row of ``X`` alone, so that row blocks can be
+    #: updated apart (what a Dask fit needs); such a solver is either quadratic or has MU's ``apply``
+    row_separable: ClassVar[bool] = False
+
+    def penalty_edits(self, problem: Problem) -> frozenset[str]:
+        """The penalty edits (:data:`nmfkit.penalties.EDITS`) this solver calls on ``problem``."""
+        return frozenset({"quadratic"})
 
     def check(self, problem: Problem) -> None:
-        """Raise ``ValueError`` naming what this solver cannot do and a solver that can."""
+        """Raise naming what this solver cannot do (loss, mask, a penalty) and a solver that can."""
         if self.losses == "quadratic" and not problem.loss.is_quadratic:
             msg = (
                 f"Solver '{self.name}' supports only the Frobenius loss (beta_loss=2); "
@@ -113,6 +120,18 @@ class Solver(ABC):
                 "use solver='hals' (Frobenius) or solver='mu' (any beta)."
             )
             raise InvalidInputError(msg)
+        needs = self.penalty_edits(problem)
+        for side, penalties in (("W", problem.penalties_left), ("H", problem.penalties_right)):
+            for penalty in penalties:
+                edits = getattr(penalty, "edits", needs)  # (a penalty that does not say is trusted)
+                if not needs <= edits:
+                    from nmfkit.solvers import solvers_for  # (the registry imports this module)
+
+                    masked = " with a mask" if problem.mask is not None else ""
+                    msg = (f"{type(penalty).__name__} (on {side}) is not available with solver "
+                           f"'{self.name}'{masked}: it edits only the {', '.join(sorted(edits))} statistics; "
+                           f"solvers that take it: {', '.join(solvers_for(problem, penalty)) or 'none'}.")
+                    raise InvalidInputError(msg)
 
     @abstractmethod
     def update_left(self, problem: Problem, W: Any, H: Any) -> Any:

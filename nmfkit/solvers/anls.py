@@ -155,6 +155,7 @@ class ANLSBPP(QuadraticSolver):
     """
 
     name = "anls-bpp"
+    row_separable = True
 
     def solve(self, problem: Problem, W: Any, A: Any, G: Any) -> Any:
         """The exact minimizer over ``W >= 0`` from ``A = X H^T`` (n, k) and ``G = H H^T`` (k, k)."""

@@ -33,6 +33,7 @@ class GreedyCD(QuadraticSolver):
     """
 
     name = "gcd"
+    row_separable = True
 
     def __init__(self, tol: float = 1e-3) -> None:
         self.tol = tol

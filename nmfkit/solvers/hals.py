@@ -47,6 +47,10 @@ class HALS(QuadraticSolver):
 
     name = "hals"
     supports_mask = True
+    row_separable = True
+
+    def penalty_edits(self, problem: Problem) -> frozenset[str]:
+        return frozenset({"weighted" if problem.mask is not None else "quadratic"})
 
     def __init__(self, alpha: float = 0.5, delta: float = 0.1) -> None:
         self.alpha = alpha

@@ -55,6 +55,10 @@ class MU(Solver):
     name = "mu"
     losses = "any"
     supports_mask = True
+    row_separable = True
+
+    def penalty_edits(self, problem: Problem) -> frozenset[str]:
+        return frozenset({"mu"})
 
     def __init__(self, floor: float = 0.0, delta: float = 0.0) -> None:
         self.floor = floor
@@ -106,6 +110,9 @@ class LinMU(Solver):
 
     name = "mu-lin"
     losses = "quadratic"
+
+    def penalty_edits(self, problem: Problem) -> frozenset[str]:
+        return frozenset({"mu", "mu_den"})
 
     def __init__(self, delta: float = 1e-9) -> None:
         self.delta = delta
