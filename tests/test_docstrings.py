@@ -54,7 +54,8 @@ API_MODULES = ["nmfkit", "nmfkit.solvers", "nmfkit.initialization", "nmfkit.stop
                "nmfkit.selection", "nmfkit.tl", "nmfkit.pl", "nmfkit.distributed", "nmfkit.online", "nmfkit.batch",
                "nmfkit.penalties", "nmfkit.acceleration", "nmfkit.checkpoint", "nmfkit.io", "nmfkit.datasets",
                "nmfkit.metrics", "nmfkit.plotting", "nmfkit.graphs", "nmfkit.losses", "nmfkit.backend",
-               "nmfkit.report", "nmfkit.testing", "nmfkit.fit", "nmfkit.estimators"]
+               "nmfkit.report", "nmfkit.testing", "nmfkit.fit", "nmfkit.estimators", "nmfkit.driver", "nmfkit.options",
+               "nmfkit.cli"]
 
 
 def _public_objects():

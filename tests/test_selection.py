@@ -105,7 +105,7 @@ def test_select_rank_recommends_the_planted_rank():
 
 
 def test_recommendation_rule_cv_tolerance_and_stability_cap():
-    from nmfkit.selection import _recommend
+    from nmfkit.selection.survey import _recommend
 
     ranks = [2, 3, 4, 5, 6]
     table = {"bcv_error": [0.5, 0.3, 0.2, 0.196, 0.195], "silhouette_min": [1.0, 1.0, 1.0, 1.0, 0.3]}
@@ -215,7 +215,7 @@ def test_assign_to_reference_recovers_a_planted_mixture():
 
 def test_stability_reason_cites_every_rank_that_fails():
     """Issue 19: 'reproducible up to rank 6' beside a table with 0.567 at rank 2 and 0.264 at rank 5."""
-    from nmfkit.selection import _recommend
+    from nmfkit.selection.survey import _recommend
 
     ranks = [2, 3, 4, 5, 6]
     rec, why = _recommend(ranks, {"silhouette_min": [0.567, 0.91, 0.85, 0.264, 0.83]})

@@ -1,0 +1,184 @@
+"""Consensus components (cNMF-style) and bootstrap intervals of the components, from replicate fits."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+from nmfkit import _validation as V
+from nmfkit._progress import track
+from nmfkit._validation import InvalidInputError
+from nmfkit.driver import FitResult
+from nmfkit.metrics import match_components
+from nmfkit.selection.replicates import dense, fit_replicate, replicate_seeds, run_replicates
+from nmfkit.selection.stability import unit_rows
+from nmfkit.solvers import nnls_project
+
+__all__ = ["consensus", "bootstrap"]
+
+
+def consensus(X: Any, n_components: int, n_runs: int = 20, *, density_threshold: float = 0.5,
+              neighbors_fraction: float = 0.3, random_state: Any = 0, n_jobs: int = 1, progress: bool = False,
+              device: str | None = None, **fit_params: Any) -> Any:
+    """Consensus NMF in the manner of cNMF (Kotliar et al. 2019).
+
+    1. Fit ``n_runs`` replicates and pool their components (rows of H) scaled to unit L2 norm.
+    2. Drop low-density outliers: a component whose mean Euclidean distance to
+       its ``neighbors_fraction * n_runs`` nearest neighbours exceeds
+       ``density_threshold`` (distances between unit vectors lie in [0, 2]).
+    3. Cluster the rest into ``n_components`` groups with k-means; each
+       consensus component is its group's median, scaled to unit L1 norm.
+    4. Refit the usages W by non-negative least squares with the consensus
+       components fixed.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    n_components : int
+    n_runs : int, default=20
+    density_threshold : float, default=0.5
+        ``2`` keeps every component.
+    neighbors_fraction : float, default=0.3
+    random_state : int, Generator or None, default=0
+    n_jobs : int, default=1
+    progress : bool, default=False
+    device : str, optional
+        Run the replicates as one batch on this torch device (e.g. ``"cuda"``);
+        see :func:`run_replicates`.
+    **fit_params
+        For the replicates (:func:`nmfkit.nmf`).
+
+    Returns
+    -------
+    FitResult
+        ``W`` (refit usages), ``H`` (consensus components); ``extras``:
+        ``stability`` (silhouette of the clustering, in [-1, 1]),
+        ``component_silhouette``, ``kept`` (share of components kept),
+        ``local_density`` (per pooled component), ``n_runs``.
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_samples
+
+
+    Xv, _ = V.check_data(X, caller="consensus")
+    k = V.check_n_components(n_components, Xv.shape, "consensus")
+    V.check_interval(n_runs, "n_runs", "consensus", kind="int", low=2)
+    Xd = dense(Xv)
+    runs = run_replicates(Xd, k, n_runs, random_state=random_state, n_jobs=n_jobs, progress=progress,
+                          device=device, **fit_params)
+    pooled = np.vstack([unit_rows(H) for _, H, _ in runs])
+    n_nb = max(1, int(round(neighbors_fraction * n_runs)))
+    D = np.sqrt(np.maximum(2.0 - 2.0 * pooled @ pooled.T, 0.0))
+    np.fill_diagonal(D, np.inf)
+    density = np.sort(D, axis=1)[:, :n_nb].mean(axis=1)
+    keep = density <= density_threshold
+    if keep.sum() < k:
+        msg = (f"Only {int(keep.sum())} of {len(pooled)} components pass density_threshold={density_threshold}; "
+               f"need at least n_components={k}. Raise density_threshold.")
+        raise InvalidInputError(msg)
+    kept = pooled[keep]
+    with warnings.catch_warnings():
+        from sklearn.exceptions import ConvergenceWarning  # loaded when needed
+        warnings.simplefilter("ignore", ConvergenceWarning)  # fewer distinct points than k: answered below
+        labels = KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(kept)
+    groups = len(np.unique(labels))
+    if groups < k:
+        msg = (f"The replicates' components form only {groups} distinct group{'s' if groups != 1 else ''}, fewer "
+               f"than n_components={k}: the data support at most rank {groups} (rank of X: "
+               f"{np.linalg.matrix_rank(Xd)}). Choose a smaller n_components.")
+        raise InvalidInputError(msg)
+    H = np.vstack([np.median(kept[labels == g], axis=0) for g in range(k)])
+    H = H / np.maximum(H.sum(axis=1, keepdims=True), np.finfo(float).tiny)
+    W = nnls_project(Xd, H)
+    W, H = W.astype(Xv.dtype, copy=False), H.astype(Xv.dtype, copy=False)  # float32 data, float32 factors
+    # one cluster has no silhouette: stability is then undefined (NaN), not a warning
+    sil = silhouette_samples(kept, labels) if k > 1 else None
+    loss = 0.5 * float(np.sum((Xd - W @ H) ** 2))
+    n_converged = sum(runs.converged)
+    reason = (f"consensus of {n_runs} replicates ({int(keep.sum())} of {len(pooled)} components kept); "
+              f"{n_converged} of {n_runs} replicates converged")
+    if n_converged < n_runs:
+        reason += " (raise max_iter)"
+    return FitResult(W, H, n_iter=n_runs, converged=n_converged == n_runs, stop_reason=reason,
+                     objective=loss, extras={"method": "consensus",
+                                             "stability": math.nan if sil is None else float(np.mean(sil)),
+                                             "component_silhouette": [math.nan if sil is None else
+                                                                      float(np.mean(sil[labels == g]))
+                                                                      for g in range(k)],
+                                             "kept": float(keep.mean()), "local_density": density,
+                                             "n_runs": n_runs, "replicates_converged": n_converged,
+                                             "loss_value": loss, "beta_loss": 2.0,
+                                             "loss": "frobenius", "solver": "consensus of replicates",
+                                             "init": "random replicates"})
+
+
+def bootstrap(X: Any, n_components: int, n_boot: int = 100, *, scheme: str = "samples", reference: Any = None,
+              ci: float = 0.95, random_state: Any = 0, n_jobs: int = 1, progress: bool = False,
+              **fit_params: Any) -> dict:
+    """Bootstrap confidence intervals of the components (rows of H), matched to a reference fit.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    n_components : int
+    n_boot : int, default=100
+    scheme : {"samples", "poisson", "multinomial"}, default="samples"
+        Resample the samples (rows) with replacement; or redraw every count as
+        Poisson(x); or redraw each sample's total count over its features
+        (multinomial, as in mutational-signature work).
+    reference : (W, H), optional
+        Components to match to; default a fit to the full data.
+    ci : float, default=0.95
+    random_state, n_jobs, progress, **fit_params
+
+    Returns
+    -------
+    dict
+        ``reference`` H (unit L1 rows), ``mean``, ``lower``, ``upper`` (each
+        ``(k, n_features)``, unit-L1 components), ``cosine`` (``(n_boot, k)``:
+        each resample's matched cosine to the reference) and ``samples``
+        (``(n_boot, k, n_features)``).
+    """
+    from joblib import Parallel, delayed
+
+
+    Xv, _ = V.check_data(X, caller="bootstrap")
+    k = V.check_n_components(n_components, Xv.shape, "bootstrap")
+    V.check_options(scheme, "scheme", "bootstrap", ("samples", "poisson", "multinomial"))
+    Xd = dense(Xv)
+    params = {"init": "nndsvda", "max_iter": 1000, **fit_params}
+    if reference is None:
+        reference = fit_replicate(Xd, k, replicate_seeds(random_state, 1)[0], params)[:2]
+    Href = np.asarray(reference[1], dtype=float)
+    Href = Href / np.maximum(Href.sum(axis=1, keepdims=True), np.finfo(float).tiny)
+    seeds = replicate_seeds(random_state, n_boot + 1)[1:]
+    jobs = (delayed(_boot_one)(Xd, k, s, scheme, params) for s in seeds)
+    done = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+    Hs = list(track(done, total=len(seeds), desc="bootstrap", unit="resamples", enabled=progress))
+    aligned, cos = [], []
+    for H in Hs:
+        H = H / np.maximum(H.sum(axis=1, keepdims=True), np.finfo(float).tiny)
+        m = match_components(Href.T, H.T)
+        aligned.append(H[m["permutation"]])
+        cos.append(m["cosine_W"])
+    S = np.stack(aligned)
+    a = (1.0 - ci) / 2.0
+    return {"reference": Href, "mean": S.mean(axis=0), "lower": np.quantile(S, a, axis=0),
+            "upper": np.quantile(S, 1 - a, axis=0), "cosine": np.array(cos), "samples": S, "scheme": scheme}
+
+
+def _boot_one(X: np.ndarray, k: int, seed: int, scheme: str, params: dict) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    if scheme == "samples":
+        Xb = X[rng.integers(0, X.shape[0], X.shape[0])]
+    elif scheme == "poisson":
+        Xb = rng.poisson(X).astype(float)
+    else:
+        totals = np.rint(X.sum(axis=1)).astype(int)
+        probs = X / np.maximum(X.sum(axis=1, keepdims=True), np.finfo(float).tiny)
+        Xb = np.vstack([rng.multinomial(t, p) for t, p in zip(totals, probs, strict=True)]).astype(float)
+    keep = Xb.sum(axis=1) > 0
+    return fit_replicate(Xb[keep], k, seed, params)[1]
