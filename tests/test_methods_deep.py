@@ -10,22 +10,9 @@ from scipy.special import lambertw
 
 from nmfkit.backend import get_backend
 from nmfkit.losses import BetaDivergence
-from nmfkit.methods.deep import (
-    _column_multipliers,
-    _constrained_right,
-    _coupled_left,
-    _log10det,
-    _logdet_parts,
-    _minvol_admm,
-    _minvol_last,
-    _mu_left,
-    _mu_right,
-    _normalize,
-    deep_nmf,
-    hoyer_sparsity,
-    layer_features,
-    multilayer_nmf,
-)
+from nmfkit.methods.deep import deep_nmf, hoyer_sparsity, layer_features, multilayer_nmf
+from nmfkit.methods.deep.minvol import column_multipliers, log10det, logdet_parts, minvol_admm, minvol_last
+from nmfkit.methods.deep.updates import constrained_right, coupled_left, mu_left, mu_right, normalize
 
 BACKEND = get_backend(np.empty(1))
 XP = BACKEND.xp
@@ -58,7 +45,7 @@ def test_coupled_w_update_never_increases_its_block_objective(beta, seed):
 
     values = [block(W)]
     for _ in range(30):
-        W = _coupled_left(Y, W, H, Wbar, lam, loss, BACKEND)
+        W = coupled_left(Y, W, H, Wbar, lam, loss, BACKEND)
         values.append(block(W))
         assert W.min() > 0 and np.all(np.isfinite(W))
     assert np.all(np.diff(values) <= 1e-12 * abs(values[0]))
@@ -75,7 +62,7 @@ def test_constrained_h_update_descends_and_keeps_the_sums_at_one(beta, axis, see
     loss = BetaDivergence(beta)
     values = [D(loss, Y, W, H)]
     for _ in range(30):
-        H, n = _constrained_right(Y, W, H, loss, BACKEND, axis=axis, tol=1e-10, max_iter=10_000)
+        H, n = constrained_right(Y, W, H, loss, BACKEND, axis=axis, tol=1e-10, max_iter=10_000)
         np.testing.assert_allclose(H.sum(axis=axis), 1.0, atol=1e-8)
         values.append(D(loss, Y, W, H))
         assert n >= 1 and H.min() > 0
@@ -83,7 +70,7 @@ def test_constrained_h_update_descends_and_keeps_the_sums_at_one(beta, axis, see
 
 
 def test_newton_multipliers_decrease_monotonically_from_the_right():
-    from nmfkit.methods.deep import _sum_to_one_multipliers
+    from nmfkit.methods.deep.updates import sum_to_one_multipliers
 
     rng = np.random.default_rng(3)
     P, Dm = rng.random((4, 12)), rng.random((4, 12)) + 0.5
@@ -91,7 +78,7 @@ def test_newton_multipliers_decrease_monotonically_from_the_right():
     for cap in range(1, 40):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            mu, _ = _sum_to_one_multipliers(P, Dm, tol=0.0, max_iter=cap, guard=1e-8, xp=XP)
+            mu, _ = sum_to_one_multipliers(P, Dm, tol=0.0, max_iter=cap, guard=1e-8, xp=XP)
         trail.append(mu)
     trail = np.array(trail)
     assert np.all(np.diff(trail, axis=0) <= 1e-15)
@@ -107,7 +94,7 @@ def test_kl_w_update_solves_its_stationarity_equation_and_matches_lambert_w(seed
     loss = BetaDivergence(1.0)
     lam = [0.05, 0.5, 2.0, 10.0, 1.0][seed]
     Wbar = rng.random(W.shape) + 1e-2
-    new = _coupled_left(Y, W, H, Wbar, lam, loss, BACKEND)
+    new = coupled_left(Y, W, H, Wbar, lam, loss, BACKEND)
     num, den = loss.mu_terms(Y, W, H, backend=BACKEND)
     a, b = den - lam * np.log(Wbar), W * num
     residual = a - b / new + lam * np.log(new)
@@ -120,7 +107,7 @@ def test_kl_w_update_does_not_overflow_where_lambert_w_would():
     Y, W, H, _ = problem(0)
     Wbar = np.full(W.shape, 1e-300)  # a / lam ~ 7e4: exp overflows
     with np.errstate(over="raise"):
-        new = _coupled_left(Y, W, H, Wbar, 0.01, BetaDivergence(1.0), BACKEND)
+        new = coupled_left(Y, W, H, Wbar, 0.01, BetaDivergence(1.0), BACKEND)
     assert np.all(np.isfinite(new)) and new.min() > 0
 
 
@@ -128,7 +115,7 @@ def test_three_halves_update_zeroes_the_majoriser_gradient():
     Y, W, H, rng = problem(1)
     loss, lam = BetaDivergence(1.5), 0.7
     Wbar = rng.random(W.shape) + 0.1
-    new = _coupled_left(Y, W, H, Wbar, lam, loss, BACKEND)
+    new = coupled_left(Y, W, H, Wbar, lam, loss, BACKEND)
     num, den = loss.mu_terms(Y, W, H, backend=BACKEND)
     # gradient of the Jensen majoriser of D(Y|WH) plus lam * d/dw D_3/2(w | Wbar) = 2 lam (sqrt(w) - sqrt(Wbar))
     grad = den * np.sqrt(new / W) - num * np.sqrt(W / new) + 2 * lam * (np.sqrt(new) - np.sqrt(Wbar))
@@ -138,7 +125,7 @@ def test_three_halves_update_zeroes_the_majoriser_gradient():
 @pytest.mark.parametrize("mode", ["rows", "wcols"])
 def test_normalisations_leave_the_product_unchanged(mode):
     _, W, H, _ = problem(2)
-    W2, H2 = _normalize(W, H, mode, XP)
+    W2, H2 = normalize(W, H, mode, XP)
     np.testing.assert_allclose(W2 @ H2, W @ H, rtol=1e-13)
     sums = H2.sum(axis=1) if mode == "rows" else W2.sum(axis=0)
     np.testing.assert_allclose(sums, 1.0, rtol=1e-13)
@@ -254,11 +241,11 @@ def test_sparse_input_matches_dense():
 # -- minimum volume ----------------------------------------------------------------------------
 def test_logdet_parts_and_value():
     _, W, _, _ = problem(7)
-    Aabs, Am = _logdet_parts(W, 1.0, XP)
+    Aabs, Am = logdet_parts(W, 1.0, XP)
     A = np.linalg.inv(W.T @ W + np.eye(W.shape[1]))
     np.testing.assert_allclose(Aabs, np.abs(A), rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(Am, np.maximum(-A, 0), rtol=1e-10, atol=1e-14)
-    assert float(_log10det(W, 1.0, XP)) == pytest.approx(np.linalg.slogdet(W.T @ W + np.eye(5))[1] / np.log(10))
+    assert float(log10det(W, 1.0, XP)) == pytest.approx(np.linalg.slogdet(W.T @ W + np.eye(5))[1] / np.log(10))
 
 
 @pytest.mark.parametrize("exact", [False, True])
@@ -269,10 +256,10 @@ def test_admm_w_step_stationarity_and_z_step(exact):
     Wbar = rng.random(W.shape) * 0.05 + 1e-3
     lam_l, lam_next, alpha, rho, delta = 1.3, 0.6, 0.2, 10.0, 1.0
     # one ADMM iteration from Z = W, U = 0: the W-step must satisfy its stationarity equation
-    new, info = _minvol_admm(Y, W, H, Wbar, lam_l=lam_l, lam_next=lam_next, alpha=alpha, delta=delta, rho=rho,
+    new, info = minvol_admm(Y, W, H, Wbar, lam_l=lam_l, lam_next=lam_next, alpha=alpha, delta=delta, rho=rho,
                              exact_prox=exact, accelerated=False, tol=0.0, max_iter=1, newton_tol=1e-14,
                              newton_max_iter=1000, loss=loss, backend=BACKEND)
-    Aabs, Am = _logdet_parts(W, delta, XP)
+    Aabs, Am = logdet_parts(W, delta, XP)
     num, den = loss.mu_terms(Y, W, H, backend=BACKEND)
     b = W * num
     # mu from the column sums (first iteration: the Newton anchor is W in both variants)
@@ -297,9 +284,9 @@ def test_exact_prox_admm_keeps_column_sums_and_the_code_variant_is_approximate()
     kw = {"lam_l": 1.0, "lam_next": 1.0, "alpha": 0.1, "delta": 1.0, "rho": 100.0, "accelerated": True,
           "tol": 1e-12, "max_iter": 50, "newton_tol": 1e-14, "newton_max_iter": 1000,
           "loss": BetaDivergence(1.0), "backend": BACKEND}
-    exact, _ = _minvol_admm(Y, W, H, Wbar, exact_prox=True, **kw)
+    exact, _ = minvol_admm(Y, W, H, Wbar, exact_prox=True, **kw)
     np.testing.assert_allclose(exact.sum(axis=0), 1.0, atol=1e-10)
-    code, info = _minvol_admm(Y, W, H, Wbar, exact_prox=False, **kw)
+    code, info = minvol_admm(Y, W, H, Wbar, exact_prox=False, **kw)
     assert np.all(np.isfinite(code)) and info["admm_iterations"] == 50
 
 
@@ -308,15 +295,15 @@ def test_minvol_last_layer_column_sums():
     W = W / W.sum(axis=0)
     mu = np.zeros(W.shape[1])
     for _ in range(5):
-        W, mu, n = _minvol_last(Y, W, H, 0.3, 1.0, mu, BetaDivergence(1.0), BACKEND, tol=1e-14, max_iter=1000)
+        W, mu, n = minvol_last(Y, W, H, 0.3, 1.0, mu, BetaDivergence(1.0), BACKEND, tol=1e-14, max_iter=1000)
         np.testing.assert_allclose(W.sum(axis=0), 1.0, atol=1e-10)
-        H = _mu_right(Y, W, H, BetaDivergence(1.0), BACKEND)
+        H = mu_right(Y, W, H, BetaDivergence(1.0), BACKEND)
 
 
 def test_column_multipliers_newton_solves_the_sum():
     rng = np.random.default_rng(11)
     anchor, C, S, T = rng.random((20, 3)), rng.normal(size=(20, 3)), rng.random((20, 3)), rng.random((20, 3)) + .1
-    mu, _ = _column_multipliers(anchor, C, S, T, np.zeros(3), tol=1e-15, max_iter=200, xp=XP)
+    mu, _ = column_multipliers(anchor, C, S, T, np.zeros(3), tol=1e-15, max_iter=200, xp=XP)
     Cm = C + mu
     q = (np.sqrt(Cm**2 + S) - Cm) / T
     np.testing.assert_allclose((anchor * q).sum(axis=0), 1.0, rtol=1e-12)
@@ -338,7 +325,7 @@ def test_min_vol_deep_run_reports_its_terms():
     # alpha calibration: alpha~ = alpha e / |log10 det| at the initialisation
     ml = ex["init"]
     Ws0 = [W / W.sum(axis=0) for W in ml.extras["W_layers"]]
-    ratio = ex["alphas"][0] * abs(float(_log10det(Ws0[0], 1.0, XP))) / ex["initial_errors"][0]
+    ratio = ex["alphas"][0] * abs(float(log10det(Ws0[0], 1.0, XP))) / ex["initial_errors"][0]
     assert ratio == pytest.approx(0.05, rel=1e-8)
 
 
@@ -377,7 +364,7 @@ def test_float32_is_kept():
 def test_mu_helpers_are_transposes_of_each_other():
     Y, W, H, _ = problem(12)
     loss = BetaDivergence(1.0)
-    np.testing.assert_allclose(_mu_right(Y, W, H, loss, BACKEND), _mu_left(Y.T, H.T, W.T, loss, BACKEND).T)
+    np.testing.assert_allclose(mu_right(Y, W, H, loss, BACKEND), mu_left(Y.T, H.T, W.T, loss, BACKEND).T)
 
 
 # -- estimator and command line -----------------------------------------------------------------
@@ -472,8 +459,8 @@ def test_minvol_last_layer_descends_on_what_it_minimises(alpha):
 
     values = [f(W, H)]
     for _ in range(40):
-        W, mu, _ = _minvol_last(X, W, H, alpha, 1.0, mu, loss, BACKEND, tol=1e-14, max_iter=1000)
+        W, mu, _ = minvol_last(X, W, H, alpha, 1.0, mu, loss, BACKEND, tol=1e-14, max_iter=1000)
         values.append(f(W, H))
-        H = _mu_right(X, W, H, loss, BACKEND)
+        H = mu_right(X, W, H, loss, BACKEND)
         values.append(f(W, H))
     assert np.all(np.diff(values) <= 1e-9 * abs(values[0]))

@@ -1,290 +1,34 @@
-"""Multilayer and deep beta-NMF with the layer-centric loss, and minimum-volume deep KL-NMF.
-
-Leplat, Hien, Onwunta & Gillis, "Deep Nonnegative Matrix Factorization with Beta
-Divergences" (arXiv 2309.08249). The paper's notation is kept:
-
-    X ≈ W1 H1,   W1 ≈ W2 H2,   ...,   W_{L-1} ≈ W_L H_L
-
-with ``W_l`` of shape (m, r_l) and ``H_l`` of shape (r_l, r_{l-1}) (``r_0 = n``,
-``W_0 = X``). Deep beta-NMF minimises the layer-centric loss
-
-    sum_l lambda_l D_beta(W_{l-1} | W_l H_l)    s.t. H_l e = e (rows of every H_l sum to 1)
-
-by block majorization-minimization (Algorithm 1): the H_l update is the
-sum-to-one constrained multiplicative update whose multipliers come from a
-safeguarded Newton method, and the W_l update (l < L) is the closed-form
-minimiser of a majoriser of ``lambda_l D(W_{l-1}|W H_l) + lambda_{l+1} D(W|W_{l+1}H_{l+1})``:
-Wright omega for beta = 1, a quadratic in ``sqrt(w)`` for beta = 3/2 and a
-multiplicative rule for beta = 2. The minimum-volume variant (Algorithm 2,
-beta = 1) adds ``alpha_l log det(W_l^T W_l + delta I)`` with column-stochastic
-``W_l`` and takes the W_l step by ADMM.
-
-Where paper and reference code differ, the code's choice is the default (it
-produced the paper's tables) and the paper's is an option; each is named in the
-docstrings.
-"""
+"""Multilayer and deep beta-NMF: the iterations the driver runs, the checks, and the public functions."""
 
 from __future__ import annotations
 
-import math
 import time
 import warnings
 from typing import Any, Sequence
 
 import numpy as np
 
+from nmfkit import _validation as V
 from nmfkit._validation import InvalidInputError
 from nmfkit.backend import get_backend
+from nmfkit.driver import FitResult, run
 from nmfkit.losses import BetaDivergence, balancing_weights
+from nmfkit.methods.deep.minvol import log10det, minvol_admm, minvol_last
+from nmfkit.methods.deep.updates import (
+    constrained_right,
+    coupled_left,
+    mu_left,
+    mu_right,
+    normalize,
+)
+from nmfkit.methods.sparse import sparseness
+from nmfkit.stopping import AnyOf, FixedSweeps, MaxIter, RelativeObjectiveChange
 
 __all__ = ["multilayer_nmf", "deep_nmf", "deep_usage", "layer_features", "hoyer_sparsity"]
 
 _BETAS = (1.0, 1.5, 2.0)
 
 
-# ---------------------------------------------------------------------------------------------
-# elementary block updates (private: inputs are trusted)
-# ---------------------------------------------------------------------------------------------
-def _mu_left(Y: Any, W: Any, H: Any, loss: BetaDivergence, backend: Any) -> Any:
-    """Standard beta multiplicative update of the left factor W of ``Y ≈ W H`` (floored at eps)."""
-    xp = backend.xp
-    eps = backend.eps(W.dtype)
-    num, den = loss.mu_terms(Y, W, H, backend=backend)
-    ratio = num / (den + eps)
-    gamma = loss.mm_exponent
-    if gamma != 1.0:
-        ratio = ratio**gamma
-    return xp.maximum(W * ratio, eps)
-
-
-def _mu_right(Y: Any, W: Any, H: Any, loss: BetaDivergence, backend: Any) -> Any:
-    """Standard beta multiplicative update of H: the left update on the transposed problem."""
-    return _mu_left(backend.transpose(Y), H.T, W.T, loss, backend).T
-
-
-def _sum_to_one_multipliers(P: Any, D: Any, *, tol: float, max_iter: int, guard: float,
-                            xp: Any) -> tuple[Any, int]:
-    """Per-row multipliers ``mu_k`` with ``sum_j P_kj / (D_kj - mu_k + guard) = 1``.
-
-    ``phi_k(mu) = sum_j P_kj / (D_kj - mu + guard)`` is increasing and convex on
-    ``mu < min_j D_kj + guard``. Newton starts at ``mu_0 = D_kj* - P_kj*`` with
-    ``j* = argmin_j D_kj`` (where ``phi_k >= 1``), to the right of the root, and
-    then decreases monotonically to it without overshooting; a step that would
-    leave the domain is clipped. Stops when ``max |delta mu| <= tol * scale`` with
-    ``scale = max(1, |mu|, |min_j D_kj|)``: ``D - mu`` is only known to that
-    relative precision.
-    """
-    j = xp.argmin(D, axis=1)
-    rows = xp.arange(D.shape[0])
-    pole = D[rows, j] + guard
-    mu = D[rows, j] - P[rows, j]
-    n = 0
-    for n in range(1, max_iter + 1):  # noqa: B007 - n is reported
-        gap = D - mu[:, None] + guard
-        phi = xp.sum(P / gap, axis=1)
-        dphi = xp.sum(P / (gap * gap), axis=1)
-        step = (phi - 1.0) / xp.maximum(dphi, 1e-300)
-        new = xp.minimum(mu - step, pole - 0.5 * (pole - mu))  # stay left of the pole
-        delta = xp.max(xp.abs(new - mu))
-        mu = new
-        if bool(delta <= tol * xp.maximum(1.0, xp.max(xp.maximum(xp.abs(mu), xp.abs(pole))))):
-            break
-    else:
-        from sklearn.exceptions import ConvergenceWarning  # loaded when needed
-
-        warnings.warn(f"Newton for the sum-to-one multipliers reached its cap of {max_iter} iterations; "
-                      "the normalisation holds only after the final rescaling.", ConvergenceWarning, stacklevel=4)
-    return mu, n
-
-
-def _constrained_right(Y: Any, W: Any, H: Any, loss: BetaDivergence, backend: Any, *, axis: int,
-                       tol: float, max_iter: int) -> tuple[Any, int]:
-    """The H update of Leplat, Gillis & Idier (2021) with ``H e = e`` (``axis=1``) or ``e^T H = e^T`` (``axis=0``).
-
-    ``H_kj <- H_kj C_kj / (D_kj - mu)`` with ``C = W^T((WH)^(beta-2) Y)``,
-    ``D = W^T (WH)^(beta-1)`` (valid for beta in [1, 2], where the MM exponent is 1)
-    and ``mu`` (one per row or per column) from :func:`_sum_to_one_multipliers`.
-    The updated H is then rescaled to meet the constraint exactly (a correction
-    of the size of the Newton tolerance) and floored at eps.
-    """
-    xp = backend.xp
-    eps = backend.eps(W.dtype)
-    numT, denT = loss.mu_terms(backend.transpose(Y), H.T, W.T, backend=backend)  # (n, r): C^T, D^T
-    C, D = (numT.T, denT.T) if axis == 1 else (numT, denT)  # one multiplier per row of C
-    Hs = H if axis == 1 else H.T
-    guard = 1e-8 if axis == 1 else eps  # the reference code's guards (rows, cols)
-    P = Hs * C
-    tol = max(tol, 8.0 * eps)  # a relative step below round-off is never reached in float32
-    mu, n = _sum_to_one_multipliers(P, D, tol=tol, max_iter=max_iter, guard=guard, xp=xp)
-    new = P / (D - mu[:, None] + guard)
-    new = new / xp.sum(new, axis=1, keepdims=True)
-    new = xp.maximum(new, eps)
-    return (new if axis == 1 else new.T), n
-
-
-def _coupled_left(Y: Any, W: Any, H: Any, Wbar: Any, lam: float, loss: BetaDivergence, backend: Any) -> Any:
-    """Closed-form MM update of W_l (l < L) for ``D(Y | W H) + lam * D(W | Wbar)``.
-
-    ``lam = lambda_{l+1} / lambda_l``. The data term is majorised (Jensen, anchored
-    at the current W) and the coupling term is kept exact; the minimiser is
-    entrywise:
-
-    - beta = 1: ``w = b / (lam * omega(log(b / lam) + a / lam))`` with
-      ``a = sum_j H_kj - lam log Wbar``, ``b = W (Y / WH) H^T`` and ``omega`` the
-      Wright omega function (the paper's Lambert-W form ``W0((b/lam) exp(a/lam))``
-      overflows);
-    - beta = 3/2: the positive root in ``u = sqrt(w)`` of ``A u^2 - C u - B = 0``;
-    - beta = 2: ``W (Y H^T + lam Wbar) / (W H H^T + lam W)``.
-    """
-    xp = backend.xp
-    eps = backend.eps(W.dtype)
-    num, den = loss.mu_terms(Y, W, H, backend=backend)
-    b = loss.beta
-    if b == 1.0:
-        a = den - lam * xp.log(Wbar)
-        bb = xp.maximum(W * num, eps)
-        w = bb / (lam * backend.wright_omega(xp.log(bb / lam) + a / lam))
-    elif b == 1.5:
-        sW = xp.sqrt(W)
-        A = den / sW + 2.0 * lam
-        B = sW * num
-        C = 2.0 * lam * xp.sqrt(Wbar)
-        root = (C + xp.sqrt(C * C + 4.0 * A * B)) / A
-        w = 0.25 * root * root
-    else:
-        w = W * (num + lam * Wbar) / (den + lam * W + eps)
-    return xp.maximum(w, eps)
-
-
-def _normalize(W: Any, H: Any, mode: str, xp: Any) -> tuple[Any, Any]:
-    """Rescale without changing ``W @ H``: ``"rows"`` makes H's rows sum to 1, ``"wcols"`` W's columns."""
-    if mode == "rows":
-        s = xp.sum(H, axis=1)
-        return W * s[None, :], H / s[:, None]
-    s = xp.sum(W, axis=0)
-    return W / s[None, :], H * s[:, None]
-
-
-# ---------------------------------------------------------------------------------------------
-# minimum volume (beta = 1)
-# ---------------------------------------------------------------------------------------------
-def _logdet_parts(W: Any, delta: float, xp: Any) -> tuple[Any, Any]:
-    """``|A|`` and ``max(-A, 0)`` for ``A = (W^T W + delta I)^-1`` (SPD, so a Cholesky-based inverse)."""
-    r = W.shape[1]
-    G = W.T @ W + delta * xp.eye(r, dtype=W.dtype)
-    L = xp.linalg.cholesky(G)
-    Linv = xp.linalg.inv(L)
-    A = Linv.T @ Linv
-    return xp.abs(A), xp.maximum(-A, 0.0)
-
-
-def _log10det(W: Any, delta: float, xp: Any) -> Any:
-    r = W.shape[1]
-    L = xp.linalg.cholesky(W.T @ W + delta * xp.eye(r, dtype=W.dtype))
-    return 2.0 * xp.sum(xp.log(xp.linalg.diagonal(L))) / math.log(10.0)
-
-
-def _root_q(C: Any, S: Any, T: Any, xp: Any) -> Any:
-    """``(sqrt(C^2 + S) - C) / T``, written without cancellation for large positive C."""
-    rt = xp.sqrt(C * C + S)
-    return xp.where(C > 0, S / (rt + C), rt - C) / T
-
-
-def _column_multipliers(anchor: Any, C: Any, S: Any, T: Any, mu: Any, *, tol: float, max_iter: int,
-                        xp: Any) -> tuple[Any, int]:
-    """``mu_k`` with ``sum_i anchor_ik q_ik(mu_k) = 1``, ``q = _root_q(C + mu, S, T)`` (decreasing, convex)."""
-    n = 0
-    for n in range(1, max_iter + 1):  # noqa: B007 - n is reported
-        Cm = C + mu[None, :]
-        rt = xp.sqrt(Cm * Cm + S)
-        f = xp.sum(anchor * _root_q(Cm, S, T, xp), axis=0) - 1.0
-        df = xp.sum(anchor / T * (Cm / xp.maximum(rt, 1e-300) - 1.0), axis=0)
-        step = f / xp.minimum(df, -1e-300)
-        mu = mu - step
-        if bool(xp.max(xp.abs(step)) <= tol * xp.maximum(1.0, xp.max(xp.abs(mu)))):
-            break
-    return mu, n
-
-
-def _minvol_last(Y: Any, W: Any, H: Any, alpha: float, delta: float, mu: Any, loss: BetaDivergence,
-                 backend: Any, *, tol: float, max_iter: int) -> tuple[Any, Any, int]:
-    """Min-vol KL multiplicative update of W_L with column sums 1 (Leplat, Gillis & Idier), no proximal term.
-
-    ``W <- W (sqrt((Phi + mu)^2 + eta) - (Phi + mu)) / Psi`` with
-    ``Phi = 1 H^T - 4 alpha W A^-``, ``eta = 8 alpha W|A| * ((Y / WH) H^T)``,
-    ``Psi = 4 alpha W|A|``. The weight is ``alpha_L`` itself (reference code).
-    """
-    xp = backend.xp
-    eps = backend.eps(W.dtype)
-    Aabs, Am = _logdet_parts(W, delta, xp)
-    num, den = loss.mu_terms(Y, W, H, backend=backend)
-    WA = W @ Aabs
-    Phi = den - 4.0 * alpha * (W @ Am)
-    Psi = 4.0 * alpha * WA
-    eta = 2.0 * Psi * num
-    mu, n = _column_multipliers(W, Phi, eta, Psi, mu, tol=max(tol, 8.0 * eps), max_iter=max_iter, xp=xp)
-    Wn = W * _root_q(Phi + mu[None, :], eta, Psi, xp)
-    return xp.maximum(Wn, eps), mu, n
-
-
-def _minvol_admm(Y: Any, W: Any, H: Any, Wbar: Any, *, lam_l: float, lam_next: float, alpha: float, delta: float,
-                 rho: float, exact_prox: bool, accelerated: bool, tol: float, max_iter: int, newton_tol: float,
-                 newton_max_iter: int, loss: BetaDivergence, backend: Any) -> tuple[Any, dict]:
-    """ADMM on the majorised W_l subproblem of min-vol deep KL-NMF (paper Algorithm 2, lines 8-14).
-
-    ``min_W lambda_l G(W|Wt) + lambda_{l+1} D_KL(W | Wbar) + alpha g(W|Wt)`` s.t. ``W^T e = e``,
-    split as ``W = Z``: the W-step is entrywise closed form with column multipliers
-    by Newton, the Z-step is ``z = omega(log nu + log Wbar + nu v) / nu``
-    (``nu = rho / lambda_{l+1}``), then ``U <- U + W - Z``; stops when
-    ``||W - Z||_F <= tol``. Returns the W iterate.
-
-    ``exact_prox=False`` reproduces the reference code: its W-step solves the
-    stationarity equation with the proximal gradient ``rho (W / Wt - V)``, and its
-    Newton step enforces the column sums on the previous ADMM iterate while the
-    update multiplies the anchor Wt, so the sums hold only approximately after the
-    first ADMM iteration. ``exact_prox=True`` uses ``rho (W - V)`` and anchors the
-    Newton step on Wt, so the column sums hold exactly.
-    """
-    xp = backend.xp
-    eps = backend.eps(W.dtype)
-    Wt = W
-    Aabs, Am = _logdet_parts(Wt, delta, xp)
-    num, den = loss.mu_terms(Y, Wt, H, backend=backend)
-    a, r = alpha / lam_l, rho / lam_l
-    prox = 2.0 * r * Wt if exact_prox else 2.0 * r
-    T = 4.0 * a * (Wt @ Aabs) + prox
-    S = 2.0 * T * num
-    C0 = den - 4.0 * a * (Wt @ Am)
-    nu = rho / lam_next
-    log_nu_wbar = math.log(nu) + xp.log(Wbar)
-    Z, U = Wt, xp.zeros_like(Wt)
-    Zh, Uh = Z, U
-    mu = xp.zeros(Wt.shape[1], dtype=Wt.dtype)
-    Wn, newton, it, residual = Wt, 0, 0, math.inf
-    for it in range(1, max_iter + 1):  # noqa: B007 - it is reported
-        C = C0 - r * (Zh - Uh)
-        anchor = Wt if exact_prox else Wn
-        mu, k = _column_multipliers(anchor, C, S, T, mu, tol=max(newton_tol, 8.0 * eps), max_iter=newton_max_iter,
-                                    xp=xp)
-        newton += k
-        Wn = xp.maximum(Wt * _root_q(C + mu[None, :], S, T, xp), eps)
-        Zn = backend.wright_omega(log_nu_wbar + nu * (Wn + Uh)) / nu
-        Un = Uh + Wn - Zn
-        residual = xp.linalg.vector_norm(Wn - Zn)
-        if accelerated:
-            g = it / (it + 10.0)
-            Uh, Zh = Un + g * (Un - U), Zn + g * (Zn - Z)
-        else:
-            Uh, Zh = Un, Zn
-        Z, U = Zn, Un
-        if bool(residual <= tol):
-            break
-    return Wn, {"admm_iterations": it, "newton_iterations": newton, "residual": residual}
-
-
-# ---------------------------------------------------------------------------------------------
-# the Iterative driven by nmfkit.fit.run
-# ---------------------------------------------------------------------------------------------
 class _DeepBeta:
     """One sweep = one pass over the layers (Algorithm 1, or Algorithm 2 when ``min_vol``)."""
 
@@ -306,8 +50,8 @@ class _DeepBeta:
     # -- blocks --------------------------------------------------------------------------
     def _H(self, Y: Any, W: Any, H: Any, constrained: bool) -> Any:
         if not constrained:
-            return _mu_right(Y, W, H, self.loss, self.backend)
-        H, n = _constrained_right(Y, W, H, self.loss, self.backend, axis=1 if self.normalization == "rows" else 0,
+            return mu_right(Y, W, H, self.loss, self.backend)
+        H, n = constrained_right(Y, W, H, self.loss, self.backend, axis=1 if self.normalization == "rows" else 0,
                                   tol=self.newton_tol, max_iter=self.newton_max_iter)
         self.counters["newton_iterations"] += n
         return H
@@ -324,15 +68,15 @@ class _DeepBeta:
             elif not last:
                 Hs[l] = self._H(Y, Ws[l], Hs[l], constrained=True)
                 Wbar = xp.maximum(Ws[l + 1] @ Hs[l + 1], eps)
-                Ws[l] = _coupled_left(Y, Ws[l], Hs[l], Wbar, self.lambdas[l + 1] / self.lambdas[l], self.loss,
+                Ws[l] = coupled_left(Y, Ws[l], Hs[l], Wbar, self.lambdas[l + 1] / self.lambdas[l], self.loss,
                                       self.backend)
             elif self.normalization == "rows" and self.last_layer == "code":
-                Hs[l] = _mu_right(Y, Ws[l], Hs[l], self.loss, self.backend)
-                Ws[l] = _mu_left(Y, Ws[l], Hs[l], self.loss, self.backend)
-                Ws[l], Hs[l] = _normalize(Ws[l], Hs[l], "rows", xp)
+                Hs[l] = mu_right(Y, Ws[l], Hs[l], self.loss, self.backend)
+                Ws[l] = mu_left(Y, Ws[l], Hs[l], self.loss, self.backend)
+                Ws[l], Hs[l] = normalize(Ws[l], Hs[l], "rows", xp)
             else:
                 Hs[l] = self._H(Y, Ws[l], Hs[l], constrained=True)
-                Ws[l] = _mu_left(Y, Ws[l], Hs[l], self.loss, self.backend)
+                Ws[l] = mu_left(Y, Ws[l], Hs[l], self.loss, self.backend)
         self.sweeps += 1
         return (tuple(Ws), tuple(Hs))
 
@@ -340,16 +84,16 @@ class _DeepBeta:
         xp, eps = self.backend.xp, self.backend.eps(Ws[0].dtype)
         W, H = Ws[l], Hs[l]
         if self.order == "paper":
-            H = _mu_right(Y, W, H, self.loss, self.backend)
+            H = mu_right(Y, W, H, self.loss, self.backend)
         if last:
             if self.mu_last is None:
                 self.mu_last = xp.zeros(W.shape[1], dtype=W.dtype)
-            W, self.mu_last, n = _minvol_last(Y, W, H, self.alphas[l], self.delta, self.mu_last, self.loss,
+            W, self.mu_last, n = minvol_last(Y, W, H, self.alphas[l], self.delta, self.mu_last, self.loss,
                                               self.backend, tol=self.newton_tol, max_iter=self.newton_max_iter)
             self.counters["newton_iterations"] += n
         else:
             Wbar = xp.maximum(Ws[l + 1] @ Hs[l + 1], eps)
-            W, info = _minvol_admm(Y, W, H, Wbar, lam_l=self.lambdas[l], lam_next=self.lambdas[l + 1],
+            W, info = minvol_admm(Y, W, H, Wbar, lam_l=self.lambdas[l], lam_next=self.lambdas[l + 1],
                                    alpha=self.alphas[l], delta=self.delta, rho=self.rho,
                                    exact_prox=self.exact_prox, newton_tol=self.newton_tol,
                                    newton_max_iter=self.newton_max_iter, loss=self.loss, backend=self.backend,
@@ -359,7 +103,7 @@ class _DeepBeta:
             self.counters["admm_calls"] += 1
             self.counters["admm_capped"] += info["admm_iterations"] >= self.admm["max_iter"]
         if self.order != "paper":
-            H = _mu_right(Y, W, H, self.loss, self.backend)
+            H = mu_right(Y, W, H, self.loss, self.backend)
         return W, H
 
     # -- what the driver reads -------------------------------------------------------------
@@ -370,7 +114,7 @@ class _DeepBeta:
 
     def volumes(self, state: tuple) -> list:
         xp = self.backend.xp
-        return [_log10det(W, self.delta, xp) for W in state[0]]
+        return [log10det(W, self.delta, xp) for W in state[0]]
 
     def objective(self, state: tuple) -> Any:
         errors = self.layer_errors(state)
@@ -405,10 +149,10 @@ class _DeepUsage:
             Y = self.X if l == 0 else Ws[l - 1]
             if l < L - 1:
                 Wbar = xp.maximum(Ws[l + 1] @ self.Hs[l + 1], eps)
-                Ws[l] = _coupled_left(Y, Ws[l], self.Hs[l], Wbar, self.lambdas[l + 1] / self.lambdas[l], self.loss,
+                Ws[l] = coupled_left(Y, Ws[l], self.Hs[l], Wbar, self.lambdas[l + 1] / self.lambdas[l], self.loss,
                                       self.backend)
             else:
-                Ws[l] = _mu_left(Y, Ws[l], self.Hs[l], self.loss, self.backend)
+                Ws[l] = mu_left(Y, Ws[l], self.Hs[l], self.loss, self.backend)
         return tuple(Ws)
 
     def objective(self, state: tuple) -> Any:
@@ -444,9 +188,6 @@ def deep_usage(X: Any, H_layers: Sequence[Any], beta_loss: str | float = "kullba
     list of ndarray
         ``W_l`` of shape (m, r_l).
     """
-    from nmfkit import _validation as V
-    from nmfkit.fit import run
-    from nmfkit.stopping import AnyOf, MaxIter, RelativeObjectiveChange
 
     Xv, _ = V.check_data(X, caller="deep_usage")
     loss = BetaDivergence(V.check_beta_loss(beta_loss, "deep_usage"))
@@ -478,7 +219,6 @@ def deep_usage(X: Any, H_layers: Sequence[Any], beta_loss: str | float = "kullba
 # validation
 # ---------------------------------------------------------------------------------------------
 def _check_common(X: Any, ranks: Any, beta_loss: Any, caller: str, normalization: str) -> tuple:
-    from nmfkit import _validation as V
 
     Xv, _ = V.check_data(X, caller=caller)
     beta = V.check_beta_loss(beta_loss, caller)
@@ -566,7 +306,6 @@ def multilayer_nmf(X: Any, ranks: Sequence[int], beta_loss: str | float = "kullb
         ``layer_histories`` (objective history per layer), ``layer_iterations`` and
         ``ranks``.
     """
-    from nmfkit import _validation as V
 
     caller = "multilayer_nmf"
     Xv, ranks, loss = _check_common(X, ranks, beta_loss, caller, normalization)
@@ -579,9 +318,6 @@ def multilayer_nmf(X: Any, ranks: Sequence[int], beta_loss: str | float = "kullb
 
 def _multilayer(X: Any, ranks: Sequence[int], loss: BetaDivergence, *, max_iter: int, tol: float, normalization: str,
                 random_state: Any, reset_seed: bool, verbose: int, column_stochastic: bool, caller: str) -> Any:
-    from nmfkit import _validation as V
-    from nmfkit.fit import FitResult, run
-    from nmfkit.stopping import AnyOf, FixedSweeps, RelativeObjectiveChange
 
     backend = get_backend(X)
     xp = backend.xp
@@ -609,7 +345,7 @@ def _multilayer(X: Any, ranks: Sequence[int], loss: BetaDivergence, *, max_iter:
         (W, H), info = run(method, ((W0,), (H0,)), stop=stop, backend=backend, verbose=verbose)
         W, H = W[0], H[0]
         if normalization == "rows":
-            W, H = _normalize(W, H, "wcols" if column_stochastic else "rows", xp)
+            W, H = normalize(W, H, "wcols" if column_stochastic else "rows", xp)
         Ws.append(W)
         Hs.append(H)
         errors.append(backend.to_float(loss.value(Y, W, H, backend=backend)))
@@ -715,9 +451,6 @@ def deep_nmf(X: Any, ranks: Sequence[int], beta_loss: str | float = "kullback-le
     V. Leplat, L. T. K. Hien, A. Onwunta, N. Gillis, "Deep nonnegative matrix
     factorization with beta divergences", arXiv:2309.08249 (2023).
     """
-    from nmfkit import _validation as V
-    from nmfkit.fit import FitResult, run
-    from nmfkit.stopping import AnyOf, FixedSweeps, RelativeObjectiveChange
 
     caller = "deep_nmf"
     Xv, ranks, loss = _check_common(X, ranks, beta_loss, caller, normalization)
@@ -754,7 +487,7 @@ def deep_nmf(X: Any, ranks: Sequence[int], beta_loss: str | float = "kullback-le
     Ws = [xp.asarray(W, dtype=Xv.dtype, copy=True) for W in init.extras["W_layers"]]
     Hs = [xp.asarray(H, dtype=Xv.dtype, copy=True) for H in init.extras["H_layers"]]
     if min_vol:
-        Ws, Hs = map(list, zip(*(_normalize(W, H, "wcols", xp) for W, H in zip(Ws, Hs, strict=True)), strict=True))
+        Ws, Hs = map(list, zip(*(normalize(W, H, "wcols", xp) for W, H in zip(Ws, Hs, strict=True)), strict=True))
     errors0 = [backend.to_float(loss.value(Xv if l == 0 else Ws[l - 1], Ws[l], Hs[l], backend=backend))
                for l in range(L)]  # noqa: E741
     if isinstance(lambdas, str) and lambdas == "auto":
@@ -764,7 +497,7 @@ def deep_nmf(X: Any, ranks: Sequence[int], beta_loss: str | float = "kullback-le
     alpha_values = [0.0] * L
     if min_vol:
         tilde = _layer_weights(alphas, L, "alphas", positive=False)
-        logdets = [abs(backend.to_float(_log10det(W, delta, xp))) for W in Ws]
+        logdets = [abs(backend.to_float(log10det(W, delta, xp))) for W in Ws]
         alpha_values = [t * e / max(v, np.finfo(float).tiny) for t, e, v in zip(tilde, errors0, logdets, strict=True)]
     method = _DeepBeta(Xv, loss, lam, backend, normalization=normalization, last_layer=last_layer, min_vol=min_vol,
                        alphas=alpha_values, delta=delta, rho=rho, exact_prox=exact_prox, order=order,
@@ -827,6 +560,5 @@ def hoyer_sparsity(F: Any, axis: int = 1) -> np.ndarray:
     In [0, 1]: 0 for a constant vector, 1 for a single non-zero. Undefined (NaN)
     for an all-zero vector or ``n = 1``.
     """
-    from nmfkit.methods.sparse import sparseness
 
     return np.asarray(sparseness(F, axis=axis))
