@@ -215,7 +215,8 @@ class ExtrapolatedNMF:
         xp = self.problem.backend.xp
         nw = xp.sum(W * W, axis=0)
         nh = xp.sum(H * H, axis=1)
-        ok = (nw > 0) & (nh > 0)
+        tiny = xp.finfo(W.dtype).tiny  # (a subnormal norm would overflow the ratio)
+        ok = (nw >= tiny) & (nh >= tiny)
         ratio = xp.where(ok, nh / xp.where(ok, nw, 1.0), 1.0)
         return 2.0 ** xp.round(0.25 * xp.log2(ratio))
 

@@ -76,7 +76,7 @@ def test_specific_contents(data_dir):
 def test_missing_file_names_every_place_searched(tmp_path, monkeypatch):
     monkeypatch.setenv("NMFKIT_DATA", str(tmp_path / "env"))
     with pytest.raises(FileNotFoundError) as err:
-        datasets._find("faces/not_there.mat", data_dir=tmp_path / "arg")
+        datasets.registry.find("faces/not_there.mat", data_dir=tmp_path / "arg")
     message = str(err.value)
     for place in datasets.data_dirs(tmp_path / "arg"):
         assert str(place / "faces/not_there.mat") in message

@@ -10,6 +10,7 @@ broken pipes, 8 the smaller ones.
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -525,3 +526,24 @@ def test_a_flat_convergence_curve_is_drawn(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         plotting.plot_convergence(result).savefig(tmp_path / "c.png")
+
+
+@pytest.mark.parametrize("solver", ["hals", "anls-bpp", "gcd", "anls-pg", "mu"])
+@pytest.mark.parametrize("extrapolate", ["auto", False])
+def test_a_start_far_above_tiny_data_gives_finite_factors_and_objective(solver, extrapolate):
+    """Data at 1e-155 from a unit start: Gram entries underflow to subnormals (found by the property suite).
+
+    HALS inverted a subnormal diagonal (inf), extrapolation divided by a
+    subnormal norm, and ANLS-BPP's ridge from a subnormal Gram was itself
+    subnormal; each gave NaN factors or a NaN objective.
+    """
+    X = np.array([[7.25130002e-155, 0.0], [0.0, 0.0]])
+    rng = np.random.default_rng(0)
+    W0, H0 = rng.random((2, 2)) + 0.01, rng.random((2, 2)) + 0.01
+    before = 0.5 * np.sum((X - W0 @ H0) ** 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = nmf(X, 2, solver=solver, W=W0, H=H0, max_iter=1,
+                     extrapolate=extrapolate if solver != "mu" else False)
+    assert np.all(np.isfinite(result.W)) and np.all(np.isfinite(result.H))
+    assert math.isfinite(result.objective) and result.objective <= before

@@ -62,7 +62,7 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.delenv("NMFKIT_OFFLINE", raising=False)
     monkeypatch.delenv("NMFKIT_DATA_URL", raising=False)
     monkeypatch.delenv("NMFKIT_DATA", raising=False)
-    monkeypatch.setattr(datasets, "data_dirs", lambda data_dir=None: ([Path(data_dir)] if data_dir else [])
+    monkeypatch.setattr(datasets.registry, "data_dirs", lambda data_dir=None: ([Path(data_dir)] if data_dir else [])
                         + [_fetch.cache_dir()])
     return cache / "nmfkit"
 
@@ -89,7 +89,7 @@ def test_a_file_is_downloaded_checked_and_cached(server, isolated, monkeypatch):
     assert path == isolated / "test" / "a.bin" and path.read_bytes() == b"nmfkit" * 1000
     assert leftovers(isolated) == [path]  # no staging files left
     (root / "test" / "a.bin").unlink()  # a second fetch does not need the server (the loader finds it first)
-    assert datasets._find("test/a.bin") == path
+    assert datasets.registry.find("test/a.bin") == path
 
 
 def test_the_public_origin_is_used_without_a_mirror(server, isolated, monkeypatch):

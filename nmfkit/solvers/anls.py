@@ -188,7 +188,7 @@ def _well_posed(G: Any, backend: Any) -> Any:
     eig = xp.linalg.eigvalsh(G)
     top = backend.to_float(eig[-1])
     eps = backend.eps(G.dtype)
-    if top <= 0:
+    if top < float(xp.finfo(G.dtype).tiny):  # zero, or so small (subnormal) that no ridge from it helps
         return G + xp.eye(G.shape[0], dtype=G.dtype)
     if backend.to_float(eig[0]) > G.shape[0] * eps**0.5 * top:
         return G

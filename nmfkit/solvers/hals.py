@@ -91,9 +91,14 @@ class HALS(QuadraticSolver):
 
     @staticmethod
     def inverse_diagonal(G: Any, xp: Any) -> Any:
-        """``1 / G_tt``, and 0 where ``G_tt = 0`` (those columns are skipped)."""
+        """``1 / G_tt``, and 0 where ``G_tt = 0`` (those columns are skipped).
+
+        A subnormal ``G_tt`` (a column of H below 1e-154 in float64) counts as 0:
+        its inverse would be inf and the column NaN.
+        """
         d = xp.linalg.diagonal(G)
-        return xp.where(d > 0, 1.0 / xp.where(d > 0, d, 1.0), 0.0)
+        usable = d >= xp.finfo(G.dtype).tiny
+        return xp.where(usable, 1.0 / xp.where(usable, d, 1.0), 0.0)
 
     @staticmethod
     def column_pass(W: Any, A: Any, G: Any, inv_d: Any, xp: Any, track: bool) -> Any:
