@@ -48,7 +48,7 @@ from nmfkit.solvers import HALS, Problem, QuadraticSolver, row_separable_solvers
 from nmfkit.solvers._base import penalized_stats, quadratic_stats
 from nmfkit.stopping import StoppingRule
 
-__all__ = ["nmf_distributed", "read_rows", "is_dask_array"]
+__all__ = ["nmf_distributed", "is_dask_array"]
 
 _FAN_IN = 8  # partial sums added per task in the tree reductions
 
@@ -418,109 +418,6 @@ class _Pending:
         keys = self.state.W if self.which == "W" else self.state.H
         out = self.method.client.get(dict(self.state.graph), keys, sync=True)
         return np.concatenate([_first(b) for b in out]) if self.which == "W" else out
-
-
-# -- opening matrices that do not fit in memory --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Source:
-    """Where a matrix lies on disk: the one piece of data its block tasks share (they are re-run per read)."""
-
-    path: str
-    key: str | None = None
-
-
-def _npy_rows(source: _Source, start: int, stop: int) -> np.ndarray:
-    return np.array(np.load(source.path, mmap_mode="r")[start:stop])
-
-
-def _h5_rows(source: _Source, start: int, stop: int) -> Any:
-    """Rows of an HDF5 dataset, or of a CSR group (AnnData's ``data``, ``indices``, ``indptr``)."""
-    import h5py
-
-    with h5py.File(source.path, "r") as f:
-        node = f[source.key]
-        if isinstance(node, h5py.Dataset):
-            return node[start:stop]
-        indptr = node["indptr"][start:stop + 1]
-        lo, hi = int(indptr[0]), int(indptr[-1])
-        return sp.csr_matrix((node["data"][lo:hi], node["indices"][lo:hi], indptr - lo),
-                             shape=(stop - start, int(node.attrs["shape"][1])))
-
-
-def read_rows(path: str | os.PathLike, *, key: str | None = None, block_rows: int | None = None) -> Any:
-    """A matrix on disk as a Dask array of row blocks, each block read by the task that needs it.
-
-    Parameters
-    ----------
-    path : str or path
-        ``.zarr`` (a store), ``.npy`` (read through a memory map), ``.h5`` / ``.hdf5`` (a dataset) or
-        ``.h5ad`` (AnnData's ``X`` or ``layers/<name>``, dense or CSR).
-    key : str, default=None
-        The zarr array or HDF5 dataset inside the file; required for ``.h5``; for ``.h5ad`` a layer
-        name (default ``X``).
-    block_rows : int, default=None
-        Rows per block; default: about 128 MB of values per block (zarr: its own row chunks).
-
-    Returns
-    -------
-    dask.array.Array of shape (n_samples, n_features)
-        Blocks are NumPy arrays, or CSR matrices for a sparse ``.h5ad``.
-    """
-    import dask.array as da
-    from dask import delayed
-
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        msg = f"read_rows: no such file or folder: {path}"
-        raise FileNotFoundError(msg)
-    suffix = os.path.splitext(path.rstrip("/"))[1].lower()
-    if suffix == ".zarr":
-        X = da.from_zarr(path, component=key)
-        return X.rechunk({1: -1}) if len(X.chunks) == 2 and len(X.chunks[1]) > 1 else X
-    if suffix == ".npy":
-        header = np.load(path, mmap_mode="r")
-        shape, dtype, sparse = header.shape, header.dtype, False
-        func, source = _npy_rows, _Source(path)
-    elif suffix in (".h5", ".hdf5", ".h5ad"):
-        import h5py
-
-        if suffix == ".h5ad":
-            key = "X" if key in (None, "X") else f"layers/{key}"
-        elif key is None:
-            msg = f"read_rows: pass key= naming the dataset inside {path}."
-            raise InvalidInputError(msg)
-        with h5py.File(path, "r") as f:
-            if key not in f:
-                msg = f"read_rows: {path} has no {key!r}; it holds {sorted(f.keys())}."
-                raise KeyError(msg)
-            node = f[key]
-            sparse = not isinstance(node, h5py.Dataset)
-            if sparse and node.attrs.get("encoding-type", "csr_matrix") != "csr_matrix":
-                msg = f"read_rows: {path}[{key!r}] is {node.attrs.get('encoding-type')}; rows need CSR storage."
-                raise InvalidInputError(msg)
-            shape = tuple(int(v) for v in (node.attrs["shape"] if sparse else node.shape))
-            dtype = node["data"].dtype if sparse else node.dtype
-        func, source = _h5_rows, _Source(path, key)
-    else:
-        msg = f"read_rows: unsupported file {path}; use .zarr, .npy, .h5/.hdf5 or .h5ad."
-        raise InvalidInputError(msg)
-    if len(shape) != 2:
-        msg = f"read_rows: {path} holds an array of shape {shape}; a matrix (2-D) is needed."
-        raise InvalidInputError(msg)
-    n, m = shape
-    step = block_rows or max(1, (128 << 20) // max(1, m * np.dtype(dtype).itemsize))
-    meta = sp.csr_matrix((0, 0), dtype=dtype) if sparse else np.empty((0, 0), dtype=dtype)
-    root = delayed(source, pure=True)  # data, not a task: each read of X copies the block tasks, not this
-    blocks = []
-    for s in range(0, n, step):
-        e = min(s + step, n)
-        blocks.append(da.from_delayed(delayed(func, pure=True)(root, s, e), (e - s, m), dtype=dtype, meta=meta))
-    return da.concatenate(blocks, axis=0)
-
-
-# -- the public function ------------------------------------------------------------------------------------
 
 
 class _Summary:

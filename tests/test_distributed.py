@@ -271,7 +271,7 @@ def test_read_rows_opens_files_block_by_block(client, problem, tmp_path):
     anndata.AnnData(X).write_h5ad(tmp_path / "dense.h5ad")
     for path, key, expected in [("X.npy", None, X), ("X.h5", "counts", X), ("dense.h5ad", None, X),
                                 ("sparse.h5ad", None, Xs)]:
-        Xd = nmfkit.distributed.read_rows(tmp_path / path, key=key, block_rows=50)
+        Xd = nmfkit.io.read_rows(tmp_path / path, key=key, block_rows=50)
         assert Xd.chunks[0] == (50, 50, 20) and Xd.shape == X.shape
         got = Xd.compute()
         if sp.issparse(expected):
@@ -279,15 +279,15 @@ def test_read_rows_opens_files_block_by_block(client, problem, tmp_path):
             got = got.toarray()
         np.testing.assert_array_equal(got, expected.toarray() if sp.issparse(expected) else expected)
     ref = nmf(X, K, solver="mu", beta_loss=1, W=W0, H=H0, max_iter=10, stop="fixed")
-    got = nmf_distributed(nmfkit.distributed.read_rows(tmp_path / "X.npy", block_rows=40), K, client=client,
+    got = nmf_distributed(nmfkit.io.read_rows(tmp_path / "X.npy", block_rows=40), K, client=client,
                           solver="mu", beta_loss=1, W=W0, H=H0, max_iter=10, stop="fixed")
     assert _rel(got.W.compute(), ref.W) < 1e-8
     with pytest.raises(ValueError, match="pass key="):
-        nmfkit.distributed.read_rows(tmp_path / "X.h5")
+        nmfkit.io.read_rows(tmp_path / "X.h5")
     with pytest.raises(KeyError, match="has no 'nope'"):
-        nmfkit.distributed.read_rows(tmp_path / "X.h5", key="nope")
+        nmfkit.io.read_rows(tmp_path / "X.h5", key="nope")
     with pytest.raises(FileNotFoundError, match="no such file"):
-        nmfkit.distributed.read_rows(tmp_path / "missing.npy")
+        nmfkit.io.read_rows(tmp_path / "missing.npy")
 
 
 @pytest.mark.parametrize("source", ["npy", "zarr", "memory", "persisted"])
@@ -300,7 +300,7 @@ def test_each_use_of_x_reads_its_own_blocks(client, problem, tmp_path, source):
     X, W0, H0 = problem
     if source == "npy":
         np.save(tmp_path / "X.npy", X)
-        Xd = nmfkit.distributed.read_rows(tmp_path / "X.npy", block_rows=30)
+        Xd = nmfkit.io.read_rows(tmp_path / "X.npy", block_rows=30)
     elif source == "zarr":
         zarr = pytest.importorskip("zarr", reason="zarr is missing: pip install '.[dask]'")
         z = zarr.open_array(str(tmp_path / "X.zarr"), mode="w", shape=X.shape, chunks=(30, M), dtype="f8")
