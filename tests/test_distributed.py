@@ -13,6 +13,7 @@ da = pytest.importorskip("dask.array", reason="dask.array is missing: pip instal
 distributed = pytest.importorskip("distributed", reason="distributed is missing: pip install '.[dask]'")
 
 import nmfkit  # noqa: E402
+import nmfkit.io  # noqa: E402
 from nmfkit import nmf, nmf_distributed  # noqa: E402
 from nmfkit.solvers import MU  # noqa: E402
 
@@ -294,7 +295,8 @@ def test_read_rows_opens_files_block_by_block(client, problem, tmp_path):
 def test_each_use_of_x_reads_its_own_blocks(client, problem, tmp_path, source):
     """Out of core: every use of X in an interval has its own read tasks (released after use), over one
     shared source; X already in memory (an embedded array, a persisted one) is used as it is."""
-    from nmfkit.distributed import _Context, _DistributedNMF
+    from nmfkit.distributed import _DistributedNMF
+    from nmfkit.distributed.tasks import Context as _Context
     from nmfkit.losses import BetaDivergence
 
     X, W0, H0 = problem

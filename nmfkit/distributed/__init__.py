@@ -30,7 +30,7 @@ import shutil
 import tempfile
 import uuid
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -38,14 +38,13 @@ import scipy.sparse as sp
 
 from nmfkit import _validation as V
 from nmfkit._validation import InvalidInputError
-from nmfkit.backend import get_backend
+from nmfkit.distributed import tasks
 from nmfkit.driver import FitResult, run
 from nmfkit.initialization import NNDSVD, RandomInit
 from nmfkit.losses import BetaDivergence
 from nmfkit.options import resolve
 from nmfkit.penalties import elastic_net
-from nmfkit.solvers import HALS, Problem, QuadraticSolver, row_separable_solvers
-from nmfkit.solvers._base import penalized_stats, quadratic_stats
+from nmfkit.solvers import HALS, row_separable_solvers
 from nmfkit.stopping import StoppingRule
 
 __all__ = ["nmf_distributed", "is_dask_array"]
@@ -61,177 +60,6 @@ def is_dask_array(X: Any) -> bool:
     import dask.array as da
 
     return isinstance(X, da.Array)
-
-
-# -- what the tasks run (module-level functions, so workers unpickle them by reference) --------------------
-
-
-@dataclass(frozen=True)
-class _Context:
-    """Everything a block task needs besides its arrays (small; pickled into the graph)."""
-
-    loss: BetaDivergence
-    solver: Any
-    penalties_W: tuple
-    penalties_H: tuple
-    n: int
-    m: int
-    nnz: int
-    update_H: bool
-
-    @property
-    def backend(self) -> Any:
-        return get_backend(np.empty(0))
-
-    def block(self, X: Any) -> Problem:
-        """The problem restricted to a row block of ``X``."""
-        backend = self.backend
-        return Problem(X, backend.transpose(X), self.loss, backend, self.penalties_W, self.penalties_H)
-
-    def right(self) -> _Transposed:
-        """The transposed problem as the H update sees it: shapes, entry count and penalties, no data."""
-        return _Transposed(_Shape((self.m, self.n)), _Shape((self.n, self.m)), self.loss, self.backend,
-                           self.penalties_H, self.penalties_W, stored=self.nnz)
-
-    @property
-    def quadratic(self) -> bool:
-        return isinstance(self.solver, QuadraticSolver)
-
-
-@dataclass(frozen=True)
-class _Shape:
-    """Stands for ``X.T`` in the H update, which needs only its shape."""
-
-    shape: tuple
-
-
-@dataclass(frozen=True)
-class _Transposed(Problem):
-    """``Problem.T`` without the data: the H update works from reduced statistics."""
-
-    stored: int = field(default=0)
-
-    @property
-    def nnz(self) -> int:
-        return self.stored
-
-
-def _first(value: Any) -> Any:
-    """A block of W, from a task that returned it alone or first in a tuple."""
-    return value[0] if isinstance(value, tuple) else value
-
-
-def _dense(X: Any) -> np.ndarray:
-    return X.toarray() if sp.issparse(X) else X
-
-
-def _summary(X: Any) -> dict:
-    """What validation needs of one block: counts, extremes, non-zero lines, sum and stored entries."""
-    values = X.data if sp.issparse(X) else X
-    out: dict[str, Any] = {**V.value_counts(values), "sum": float(np.sum(values, dtype=np.float64)),
-                           "nnz": int(X.nnz) if sp.issparse(X) else int(X.size)}
-    if out["nan"] == 0 and out["inf"] == 0:
-        out["rows"], out["cols"], out["zeros"] = V.zero_lines(X, None)
-    return out
-
-
-def _sweep_block(X: Any, W: Any, H: Any, ctx: _Context) -> tuple[Any, Any]:
-    """The W update of one row block, then its share of the H update's statistics."""
-    problem = ctx.block(X)
-    W = ctx.solver.update_left(problem, _first(W), H)
-    return W, (_H_terms(problem, W, H, ctx) if ctx.update_H else None)
-
-
-def _H_terms(problem: Problem, W: Any, H: Any, ctx: _Context) -> tuple[Any, Any]:
-    """One row block's share: ``(X^T W, W^T W)`` (Frobenius solvers) or the MU terms ``(num, den)`` for ``H^T``."""
-    if ctx.quadratic:
-        return problem.backend.matmul(problem.XT, W), W.T @ W
-    return problem.loss.mu_terms(problem.XT, H.T, W.T, backend=problem.backend)
-
-
-def _block_H_terms(X: Any, W: Any, H: Any, ctx: _Context) -> tuple[Any, Any]:
-    return _H_terms(ctx.block(X), W, H, ctx)
-
-
-def _add(*parts: Any) -> Any:
-    """Sum of statistics: arrays, tuples of arrays or floats."""
-    if isinstance(parts[0], tuple):
-        return tuple(_add(*group) for group in zip(*parts, strict=True))
-    total = parts[0]
-    for p in parts[1:]:
-        total = total + p
-    return total
-
-
-def _update_H(terms: tuple, H: Any, ctx: _Context) -> Any:
-    """The H update from the summed statistics, exactly as ``solver.update_left(problem.T, H.T, W.T).T``."""
-    right = ctx.right()
-    Ht = H.T
-    if ctx.quadratic:
-        A, G = terms
-        A, G = penalized_stats(right, A, G, Ht)
-        return ctx.solver.solve(right, Ht, A, G).T
-    num, den = terms
-    return ctx.solver.apply(right, Ht, num, den).T
-
-
-def _hals_start(X: Any, W: Any, H: Any, ctx: _Context) -> tuple[Any, Any, Any, Any]:
-    """HALS on a row block: the statistics ``A``, ``G`` and the first (tracked) pass."""
-    problem = ctx.block(X)
-    W = _first(W)
-    A, G = quadratic_stats(problem, W, H)
-    W, change = _hals_pass(W, (W, A, G), True)
-    return W, A, G, change
-
-
-def _hals_pass(W: Any, started: tuple, go: bool) -> tuple[Any, Any]:
-    """One Gauss-Seidel pass over a block's columns when ``go``; the block and ``||dW||^2``.
-
-    ``started`` is :func:`_hals_start`'s ``(W, A, G, change)``.
-    """
-    W, A, G = _first(W), started[1], started[2]
-    if not go:
-        return W, 0.0
-    xp = get_backend(W).xp
-    W = np.array(W, copy=True)
-    change = HALS.column_pass(W, A, G, HALS.inverse_diagonal(G, xp), xp, track=True)
-    return W, change
-
-
-def _keep_going(go: bool, change: Any, first: Any, delta: float) -> bool:
-    """HALS's rule: repeat while a pass changes W by more than ``delta`` times the first pass did."""
-    return bool(go) and not float(change) <= delta**2 * float(first)
-
-
-def _block_objective(X: Any, W: Any, H: Any, ctx: _Context) -> tuple[float, float]:
-    """A row block's loss, and its share of the penalties on W."""
-    backend = ctx.backend
-    W = _first(W)
-    penalty = 0.0
-    for p in ctx.penalties_W:
-        penalty += float(p.value(W, backend.xp))
-    return float(ctx.loss.value(X, W, H, backend=backend)), penalty
-
-
-def _objective(parts: list, H: Any, ctx: _Context) -> tuple[float, float]:
-    """``(loss, loss + penalties)`` from the blocks' parts."""
-    loss = float(sum(p[0] for p in parts))
-    total = loss + float(sum(p[1] for p in parts))
-    for p in ctx.penalties_H:
-        total += float(p.value(H.T, np))
-    return loss, total
-
-
-def _save(W: Any, path: str) -> str:
-    """Write a block of W atomically (a temporary file, then a rename)."""
-    tmp = f"{path}.{uuid.uuid4().hex}.tmp.npy"
-    np.save(tmp, _first(W))
-    os.replace(tmp, path)
-    return path
-
-
-def _load(path: str) -> np.ndarray:
-    return np.load(path)
 
 
 # -- the method, as the driver loop sees it -----------------------------------------------------------------
@@ -257,7 +85,7 @@ def _item(value: tuple, i: int) -> Any:
 class _DistributedNMF:
     """Alternating NMF over row blocks: ``step`` describes a sweep, ``settle`` runs the pending ones."""
 
-    def __init__(self, X: Any, ctx: _Context, client: Any, work_dir: str, k: int, dtype: Any) -> None:
+    def __init__(self, X: Any, ctx: tasks.Context, client: Any, work_dir: str, k: int, dtype: Any) -> None:
         self.X = X
         self.rows = X.chunks[0]
         self.ctx = ctx
@@ -292,7 +120,8 @@ class _DistributedNMF:
         graph = dict(self.X_graph)
         W_keys = []
         for i, (s, e) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
-            W_keys.append(self.task(graph, "load", _load, _save(W[s:e], os.path.join(folder, f"{i:06d}.npy"))))
+            saved = tasks.save(W[s:e], os.path.join(folder, f"{i:06d}.npy"))
+            W_keys.append(self.task(graph, "load", tasks.load, saved))
         H_key = self.key("H0")
         graph[H_key] = H
         self.ctx_key = self.key("context")
@@ -323,10 +152,10 @@ class _DistributedNMF:
         if self.passes > 1:
             W, terms = self._hals(graph, X, W, H)
         else:
-            W = [self.task(graph, "sweep", _sweep_block, x, w, H, ctx) for x, w in zip(X, W, strict=True)]
+            W = [self.task(graph, "sweep", tasks.sweep_block, x, w, H, ctx) for x, w in zip(X, W, strict=True)]
             terms = [self.task(graph, "terms", _item, w, 1) for w in W] if self.ctx.update_H else []
         if self.ctx.update_H:
-            H = self.task(graph, "H", _update_H, self.tree_sum(graph, terms), H, ctx)
+            H = self.task(graph, "H", tasks.update_H, self.tree_sum(graph, terms), H, ctx)
         return _State(W, H, graph)
 
     def task(self, graph: dict, what: str, func: Callable, *args: Any) -> str:
@@ -337,7 +166,7 @@ class _DistributedNMF:
     def tree_sum(self, graph: dict, parts: list) -> str:
         """Partial sums ``_FAN_IN`` at a time (a tree: no task receives every block's part)."""
         while len(parts) > 1:
-            parts = [self.task(graph, "sum", _add, *parts[i:i + _FAN_IN]) if len(parts[i:i + _FAN_IN]) > 1
+            parts = [self.task(graph, "sum", tasks.add, *parts[i:i + _FAN_IN]) if len(parts[i:i + _FAN_IN]) > 1
                      else parts[i] for i in range(0, len(parts), _FAN_IN)]
         return parts[0]
 
@@ -346,33 +175,33 @@ class _DistributedNMF:
         ctx = self.ctx_key
         # a block's tasks pass (W, A, G, change) tuples along (they stay on the block's worker); only the
         # changes, picked out, travel to the sums
-        started = [self.task(graph, "hals", _hals_start, x, w, H, ctx) for x, w in zip(X, W, strict=True)]
+        started = [self.task(graph, "hals", tasks.hals_start, x, w, H, ctx) for x, w in zip(X, W, strict=True)]
         W = started
         first = previous = self.tree_sum(graph, [self.task(graph, "change", _item, s, 3) for s in started])
         go: Any = True
         for p in range(1, self.passes):
             if p >= 2:
-                go = self.task(graph, "go", _keep_going, go, previous, first, self.ctx.solver.delta)
-            W = [self.task(graph, "pass", _hals_pass, w, s, go) for w, s in zip(W, started, strict=True)]
+                go = self.task(graph, "go", tasks.keep_going, go, previous, first, self.ctx.solver.delta)
+            W = [self.task(graph, "pass", tasks.hals_pass, w, s, go) for w, s in zip(W, started, strict=True)]
             previous = self.tree_sum(graph, [self.task(graph, "change", _item, w, 1) for w in W])
-        W = [self.task(graph, "W", _first, w) for w in W]
+        W = [self.task(graph, "W", tasks.first, w) for w in W]
         terms = []
         if self.ctx.update_H:
             X = self.blocks(graph, W)
-            terms = [self.task(graph, "terms", _block_H_terms, x, w, H, ctx) for x, w in zip(X, W, strict=True)]
+            terms = [self.task(graph, "terms", tasks.block_H_terms, x, w, H, ctx) for x, w in zip(X, W, strict=True)]
         return W, terms
 
     def settle(self, state: _State) -> tuple[_State, float]:
         """Run the pending sweeps with the objective, save W's blocks, and start again from the files."""
         graph = state.graph
         X = self.blocks(graph, [state.H])
-        parts = [self.task(graph, "objective", _block_objective, x, w, state.H, self.ctx_key)
+        parts = [self.task(graph, "objective", tasks.block_objective, x, w, state.H, self.ctx_key)
                  for x, w in zip(X, state.W, strict=True)]
-        value = self.task(graph, "objective", _objective, parts, state.H, self.ctx_key)
+        value = self.task(graph, "objective", tasks.objective, parts, state.H, self.ctx_key)
         folder = os.path.join(self.work_dir, f"W-{self.settled % 2}")
         os.makedirs(folder, exist_ok=True)
         paths = [os.path.join(folder, f"{i:06d}.npy") for i in range(len(self.rows))]
-        saved = [self.task(graph, "save", _save, w, path) for w, path in zip(state.W, paths, strict=True)]
+        saved = [self.task(graph, "save", tasks.save, w, path) for w, path in zip(state.W, paths, strict=True)]
         try:
             H, (self.loss, total), _ = self.client.get(graph, [state.H, value, saved], sync=True)
         except (FileNotFoundError, PermissionError) as err:
@@ -382,7 +211,7 @@ class _DistributedNMF:
         self.settled += 1
         self.paths = paths
         graph = dict(self.X_graph)
-        W = [self.task(graph, "load", _load, path) for path in paths]
+        W = [self.task(graph, "load", tasks.load, path) for path in paths]
         H_key = self.key("H")
         graph[H_key] = H
         graph[self.ctx_key] = self.ctx
@@ -401,7 +230,7 @@ class _DistributedNMF:
         from dask import delayed
 
         # keys named after this fit: another fit writing the same folder must not share them
-        return da.concatenate([da.from_delayed(delayed(_load, name=f"nmfkit-result-{self.token}-{i}")(path),
+        return da.concatenate([da.from_delayed(delayed(tasks.load, name=f"nmfkit-result-{self.token}-{i}")(path),
                                                (r, self.k), dtype=self.dtype)
                                for i, (path, r) in enumerate(zip(paths, self.rows, strict=True))])
 
@@ -417,7 +246,7 @@ class _Pending:
     def compute(self) -> np.ndarray:
         keys = self.state.W if self.which == "W" else self.state.H
         out = self.method.client.get(dict(self.state.graph), keys, sync=True)
-        return np.concatenate([_first(b) for b in out]) if self.which == "W" else out
+        return np.concatenate([tasks.first(b) for b in out]) if self.which == "W" else out
 
 
 class _Summary:
@@ -436,7 +265,7 @@ def _validate(X: Any, client: Any, beta: float, caller: str) -> tuple[Any, dict]
     import dask
 
     blocks = list(X.to_delayed().ravel())
-    parts = client.compute([dask.delayed(_summary, pure=True)(b) for b in blocks], sync=True)
+    parts = client.compute([dask.delayed(tasks.summary, pure=True)(b) for b in blocks], sync=True)
     sparse = sp.issparse(X._meta)
     V._check_finite("X", sum(p["inf"] for p in parts), sum(p["nan"] for p in parts), "error", sparse, "toarray")
     n_neg = sum(p["neg"] for p in parts)
@@ -456,7 +285,8 @@ def _start(X: Any, k: int, init: Any, summary: dict, rng: np.random.Generator, c
         return init(shape, k, rng=rng)
     if isinstance(init, NNDSVD):
         seed = int(rng.integers(2**31 - 1))
-        dense = X.map_blocks(_dense, dtype=X.dtype, meta=np.empty((0, 0), dtype=X.dtype)) if sp.issparse(X._meta) else X
+        meta = np.empty((0, 0), dtype=X.dtype)
+        dense = X.map_blocks(tasks.dense, dtype=X.dtype, meta=meta) if sp.issparse(X._meta) else X
         U, s, Vt = da.linalg.svd_compressed(dense, k, n_power_iter=4, n_oversamples=10, seed=seed, compute=True)
         U, s, Vt = client.compute([U, s, Vt], sync=True)
         return init(shape, k, rng=rng, svd=(U, s, Vt))
@@ -589,14 +419,14 @@ def nmf_distributed(X: Any, n_components: int | None = None, *, beta_loss: str |
             W, H = np.asarray(W, dtype=dtype), np.asarray(H, dtype=dtype)
 
         loss = BetaDivergence(beta)
-        ctx = _Context(loss, solver_obj, elastic_net(opts.alpha_W, opts.l1_ratio, m),
+        ctx = tasks.Context(loss, solver_obj, elastic_net(opts.alpha_W, opts.l1_ratio, m),
                        elastic_net(opts.alpha_H, opts.l1_ratio, n), n, m, summary["nnz"], opts.update_H)
         method = _DistributedNMF(X, ctx, client, folder, k, dtype)
         state, info = run(method, method.start(W, H), stop=opts.limits(), backend=_HOST, callback=callback,
                           verbose=opts.verbose, record_every=opts.record_every, warn_name="max_iter")
         H = state.graph[state.H]
         if temporary:
-            W = da.from_array(np.concatenate([_load(p) for p in method.paths]), chunks=(X.chunks[0], (k,)))
+            W = da.from_array(np.concatenate([tasks.load(p) for p in method.paths]), chunks=(X.chunks[0], (k,)))
         else:
             W = method.load(method.paths)
     finally:
