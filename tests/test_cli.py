@@ -182,7 +182,7 @@ def test_a_method_registers_its_own_subcommand(capsys):
         with pytest.raises(KeyError, match="already registered"):
             cli.command("hello-test", "again")(hello)
     finally:
-        cli._base.unregister("hello-test")
+        cli.shared.unregister("hello-test")
 
 
 def test_fit_checkpoint_resumes_and_refuses_another_problem(tmp_path, capsys):

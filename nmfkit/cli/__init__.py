@@ -4,7 +4,7 @@ One module per command: :mod:`~nmfkit.cli.fit` (``fit``, ``demo``),
 :mod:`~nmfkit.cli.datasets`, :mod:`~nmfkit.cli.deep`, :mod:`~nmfkit.cli.merge`,
 :mod:`~nmfkit.cli.persistent` and :mod:`~nmfkit.cli.rank` (``rank``,
 ``consensus``). Each registers itself with :func:`command` and takes its shared
-options from :mod:`nmfkit.cli._base`; the fit pipeline they share (progress,
+options from :mod:`nmfkit.cli.shared`; the fit pipeline they share (progress,
 factors, summary, plots, report) is :func:`fit_to_folder`. Nothing outside
 this package imports it: the methods know nothing of the command line.
 
@@ -22,8 +22,8 @@ import traceback
 
 from nmfkit import _interrupt
 from nmfkit._validation import InvalidInputError
-from nmfkit.cli._base import UsageError, command, commands, image_layout, image_options
 from nmfkit.cli._pipeline import Progress, component_usage, fit_to_folder, relative_error
+from nmfkit.cli.shared import UsageError, command, commands, image_layout, image_options
 
 __all__ = ["main", "build_parser", "command", "UsageError", "Progress", "fit_to_folder", "relative_error",
            "component_usage", "image_options", "image_layout"]

@@ -7,7 +7,7 @@ import sys
 
 from nmfkit import _fetch
 from nmfkit._progress import on_terminal
-from nmfkit.cli._base import command
+from nmfkit.cli import shared
 from nmfkit.datasets import available, fetch
 
 
@@ -24,8 +24,8 @@ def _size(n: int) -> str:
     return "-" if not n else f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.0f} kB"
 
 
-@command("datasets", "the data sets nmfkit.datasets knows: where each is, its size and licence; --fetch gets them",
-         _datasets_options)
+@shared.command("datasets", "the data sets nmfkit.datasets knows: where each is, its size and licence; --fetch "
+                "gets them", _datasets_options)
 def datasets_command(args: argparse.Namespace) -> int:
     """Run ``nmfkit datasets``."""
     if args.fetch is not None:

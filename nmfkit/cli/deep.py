@@ -7,18 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from nmfkit.cli._base import (
-    beta,
-    command,
-    float_list,
-    image_layout,
-    image_options,
-    input_options,
-    int_list,
-    out_folder,
-    output_options,
-    read_input,
-)
+from nmfkit.cli import shared
 from nmfkit.cli._pipeline import fit_to_folder
 from nmfkit.io import write_table
 from nmfkit.losses import BetaDivergence
@@ -26,7 +15,7 @@ from nmfkit.methods.deep import deep_nmf, hoyer_sparsity, layer_features
 
 
 def _deep_options(p: argparse.ArgumentParser) -> None:
-    input_options(p)
+    shared.input_options(p)
     p.add_argument("--ranks", required=True, help="strictly decreasing ranks, e.g. 80,40,20")
     p.add_argument("--loss", "--beta-loss", dest="beta_loss", default="kl",
                    help="kl (kullback-leibler, default), 1.5, or fro (frobenius)")
@@ -39,22 +28,22 @@ def _deep_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-iter", type=int, default=500, help="deep sweeps")
     p.add_argument("--tol", type=float, default=None, help="optional early stop on the weighted objective")
     p.add_argument("--seed", "--random-state", dest="random_state", type=int, default=0)
-    image_options(p, "features")
-    output_options(p, "_deep")
+    shared.image_options(p, "features")
+    shared.output_options(p, "_deep")
 
 
-@command("deep", "deep beta-NMF (layer-centric loss) or minimum-volume deep KL-NMF", _deep_options)
+@shared.command("deep", "deep beta-NMF (layer-centric loss) or minimum-volume deep KL-NMF", _deep_options)
 def deep_command(args: argparse.Namespace) -> int:
     """Run ``nmfkit deep``."""
     from nmfkit import plotting
 
-    ranks = int_list(args.ranks, "--ranks")
-    lambdas = float_list(args.lambdas, "--lambdas")
-    alphas = float_list(args.alphas, "--alphas")
-    loss_param = beta(args.beta_loss)
-    matrix = read_input(args)
-    shape, order = image_layout(args, matrix)
-    out = out_folder(args, "_deep")
+    ranks = shared.int_list(args.ranks, "--ranks")
+    lambdas = shared.float_list(args.lambdas, "--lambdas")
+    alphas = shared.float_list(args.alphas, "--alphas")
+    loss_param = shared.beta(args.beta_loss)
+    matrix = shared.read_input(args)
+    shape, order = shared.image_layout(args, matrix)
+    out = shared.out_folder(args, "_deep")
 
     def fit(X: Any, progress: Any) -> Any:
         result = deep_nmf(X, ranks, loss_param, lambdas="auto" if lambdas is None else lambdas,

@@ -5,38 +5,29 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from nmfkit.cli._base import (
-    command,
-    fit_options,
-    image_layout,
-    image_options,
-    input_options,
-    out_folder,
-    output_options,
-    read_input,
-)
+from nmfkit.cli import shared
 from nmfkit.cli._pipeline import fit_to_folder
 from nmfkit.methods.merge import nmf_merge
 
 
 def _merge_options(p: argparse.ArgumentParser) -> None:
-    input_options(p)
+    shared.input_options(p)
     p.add_argument("--rank", "--n-components", dest="n_components", type=int, required=True, help="final rank")
     p.add_argument("--extra", dest="n_extra", type=int, default=None,
                    help="extra components before merging (default max(1, round(0.2 rank)))")
     p.add_argument("--tol-intermediate", type=float, default=1e-2,
                    help="tolerance of the over-complete stage (default 1e-2)")
-    image_options(p)
-    output_options(p, "_merge")
-    fit_options(p)
+    shared.image_options(p)
+    shared.output_options(p, "_merge")
+    shared.fit_options(p)
 
 
-@command("merge", "NMF-Merge: over-complete NMF, optimal pairwise merges, final NMF", _merge_options)
+@shared.command("merge", "NMF-Merge: over-complete NMF, optimal pairwise merges, final NMF", _merge_options)
 def merge_command(args: argparse.Namespace) -> int:
     """Run ``nmfkit merge``."""
-    matrix = read_input(args)
-    shape, order = image_layout(args, matrix)
-    out = out_folder(args, "_merge")
+    matrix = shared.read_input(args)
+    shape, order = shared.image_layout(args, matrix)
+    out = shared.out_folder(args, "_merge")
     solver = "hals" if args.solver == "auto" else args.solver
 
     def fit(X: Any, progress: Any) -> Any:

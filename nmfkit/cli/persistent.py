@@ -8,16 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from nmfkit.cli._base import (
-    UsageError,
-    command,
-    float_list,
-    input_options,
-    int_list,
-    out_folder,
-    output_options,
-    read_input,
-)
+from nmfkit.cli import shared
 from nmfkit.cli._pipeline import fit_to_folder
 from nmfkit.io import write_table
 from nmfkit.methods.persistent import persistent_nmf, preprocess_counts
@@ -25,7 +16,7 @@ from nmfkit.metrics import kmeans_scores
 
 
 def _persistent_options(p: argparse.ArgumentParser) -> None:
-    input_options(p)
+    shared.input_options(p)
     p.add_argument("--rank", "--n-components", dest="n_components", type=int, default=None,
                    help="rank k (default ceil(sqrt(n_samples)))")
     p.add_argument("--lambdas", default="100,100,1",
@@ -37,13 +28,13 @@ def _persistent_options(p: argparse.ArgumentParser) -> None:
                         "score k-means on every scale's embedding")
     p.add_argument("--preprocess", action="store_true", help="single-cell counts: log10(1 + x), unit-norm cells")
     p.add_argument("--show-scales", default=None, help="scales to plot, e.g. 1,10,40 (default: 6 spread out)")
-    output_options(p, "_persistent")
+    shared.output_options(p, "_persistent")
 
 
 def _read_labels(path: str, n: int) -> np.ndarray:
     p = Path(path)
     if not p.is_file():
-        raise UsageError(f"--labels file {path!r} not found.")
+        raise shared.UsageError(f"--labels file {path!r} not found.")
     lines = [ln.strip() for ln in p.read_text().splitlines() if ln.strip()]
     if lines and ("," in lines[0] or "\t" in lines[0]):
         sep = "," if "," in lines[0] else "\t"
@@ -52,22 +43,22 @@ def _read_labels(path: str, n: int) -> np.ndarray:
             rows = rows[1:]
         lines = rows
     if len(lines) != n:
-        raise UsageError(f"--labels has {len(lines)} labels but the data has {n} samples.")
+        raise shared.UsageError(f"--labels has {len(lines)} labels but the data has {n} samples.")
     return np.asarray(lines)
 
 
-@command("persistent", "persistent NMF: one embedding per persistent-homology scale", _persistent_options)
+@shared.command("persistent", "persistent NMF: one embedding per persistent-homology scale", _persistent_options)
 def persistent_command(args: argparse.Namespace) -> int:
     """Run ``nmfkit persistent``."""
     from nmfkit import plotting
 
-    lam = float_list(args.lambdas, "--lambdas")
+    lam = shared.float_list(args.lambdas, "--lambdas")
     lam = [lam] if isinstance(lam, float) else lam
     if lam is None or len(lam) != 3:
-        raise UsageError(f"--lambdas needs three numbers (geometric, cross-scale, ridge); got {args.lambdas!r}.")
-    matrix = read_input(args)
+        raise shared.UsageError(f"--lambdas needs three numbers (geometric, cross-scale, ridge); got {args.lambdas!r}.")
+    matrix = shared.read_input(args)
     labels = _read_labels(args.labels, matrix.shape[0]) if args.labels else None
-    out = out_folder(args, "_persistent")
+    out = shared.out_folder(args, "_persistent")
     data = {}
 
     def fit(X: Any, progress: Any) -> Any:
@@ -94,11 +85,11 @@ def persistent_command(args: argparse.Namespace) -> int:
         fig = plotting.plot_barcode(ex["death_times"])
         fig.savefig(folder / "barcode.png", dpi=110)
         report.figure(fig, "H0 barcode: every bar is born at 0 and dies at a merge (barcode.png).", alt="barcode")
-        shows = int_list(args.show_scales, "--show-scales") if args.show_scales else \
+        shows = shared.int_list(args.show_scales, "--show-scales") if args.show_scales else \
             sorted({int(round(v)) for v in np.linspace(1, T, min(6, T))})
         bad = [t for t in shows if not 1 <= t <= T]
         if bad:
-            raise UsageError(f"--show-scales must be between 1 and {T}; got {bad}.")
+            raise shared.UsageError(f"--show-scales must be between 1 and {T}; got {bad}.")
         fig = plotting.plot_scale_embeddings(ex["embeddings"], shows, labels=labels)
         fig.savefig(folder / "embeddings.png", dpi=110)
         report.figure(fig, "Embeddings at selected scales (first two components) (embeddings.png).",

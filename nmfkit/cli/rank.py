@@ -8,19 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from nmfkit.cli._base import (
-    UsageError,
-    beta,
-    command,
-    fit_options,
-    image_layout,
-    image_options,
-    input_options,
-    out_folder,
-    output_options,
-    parse_ranks,
-    read_input,
-)
+from nmfkit.cli import shared
 from nmfkit.cli._pipeline import fit_to_folder
 from nmfkit.io import atomic_directory, json_text, write_table
 from nmfkit.report import Report
@@ -28,8 +16,8 @@ from nmfkit.selection import CRITERIA, consensus, select_rank
 
 
 def _replicate_options(p: argparse.ArgumentParser) -> None:
-    input_options(p)
-    fit_options(p, solver=False)
+    shared.input_options(p)
+    shared.fit_options(p, solver=False)
     p.add_argument("--runs", dest="n_runs", type=int, default=20, help="replicates per rank (default 20)")
     p.add_argument("--jobs", dest="n_jobs", type=int, default=1, help="parallel processes")
 
@@ -41,23 +29,23 @@ def _rank_options(p: argparse.ArgumentParser) -> None:
                    help=f"comma-separated, from {', '.join(CRITERIA)}")
     p.add_argument("--cv-tolerance", type=float, default=0.05,
                    help="cross-validation pick: smallest rank within this fraction of the lowest error (default 0.05)")
-    output_options(p, "_rank")
+    shared.output_options(p, "_rank")
 
 
-@command("rank", "survey candidate ranks with several criteria and recommend one", _rank_options)
+@shared.command("rank", "survey candidate ranks with several criteria and recommend one", _rank_options)
 def rank_command(args: argparse.Namespace) -> int:
     """Run ``nmfkit rank``."""
-    ranks = parse_ranks(args.ranks)
+    ranks = shared.parse_ranks(args.ranks)
     criteria = [c.strip() for c in args.criteria.split(",") if c.strip()]
     unknown = sorted(set(criteria) - set(CRITERIA))
     if unknown:
-        raise UsageError(f"--criteria: unknown {unknown}; valid: {', '.join(CRITERIA)}.")
-    matrix = read_input(args)
-    out = out_folder(args, "_rank")
+        raise shared.UsageError(f"--criteria: unknown {unknown}; valid: {', '.join(CRITERIA)}.")
+    matrix = shared.read_input(args)
+    out = shared.out_folder(args, "_rank")
     with atomic_directory(out, force=args.force) as tmp:
         survey = select_rank(matrix.X, ranks, n_runs=args.n_runs, criteria=criteria, random_state=args.random_state,
                              n_jobs=args.n_jobs, progress=not args.quiet, cv_tolerance=args.cv_tolerance,
-                             beta_loss=beta(args.beta_loss), max_iter=args.max_iter)
+                             beta_loss=shared.beta(args.beta_loss), max_iter=args.max_iter)
         keys = list(survey.table)
         write_table(tmp / "rank_survey.tsv", np.array([survey.table[k] for k in keys]).T,
                     [str(r) for r in survey.ranks], keys, corner="rank")
@@ -89,20 +77,20 @@ def _consensus_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rank", "--n-components", dest="n_components", type=int, required=True)
     p.add_argument("--density-threshold", type=float, default=0.5,
                    help="drop components whose mean distance to their neighbours exceeds this (default 0.5)")
-    image_options(p)
-    output_options(p, "_consensus")
+    shared.image_options(p)
+    shared.output_options(p, "_consensus")
 
 
-@command("consensus", "consensus NMF over replicates (cNMF-style) with a stability score", _consensus_options)
+@shared.command("consensus", "consensus NMF over replicates (cNMF-style) with a stability score", _consensus_options)
 def consensus_command(args: argparse.Namespace) -> int:
     """Run ``nmfkit consensus``."""
-    matrix = read_input(args)
-    shape, order = image_layout(args, matrix)
-    out = out_folder(args, "_consensus")
+    matrix = shared.read_input(args)
+    shape, order = shared.image_layout(args, matrix)
+    out = shared.out_folder(args, "_consensus")
 
     def fit(X: Any, progress: Any) -> Any:
         return consensus(X, args.n_components, args.n_runs, density_threshold=args.density_threshold,
-                         random_state=args.random_state, n_jobs=args.n_jobs, beta_loss=beta(args.beta_loss),
+                         random_state=args.random_state, n_jobs=args.n_jobs, beta_loss=shared.beta(args.beta_loss),
                          max_iter=args.max_iter)
 
     def sections(report: Any, folder: Any, result: Any) -> None:
