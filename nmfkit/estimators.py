@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from nmfkit import defaults as D
+from nmfkit._docs import shared_docs
 from nmfkit._validation import InvalidInputError, check_2d
 from nmfkit.distributed import is_dask_array
 from nmfkit.fit import FitResult, nmf
@@ -31,6 +32,7 @@ class _NonNegativeTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         return tags
 
 
+@shared_docs
 class NMF(_NonNegativeTransformer):
     """Non-negative matrix factorization ``X ~ W @ H`` as a scikit-learn transformer.
 
@@ -53,7 +55,7 @@ class NMF(_NonNegativeTransformer):
     max_time : float, default=None
     missing : {"error", "mask"}, default="error"
     random_state : int, Generator, RandomState or None, default=None
-    verbose : int, default=0
+    {verbose}
     extrapolate : bool, "auto" or Extrapolation, default="auto"
         Extrapolated alternating updates for the Frobenius loss, on wherever
         they apply (see :func:`nmfkit.nmf`).
@@ -187,6 +189,7 @@ class NMF(_NonNegativeTransformer):
         return self.components_.shape[0]
 
 
+@shared_docs
 class MiniBatchNMF(_NonNegativeTransformer):
     """Online (minibatch) NMF as a scikit-learn transformer, with ``partial_fit`` for rows that arrive in batches.
 
@@ -205,9 +208,9 @@ class MiniBatchNMF(_NonNegativeTransformer):
     forget_factor : float, default=0.7
     inner : int, default=10
     init : str or Initializer, default="random"
-    random_state : int, Generator or None, default=None
+    {random_state}
     shuffle : bool, default=True
-    verbose : int, default=0
+    {verbose}
 
     Attributes
     ----------
@@ -298,6 +301,7 @@ class MiniBatchNMF(_NonNegativeTransformer):
         return self.components_.shape[0]
 
 
+@shared_docs
 class NMFMerge(NMF):
     """NMF-Merge (Guo & Holy) as a scikit-learn transformer; :func:`nmfkit.methods.nmf_merge` does the work.
 
@@ -312,8 +316,8 @@ class NMFMerge(NMF):
     tol_final : float, default=1e-4
     max_iter : int, default=1000000
     svd : {"auto", "full", "randomized"}, default="auto"
-    random_state : int, Generator or None, default=None
-    verbose : int, default=0
+    {random_state}
+    {verbose}
 
     Attributes
     ----------
@@ -365,6 +369,7 @@ class NMFMerge(NMF):
                 "max_iter": 1 if mask is None else 10000, "random_state": None, "verbose": 0}
 
 
+@shared_docs
 class DeepNMF(_NonNegativeTransformer):
     """Deep beta-NMF (X ≈ W1 H1, W1 ≈ W2 H2, and so on) as a scikit-learn transformer.
 
@@ -390,8 +395,8 @@ class DeepNMF(_NonNegativeTransformer):
         Multilayer sweeps per layer for the initialisation.
     tol : float, default=None
         Optional early stop on the weighted objective.
-    random_state : int, Generator or None, default=None
-    verbose : int, default=0
+    {random_state}
+    {verbose}
 
     Attributes
     ----------
@@ -485,6 +490,7 @@ class DeepNMF(_NonNegativeTransformer):
         return sum(H.shape[0] for H in self.H_layers_)
 
 
+@shared_docs
 class PersistentNMF(_NonNegativeTransformer):
     """Persistent NMF (Zhang, Miao & Li) as a scikit-learn transformer.
 
@@ -506,7 +512,7 @@ class PersistentNMF(_NonNegativeTransformer):
     scale : int, default=1
         The scale whose embedding ``transform`` returns.
     faithful : bool, default=True
-    verbose : int, default=0
+    {verbose}
 
     Attributes
     ----------

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from nmfkit._docs import shared_docs
 from nmfkit._validation import InvalidInputError
 
 __all__ = ["nmf", "consensus", "persistent", "top_genes", "program_names", "stored"]
@@ -181,6 +182,7 @@ def _params(caller: str, k: int, where: str, genes: Any, random_state: Any, extr
     return {"method": caller, "n_components": k, "data": where, "genes": genes_name, "random_state": seed, **extra}
 
 
+@shared_docs
 def nmf(adata: Any, n_components: int, *, layer: str | None = None, use_raw: bool = False, genes: Any = None,
         beta_loss: str | float = "frobenius", key_added: str = "nmf", copy: bool = False, random_state: Any = 0,
         **kwargs: Any) -> Any:
@@ -205,7 +207,7 @@ def nmf(adata: Any, n_components: int, *, layer: str | None = None, use_raw: boo
         Results go to ``obsm["X_<key>"]``, ``varm["<KEY>_components"]`` and ``uns["<key>"]``.
     copy : bool, default=False
         Work on and return a copy; otherwise modify ``adata`` and return None.
-    random_state : int, Generator or None, default=0
+    {random_state}
     **kwargs
         Passed to :func:`nmfkit.nmf` (``solver``, ``init``, ``tol``, ``max_iter``, penalties, ...).
 

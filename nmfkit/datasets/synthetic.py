@@ -11,10 +11,12 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from nmfkit._docs import shared_docs
 from nmfkit._validation import InvalidInputError
 from nmfkit.datasets.registry import Dataset, numbered
 
 
+@shared_docs
 def make_planted(n_samples: int = 100, n_features: int = 80, n_components: int = 5, *, density: float = 0.5,
                  noise: str | None = None, noise_level: float = 0.0, sparse: bool = False,
                  random_state: Any = None) -> Dataset:
@@ -33,7 +35,7 @@ def make_planted(n_samples: int = 100, n_features: int = 80, n_components: int =
     noise_level : float, default=0.0
     sparse : bool, default=False
         Return ``X`` as a CSR matrix.
-    random_state : int, Generator or None, default=None
+    {random_state}
     """
     rng = np.random.default_rng(random_state)
     W = rng.random((n_samples, n_components)) * (rng.random((n_samples, n_components)) < density)

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from nmfkit._docs import shared_docs
 from nmfkit._validation import InvalidInputError
 from nmfkit.graphs import knn_graph, spatial_graph
 from nmfkit.penalties import L2, GraphLaplacian
@@ -36,6 +37,7 @@ from nmfkit.penalties import L2, GraphLaplacian
 __all__ = ["graph_nmf"]
 
 
+@shared_docs
 def graph_nmf(X: Any, n_components: int, *, lam: float = 1.0, graph: Any = None, on: str = "samples",
               coords: Any = None, n_neighbors: int = 6, radius: float | None = None,
               beta_loss: str | float = "frobenius",
@@ -66,8 +68,8 @@ def graph_nmf(X: Any, n_components: int, *, lam: float = 1.0, graph: Any = None,
     init : str, default="nndsvda"
     tol : float, default=1e-5
     max_iter : int, default=2000
-    random_state : int, Generator or None
-    verbose : int, default=0
+    {random_state}
+    {verbose}
 
     Returns
     -------

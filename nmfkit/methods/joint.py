@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from nmfkit._docs import shared_docs
 from nmfkit._validation import InvalidInputError
 from nmfkit.backend import get_backend
 from nmfkit.losses import BetaDivergence, balancing_weights
@@ -110,6 +111,7 @@ def _baseline(X: Any, loss: BetaDivergence) -> float:
     return float(loss.value(X, W, H, backend=backend))
 
 
+@shared_docs
 def joint_nmf(Xs: Sequence[Any], n_components: int, *, beta_loss: Any = "frobenius", weights: Any = "auto",
               solver: str = "auto", init: str = "nndsvda", tol: float = 1e-5, max_iter: int = 1000,
               random_state: Any = None, verbose: int = 0) -> Any:
@@ -135,8 +137,8 @@ def joint_nmf(Xs: Sequence[Any], n_components: int, *, beta_loss: Any = "frobeni
         Initialization of ``W`` and the H's, from the concatenated (weighted) blocks.
     tol : float, default=1e-5
     max_iter : int, default=1000
-    random_state : int, Generator or None
-    verbose : int, default=0
+    {random_state}
+    {verbose}
 
     Returns
     -------
@@ -259,6 +261,7 @@ class _INMF:
         return {"H": H, **{f"W{i}": W for i, W in enumerate(Ws)}, **{f"V{i}": V for i, V in enumerate(Vs)}}
 
 
+@shared_docs
 def integrative_nmf(Xs: Sequence[Any], n_components: int, *, lam: float = 5.0, tol: float = 1e-6,
                     max_iter: int = 500, random_state: Any = None, verbose: int = 0) -> Any:
     """Integrative NMF (LIGER's iNMF): shared components ``H`` plus data-set-specific ``V_i``.
@@ -275,8 +278,8 @@ def integrative_nmf(Xs: Sequence[Any], n_components: int, *, lam: float = 5.0, t
         LIGER's default.
     tol : float, default=1e-6
     max_iter : int, default=500
-    random_state : int, Generator or None
-    verbose : int, default=0
+    {random_state}
+    {verbose}
 
     Returns
     -------

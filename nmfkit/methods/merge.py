@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from nmfkit._docs import shared_docs
 from nmfkit._validation import InvalidInputError
 
 __all__ = ["MergeStep", "merge_pair", "merge_components", "merge_replay", "gsvd_recover", "nmf_merge", "gsvd_nmf"]
@@ -318,6 +319,7 @@ def gsvd_recover(X: Any, W: Any, H: Any, n_add: int, svd: tuple | None = None,
     return np.abs(W_out), np.abs(H1), lam
 
 
+@shared_docs
 def nmf_merge(X: Any, n_components: int, *, n_extra: int | None = None, solver: Any = "hals",
               tol_intermediate: float = 1e-2, tol_final: float = 1e-4, W: Any = None, H: Any = None,
               max_iter: int = 10**6, svd: str = "auto", random_state: Any = None, verbose: int = 0) -> Any:
@@ -349,7 +351,7 @@ def nmf_merge(X: Any, n_components: int, *, n_extra: int | None = None, solver: 
     svd : {"auto", "full", "randomized"}, default="auto"
     random_state : int, Generator or None
         Only used by a randomized SVD.
-    verbose : int, default=0
+    {verbose}
 
     Returns
     -------
@@ -407,6 +409,7 @@ def nmf_merge(X: Any, n_components: int, *, n_extra: int | None = None, solver: 
     return final
 
 
+@shared_docs
 def gsvd_nmf(X: Any, n_components: int, *, n_initial: int | None = None, solver: Any = "hals",
              tol_intermediate: float | None = None, tol_final: float = 1e-4, max_iter: int = 10**6,
              svd: str = "auto", random_state: Any = None) -> Any:
@@ -424,7 +427,7 @@ def gsvd_nmf(X: Any, n_components: int, *, n_initial: int | None = None, solver:
     tol_final : float, default=1e-4
     max_iter : int, default=10**6
     svd : {"auto", "full", "randomized"}, default="auto"
-    random_state : int, Generator or None
+    {random_state}
 
     Returns
     -------

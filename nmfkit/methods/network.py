@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from nmfkit._docs import shared_docs
 from nmfkit._validation import InvalidInputError
 from nmfkit.backend import get_backend
 from nmfkit.losses import BetaDivergence
@@ -77,6 +78,7 @@ class _SymmetricANLS:
         return {"W": W, "H": H}
 
 
+@shared_docs
 def symmetric_nmf(A: Any, n_components: int, *, alpha: float | None = None, solver: str = "anls-bpp",
                   H: Any = None, tol: float = 1e-6, max_iter: int = 1000, random_state: Any = None,
                   verbose: int = 0) -> Any:
@@ -98,8 +100,8 @@ def symmetric_nmf(A: Any, n_components: int, *, alpha: float | None = None, solv
     tol : float, default=1e-6
         Relative change of the penalized objective (checked every 10 sweeps).
     max_iter : int, default=1000
-    random_state : int, Generator or None
-    verbose : int, default=0
+    {random_state}
+    {verbose}
 
     Returns
     -------
@@ -156,6 +158,7 @@ def symmetric_nmf(A: Any, n_components: int, *, alpha: float | None = None, solv
                      extras={"method": "symmetric_nmf", "alpha": alpha, "symmetric_error": err, "gap": gap})
 
 
+@shared_docs
 def network_nmf(A: Any, n_components: int, *, directed: bool | None = None, random_state: Any = None,
                 **params: Any) -> Any:
     """Overlapping communities of a graph: symmetric NMF when undirected, ``A ≈ W Hᵀ`` when directed.
@@ -167,7 +170,7 @@ def network_nmf(A: Any, n_components: int, *, directed: bool | None = None, rand
     n_components : int
     directed : bool, optional
         Default: directed exactly when ``A`` is not symmetric.
-    random_state : int, Generator or None
+    {random_state}
     **params
         For :func:`symmetric_nmf` (undirected) or :func:`nmfkit.nmf` (directed).
 

@@ -28,6 +28,7 @@ from typing import Any, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from nmfkit._docs import shared_docs
 from nmfkit._validation import InvalidInputError
 from nmfkit.backend import get_backend
 from nmfkit.graphs import knn_graph, sample_distances  # re-exported: persistent NMF builds on them
@@ -300,6 +301,7 @@ def _gnmf_iterations(X: Any, XT: Any, W: Any, H: Any, A: Any, degree: Any, lam: 
 # ---------------------------------------------------------------------------------------------
 # public API
 # ---------------------------------------------------------------------------------------------
+@shared_docs
 def gnmf(X: Any, n_components: int, *, graph: Any = None, lam: float = 100.0, n_neighbors: int = 5,
          W: Any = None, H: Any = None, tol: float = 1e-3, max_iter: int = 1000, random_state: Any = None) -> Any:
     """Graph-regularized NMF (Cai, He, Han & Huang 2011): ``||X - WH||^2 + lam tr(W^T L W)``.
@@ -320,7 +322,7 @@ def gnmf(X: Any, n_components: int, *, graph: Any = None, lam: float = 100.0, n_
         Starting factors; default NNDSVDa.
     tol : float, default=1e-3
     max_iter : int, default=1000
-    random_state : int, Generator or None
+    {random_state}
 
     Returns
     -------
@@ -360,6 +362,7 @@ def gnmf(X: Any, n_components: int, *, graph: Any = None, lam: float = 100.0, n_
                      random_state=seed, extras={"method": "gnmf", "graph": A, "lam": lam})
 
 
+@shared_docs
 def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence[float] = (100.0, 100.0, 1.0),
                    n_sweeps: int = 10, tol: float | None = None, inner_tol: float = 1e-3,
                    inner_max_iter: int = 1000, gnmf_tol: float = 1e-3, gnmf_max_iter: int = 1000,
@@ -413,7 +416,7 @@ def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence
     init : "gnmf-chain", "nndsvda" or (W, H), default="gnmf-chain"
         ``"gnmf-chain"``: NNDSVDa, then GNMF on every graph from the coarsest
         (complete) to the finest, each from the previous solution.
-    verbose : int, default=0
+    {verbose}
     callback : callable, optional
 
     Returns

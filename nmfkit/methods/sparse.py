@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from nmfkit._docs import shared_docs
 from nmfkit.backend import get_backend
 from nmfkit.losses import BetaDivergence
 from nmfkit.solvers import MU, Problem
@@ -160,6 +161,7 @@ class _HoyerSC:
         return {"W": state[0], "H": state[1]}
 
 
+@shared_docs
 def nmf_sc(X: Any, n_components: int, *, sparseness_W: float | None = None, sparseness_H: float | None = None,
            tol: float = 1e-6, max_iter: int = 2000, random_state: Any = None, verbose: int = 0) -> Any:
     """NMF with sparseness constraints (Hoyer 2004): ``min 0.5 ||X - W H||_F^2`` with fixed sparseness.
@@ -175,8 +177,8 @@ def nmf_sc(X: Any, n_components: int, *, sparseness_W: float | None = None, spar
     tol : float, default=1e-6
         Relative objective change over 10 sweeps.
     max_iter : int, default=2000
-    random_state : int, Generator or None
-    verbose : int, default=0
+    {random_state}
+    {verbose}
 
     Returns
     -------

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from nmfkit import _validation as V
+from nmfkit._docs import shared_docs
 from nmfkit._progress import track
 from nmfkit._validation import InvalidInputError
 from nmfkit.driver import FitResult
@@ -20,6 +21,7 @@ from nmfkit.solvers import nnls_project
 __all__ = ["consensus", "bootstrap"]
 
 
+@shared_docs
 def consensus(X: Any, n_components: int, n_runs: int = 20, *, density_threshold: float = 0.5,
               neighbors_fraction: float = 0.3, random_state: Any = 0, n_jobs: int = 1, progress: bool = False,
               device: str | None = None, **fit_params: Any) -> Any:
@@ -42,7 +44,7 @@ def consensus(X: Any, n_components: int, n_runs: int = 20, *, density_threshold:
     density_threshold : float, default=0.5
         ``2`` keeps every component.
     neighbors_fraction : float, default=0.3
-    random_state : int, Generator or None, default=0
+    {random_state}
     n_jobs : int, default=1
     progress : bool, default=False
     device : str, optional

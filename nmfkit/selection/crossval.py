@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from nmfkit._docs import shared_docs
 from nmfkit.fit import nmf
 from nmfkit.selection.replicates import dense, replicate_seeds
 from nmfkit.solvers import nnls_project
@@ -14,6 +15,7 @@ from nmfkit.solvers import nnls_project
 __all__ = ["bicross_validation_error", "masked_cv_error"]
 
 
+@shared_docs
 def bicross_validation_error(X: Any, n_components: int, *, folds: tuple[int, int] = (2, 2), random_state: Any = None,
                              **fit_params: Any) -> float:
     """Owen & Perry's bi-cross-validation error of rank-``k`` NMF, relative to ``||X||^2``.
@@ -29,7 +31,7 @@ def bicross_validation_error(X: Any, n_components: int, *, folds: tuple[int, int
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
     n_components : int
     folds : (int, int), default=(2, 2)
-    random_state : int, Generator or None
+    {random_state}
     **fit_params
         For :func:`nmfkit.nmf` on each held-in block (default: NNDSVDa start,
         HALS, tol 1e-6, 2000 sweeps).
@@ -56,6 +58,7 @@ def bicross_validation_error(X: Any, n_components: int, *, folds: tuple[int, int
     return total / max(float(np.sum(Xd * Xd)), np.finfo(float).tiny)
 
 
+@shared_docs
 def masked_cv_error(X: Any, n_components: int, *, fraction: float = 0.1, n_folds: int = 3, random_state: Any = None,
                     **fit_params: Any) -> float:
     """Wold-style cross-validation: hold out random entries, fit with a mask, score the held-out entries.
@@ -69,7 +72,7 @@ def masked_cv_error(X: Any, n_components: int, *, fraction: float = 0.1, n_folds
     fraction : float, default=0.1
         Share of entries held out per fold.
     n_folds : int, default=3
-    random_state : int, Generator or None
+    {random_state}
     **fit_params
         For :func:`nmfkit.nmf` (default: HALS with the mask, tol 1e-6, 2000 sweeps).
     """

@@ -9,6 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from nmfkit import _validation as V
+from nmfkit._docs import shared_docs
 from nmfkit._validation import InvalidInputError
 from nmfkit.selection.crossval import bicross_validation_error, masked_cv_error
 from nmfkit.selection.replicates import dense, replicate_seeds, run_replicates
@@ -168,6 +169,7 @@ def _recommend(ranks: list[int], table: dict, cv_tolerance: float = 0.05) -> tup
     return ranks[0], ["no criterion could decide; the smallest rank is returned", *reasons]
 
 
+@shared_docs
 def select_rank(X: Any, ranks: Sequence[int], *, n_runs: int = 10,
                 criteria: Sequence[str] = ("error", "consensus", "silhouette", "bcv", "permuted"),
                 random_state: Any = 0, n_jobs: int = 1, progress: bool = False, bcv_folds: tuple[int, int] = (2, 2),
@@ -184,7 +186,7 @@ def select_rank(X: Any, ranks: Sequence[int], *, n_runs: int = 10,
     criteria : sequence of str
         Any of ``"error"``, ``"consensus"``, ``"silhouette"``, ``"bcv"``,
         ``"masked_cv"``, ``"permuted"``.
-    random_state : int, Generator or None, default=0
+    {random_state}
     n_jobs : int, default=1
         Parallel processes for the replicates.
     progress : bool, default=False

@@ -9,6 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from nmfkit import _validation as V
+from nmfkit._docs import shared_docs
 from nmfkit._validation import InvalidInputError
 from nmfkit.backend import get_backend
 from nmfkit.driver import FitResult, run
@@ -263,6 +264,7 @@ def _layer_weights(value: Any, L: int, name: str, *, positive: bool) -> list[flo
 # ---------------------------------------------------------------------------------------------
 # public API
 # ---------------------------------------------------------------------------------------------
+@shared_docs
 def multilayer_nmf(X: Any, ranks: Sequence[int], beta_loss: str | float = "kullback-leibler", *,
                    max_iter: int = 1000, tol: float = 1e-4, normalization: str = "rows",
                    random_state: Any = None, reset_seed: bool = False, verbose: int = 0,
@@ -291,12 +293,12 @@ def multilayer_nmf(X: Any, ranks: Sequence[int], beta_loss: str | float = "kullb
     tol : float, default=1e-4
         Early-stop accuracy (rows mode); 0 disables it.
     normalization : {"rows", "cols"}, default="rows"
-    random_state : int, Generator or None
+    {random_state}
     reset_seed : bool, default=False
         Restart the generator from ``random_state`` before every layer, as the
         reference code does (``rng(seed)`` per layer). By default one generator
         feeds the layers in turn.
-    verbose : int, default=0
+    {verbose}
 
     Returns
     -------
@@ -364,6 +366,7 @@ def _multilayer(X: Any, ranks: Sequence[int], loss: BetaDivergence, *, max_iter:
                              "beta_loss": loss.name, "normalization": normalization})
 
 
+@shared_docs
 def deep_nmf(X: Any, ranks: Sequence[int], beta_loss: str | float = "kullback-leibler", *,
              lambdas: Any = "auto", normalization: str = "rows", min_vol: bool = False, alphas: Any = 0.05,
              delta: float = 1.0, rho: float = 100.0, max_iter: int = 500, init_iter: int = 500,
@@ -430,10 +433,10 @@ def deep_nmf(X: Any, ranks: Sequence[int], beta_loss: str | float = "kullback-le
         Newton on the multipliers (relative step tolerance).
     record_every : int, default=1
         Sweeps between evaluations of the per-layer errors (the history).
-    random_state : int, Generator or None
+    {random_state}
     reset_seed : bool, default=False
         See :func:`multilayer_nmf`.
-    verbose : int, default=0
+    {verbose}
     callback : callable, optional
         ``callback(CallbackInfo)`` after each sweep.
 
