@@ -121,7 +121,8 @@ def host_dtype(dtype: Any) -> np.dtype:
     return np.dtype(str(dtype).replace("torch.", ""))
 
 
-def _float_dtype(dtype: np.dtype) -> np.dtype:
+def float_dtype(dtype: np.dtype) -> np.dtype:
+    """The float dtype data of ``dtype`` are fitted in: float32 and float64 kept, others float64 (float16 up)."""
     if dtype in (np.float32, np.float64):
         return dtype
     if dtype == np.float16:
@@ -162,7 +163,7 @@ def _torch_numeric(X: Any, name: str) -> Any:
     return X
 
 
-def _as_numeric(X: Any, name: str) -> Any:
+def as_numeric(X: Any, name: str) -> Any:
     """NumPy array, CSR matrix or torch tensor with a float dtype; TypeError for anything else."""
     if is_tensor(X):
         return _torch_numeric(X, name)
@@ -174,7 +175,7 @@ def _as_numeric(X: Any, name: str) -> Any:
         if X.dtype.kind not in "biuf":
             msg = f"{name} must hold numbers; got a sparse matrix of dtype {X.dtype}."
             raise InvalidInputError(msg)
-        X = X.astype(_float_dtype(X.dtype), copy=False)
+        X = X.astype(float_dtype(X.dtype), copy=False)
         X.sum_duplicates()
         return X
     if isinstance(X, (str, bytes)) or X is None or isinstance(X, (numbers.Number, dict, set)):
@@ -202,7 +203,7 @@ def _as_numeric(X: Any, name: str) -> Any:
     elif arr.dtype.kind not in "biuf":
         msg = f"{name} must hold numbers; got dtype {arr.dtype}."
         raise InvalidInputError(msg)
-    return np.asarray(arr, dtype=_float_dtype(arr.dtype))
+    return np.asarray(arr, dtype=float_dtype(arr.dtype))
 
 
 def check_2d(X: Any, name: str = "X") -> None:
@@ -216,7 +217,7 @@ def check_2d(X: Any, name: str = "X") -> None:
         raise InvalidInputError(msg)
 
 
-def _check_finite(name: str, n_inf: int, n_nan: int, missing: str, sparse: bool, densify: str) -> None:
+def check_finite(name: str, n_inf: int, n_nan: int, missing: str, sparse: bool, densify: str) -> None:
     """Raise for inf, and for NaN unless they are to be masked (dense data only)."""
     if n_inf:
         msg = f"{name} contains inf ({n_inf} entries); NMF needs finite input."
@@ -313,7 +314,7 @@ def check_data(X: Any, *, caller: str, missing: str = "error",
                    "which fit around masked entries.")
             raise InvalidInputError(msg)
         X = np.ma.getdata(X)
-    X = _as_numeric(X, name)
+    X = as_numeric(X, name)
     if hidden is not None:
         X = np.where(hidden, 0.0, X).astype(X.dtype)  # what the mask hides is never read (negatives, NaN, inf)
     check_2d(X, name)
@@ -325,7 +326,7 @@ def check_data(X: Any, *, caller: str, missing: str = "error",
     if is_tensor(X):
         return _check_tensor_data(X, name, caller, missing)
     counts = value_counts(X.data if sp.issparse(X) else X)
-    _check_finite(name, counts["inf"], counts["nan"], missing, sp.issparse(X), "toarray")
+    check_finite(name, counts["inf"], counts["nan"], missing, sp.issparse(X), "toarray")
     nan_mask = None
     if counts["nan"]:
         nan_mask = ~np.isnan(X)
@@ -360,7 +361,7 @@ def _check_tensor_data(X: Any, name: str, caller: str, missing: str) -> tuple[An
     sparse = X.layout == torch.sparse_csr
     values = X.values() if sparse else X
     n_nan = int(torch.isnan(values).sum())
-    _check_finite(name, int(torch.isinf(values).sum()), n_nan, missing, sparse, "to_dense")
+    check_finite(name, int(torch.isinf(values).sum()), n_nan, missing, sparse, "to_dense")
     nan_mask = None
     if n_nan:
         nan_mask = ~torch.isnan(X)
@@ -476,7 +477,7 @@ def check_factor(F: Any, name: str, expected: tuple[int, int], dtype: np.dtype, 
     dtype = host_dtype(dtype)
     if sp.issparse(F):
         F = F.toarray()
-    F = _as_numeric(F, name)
+    F = as_numeric(F, name)
     if F.shape != expected:
         rows, cols = ("n_samples", "n_components") if name == "W" else ("n_components", "n_features")
         msg = f"{name} must have shape ({rows}, {cols}) = {expected}; got {F.shape}."

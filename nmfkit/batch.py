@@ -19,18 +19,23 @@ import numpy as np
 from nmfkit import _validation as V
 from nmfkit._validation import InvalidInputError
 from nmfkit.backend import get_backend
+from nmfkit.driver import HistoryEntry
 from nmfkit.initialization import RandomInit
 from nmfkit.losses import BetaDivergence
+from nmfkit.solvers.hals import HALS
 from nmfkit.solvers.mu import multiplicative_step
 
 __all__ = ["nmf_batch", "BatchResult"]
 
 
 class BatchResult(list):
-    """One ``(W, H, loss)`` per replicate, plus ``n_iter``, ``converged`` and ``elapsed`` per replicate."""
+    """One ``(W, H, loss)`` per replicate, plus per replicate ``n_iter``, ``converged``, ``stop_reasons`` and
+    ``histories`` (lists of :class:`~nmfkit.driver.HistoryEntry`, as a single fit's ``history``), and ``elapsed``."""
 
     n_iter: list
     converged: list
+    stop_reasons: list
+    histories: list
     elapsed: float
 
 
@@ -41,22 +46,18 @@ def _mu_step(X: Any, W: Any, H: Any, *, xp: Any, loss: BetaDivergence, eps: floa
 
 
 def _hals_step(X: Any, W: Any, H: Any, *, xp: Any) -> Any:
-    """One plain HALS pass over the columns of the batched left factor ``W`` (b, n, k)."""
+    """One plain HALS pass over the columns of the batched left factor ``W`` (b, n, k): HALS's own column pass."""
     Ht = xp.permute_dims(H, (0, 2, 1))
     A = X @ Ht
     G = H @ Ht
     W = xp.asarray(W, copy=True)
-    for t in range(W.shape[2]):
-        d = G[:, t, t]
-        inv = xp.where(d > 0, 1.0 / xp.where(d > 0, d, 1.0), 0.0)
-        grad = (W @ G[:, :, t:t + 1])[:, :, 0] - A[:, :, t]
-        W[:, :, t] = xp.maximum(W[:, :, t] - grad * inv[:, None], 0.0)
+    HALS.column_pass(W, A, G, HALS.inverse_diagonal(G, xp), xp, track=False)
     return W
 
 
 def _losses(X: Any, W: Any, H: Any, loss: BetaDivergence, xp: Any, eps: float) -> Any:
     """The loss of every replicate, shape (b,)."""
-    return xp.sum(loss._elementwise(X, W @ H, xp, eps), axis=(1, 2))
+    return xp.sum(loss.elementwise(X, W @ H, xp, eps), axis=(1, 2))
 
 
 def nmf_batch(X: Any, n_components: int, seeds: list[int], *, beta_loss: str | float = "frobenius",
@@ -91,7 +92,8 @@ def nmf_batch(X: Any, n_components: int, seeds: list[int], *, beta_loss: str | f
     Returns
     -------
     BatchResult
-        ``[(W, H, loss), ...]`` in seed order, factors as host NumPy arrays.
+        ``[(W, H, loss), ...]`` in seed order, factors as host NumPy arrays, with each
+        replicate's sweeps, convergence, stop reason and history of objective values.
     """
     caller = "nmf_batch"
     beta = V.check_beta_loss(beta_loss, caller)
@@ -115,7 +117,7 @@ def nmf_batch(X: Any, n_components: int, seeds: list[int], *, beta_loss: str | f
     host = backend.to_host(X)
     XT = xp.permute_dims(X, (1, 0))
     out = BatchResult()
-    out.n_iter, out.converged = [], []
+    out.n_iter, out.converged, out.stop_reasons, out.histories = [], [], [], []
     started = time.perf_counter()
     for start in range(0, len(seeds), batch_size):
         chunk = seeds[start:start + batch_size]
@@ -127,6 +129,8 @@ def nmf_batch(X: Any, n_components: int, seeds: list[int], *, beta_loss: str | f
         converged = np.zeros(len(chunk), dtype=bool)
         first = np.asarray(backend.to_numpy(_losses(X, W, H, loss, xp, eps)), dtype=float)
         previous = first.copy()
+        histories = [[HistoryEntry(0, float(v), time.perf_counter() - started)] for v in first]
+        reasons = [f"max_iter={max_iter} reached"] * len(chunk)
         sweep = 0
         while active.any() and sweep < max_iter:
             keep = backend.asarray(active[:, None, None].astype(host.dtype), like=X) > 0
@@ -141,15 +145,28 @@ def nmf_batch(X: Any, n_components: int, seeds: list[int], *, beta_loss: str | f
             if sweep % every == 0:
                 current = np.asarray(backend.to_numpy(_losses(X, W, H, loss, xp, eps)), dtype=float)
                 scale = np.maximum(np.maximum(np.abs(previous), 1e-12 * np.abs(first)), 1e-300)
-                done = active & ((previous - current) / scale <= tol)
+                change = (previous - current) / scale
+                done = active & (change <= tol)
+                now = time.perf_counter() - started
+                for j in np.flatnonzero(active).tolist():
+                    histories[j].append(HistoryEntry(sweep, float(current[j]), now))
+                    if done[j]:
+                        reasons[j] = (f"converged: relative objective change {change[j]:.3e} <= tol={tol:g} "
+                                      f"over {every} sweep{'s' if every != 1 else ''}")
                 converged |= done
                 active &= ~done
                 previous = current
         final = np.asarray(backend.to_numpy(_losses(X, W, H, loss, xp, eps)), dtype=float)
+        now = time.perf_counter() - started
+        for i, h in enumerate(histories):
+            if h[-1].n_iter != n_iter[i]:
+                h.append(HistoryEntry(int(n_iter[i]), float(final[i]), now))
         Wh, Hh = backend.to_numpy(W), backend.to_numpy(H)
         for i in range(len(chunk)):
             out.append((Wh[i], Hh[i], float(final[i])))
         out.n_iter += n_iter.tolist()
         out.converged += converged.tolist()
+        out.stop_reasons += reasons
+        out.histories += histories
     out.elapsed = time.perf_counter() - started
     return out

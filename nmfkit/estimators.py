@@ -283,13 +283,13 @@ class MiniBatchNMF(_NonNegativeTransformer):
         """Codes of ``X`` with the components held fixed: exact NNLS (Frobenius) or multiplicative updates."""
         from nmfkit import _validation as V
         from nmfkit.backend import get_backend
-        from nmfkit.online import _codes
+        from nmfkit.online import codes
 
         check_is_fitted(self)
         check_2d(X)
         validate_data(self, X, skip_check_array=True, reset=False)
         Xv, _ = V.check_data(X, caller="MiniBatchNMF.transform", beta=self.state_.beta)
-        return _codes(Xv, self.state_.H, self.state_.beta, get_backend(Xv), 50 * self.inner)
+        return codes(Xv, self.state_.H, self.state_.beta, get_backend(Xv), 50 * self.inner)
 
     def _set_components(self) -> None:
         self.components_ = self.state_.H

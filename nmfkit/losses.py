@@ -76,7 +76,7 @@ class BetaDivergence:
         return 1.0
 
     # -- elementwise divergence on dense arrays ------------------------------------
-    def _elementwise(self, x: Any, y: Any, xp: Any, eps: float) -> Any:
+    def elementwise(self, x: Any, y: Any, xp: Any, eps: float) -> Any:
         """d_beta(x | y) entrywise (dense). ``y`` is floored at eps where needed."""
         b = self.beta
         if b == 2.0:
@@ -118,12 +118,12 @@ class BetaDivergence:
             if b != 2.0:
                 WH = xp.maximum(WH, eps)
             # unobserved entries compare WH with itself (d = 0), so no 0 * inf at masked zeros
-            return xp.sum(mask * self._elementwise(xp.where(mask > 0, X, WH), WH, xp, eps))
+            return xp.sum(mask * self.elementwise(xp.where(mask > 0, X, WH), WH, xp, eps))
         if not backend.is_sparse(X):
             # row blocks: temporaries stay cache-sized whatever the size of X
             total = 0.0
             for rows in backend.row_blocks(W.shape[0], H.shape[1]):
-                total = total + xp.sum(self._elementwise(X[rows], W[rows] @ H, xp, eps))
+                total = total + xp.sum(self.elementwise(X[rows], W[rows] @ H, xp, eps))
             return total
         # sparse X: never form W @ H densely
         if b == 2.0:

@@ -24,7 +24,6 @@ References
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,10 +31,12 @@ import numpy as np
 
 from nmfkit import _validation as V
 from nmfkit.backend import get_backend
+from nmfkit.driver import FitResult, run
 from nmfkit.losses import BetaDivergence
-from nmfkit.solvers.anls import _well_posed, nnls_bpp
+from nmfkit.solvers.anls import nnls_bpp, well_posed
 from nmfkit.solvers.hals import HALS
 from nmfkit.solvers.mu import multiplicative_step
+from nmfkit.stopping import FixedSweeps
 
 __all__ = ["OnlineState", "online_nmf", "partial_fit_batch", "start"]
 
@@ -72,11 +73,11 @@ def start(X: Any, n_components: int, beta: float, init: Any, rng: Any, backend: 
     return OnlineState(H=backend.asarray(H0, like=X, dtype=X.dtype), beta=beta)
 
 
-def _codes(X: Any, H: Any, beta: float, backend: Any, inner: int, W: Any = None) -> Any:
+def codes(X: Any, H: Any, beta: float, backend: Any, inner: int, W: Any = None) -> Any:
     """``W_b`` for the batch ``X`` with ``H`` fixed: exact NNLS (Frobenius) or ``inner`` MU steps."""
     xp = backend.xp
     if beta == 2.0:
-        G = _well_posed(H @ H.T, backend)
+        G = well_posed(H @ H.T, backend)
         B = backend.matmul(X, H.T).T
         return nnls_bpp(G, B, B > 0, backend).T
     loss = BetaDivergence(beta)
@@ -95,7 +96,7 @@ def partial_fit_batch(state: OnlineState, X: Any, *, rho: float, inner: int = 10
     backend = backend or get_backend(X)
     xp = backend.xp
     H, beta = state.H, state.beta
-    W = _codes(X, H, beta, backend, inner)
+    W = codes(X, H, beta, backend, inner)
     if beta == 2.0:
         A = W.T @ W
         B = backend.matmul(backend.transpose(X), W).T
@@ -146,18 +147,17 @@ def online_nmf(X: Any, n_components: int, *, beta_loss: str | float = "frobenius
     shuffle : bool, default=True
         Visit the batches in a new random order at every epoch.
     verbose : int, default=0
-        Print the objective after each epoch.
+        Print a progress table: the objective after each epoch, then why the loop stopped.
 
     Returns
     -------
     FitResult
         ``W`` (the codes of every row with the final ``H``), ``H``, ``n_iter`` =
-        epochs, the objective after each epoch in ``history``, and the
+        epochs (one sweep each: ``converged=False``, a fixed budget), the
+        objective after each epoch in ``history``, and the
         :class:`OnlineState` in ``extras["state"]`` (to continue with
         :func:`partial_fit_batch`).
     """
-    from nmfkit.fit import FitResult, HistoryEntry
-
     caller = "online_nmf"
     beta = V.check_beta_loss(beta_loss, caller)
     X, _ = V.check_data(X, caller=caller, beta=beta)
@@ -173,28 +173,36 @@ def online_nmf(X: Any, n_components: int, *, beta_loss: str | float = "frobenius
     state = start(X, k, beta, init, rng, backend)
     rho = forget_factor ** (min(batch_size, n) / n)
     loss = BetaDivergence(beta)
-    started = time.perf_counter()
-    history = []
-
-    def objective() -> tuple[Any, float]:
-        W = _codes(X, state.H, beta, backend, 5 * inner)
-        return W, backend.to_float(loss.value(X, W, state.H, backend=backend))
-
-    W, value = objective()
-    history.append(HistoryEntry(0, value, time.perf_counter() - started))
-    for epoch in range(1, n_epochs + 1):
-        order = rng.permutation(n) if shuffle else np.arange(n)
-        for lo in range(0, n, batch_size):
-            rows = np.sort(order[lo:lo + batch_size])
-            Xb = X[rows] if not hasattr(X, "detach") else X.index_select(0, backend.asarray(rows, like=X).long())
-            partial_fit_batch(state, Xb, rho=rho, inner=inner, backend=backend)
-        W, value = objective()
-        history.append(HistoryEntry(epoch, value, time.perf_counter() - started))
-        if verbose:
-            print(f"epoch {epoch:4d}  objective {value:.6e}")
-    state.history = history
+    method = _Epochs(X, loss, rng, batch_size=batch_size, rho=rho, inner=inner, shuffle=shuffle, backend=backend)
+    state, info = run(method, state, stop=FixedSweeps(n_epochs), backend=backend, verbose=verbose, record_every=1)
+    state.history = info["history"]
+    value = info["objective"]
     extras = {"state": state, "loss_value": value, "beta_loss": beta, "loss": loss.name, "solver": "online",
               "batch_size": batch_size, "forget_factor": forget_factor}
-    return FitResult(W, state.H, n_iter=n_epochs, converged=False,
-                     stop_reason=f"completed the requested {n_epochs} epochs", objective=value, history=history,
-                     elapsed=time.perf_counter() - started, backend=backend.name, random_state=seed, extras=extras)
+    return FitResult(method.W, state.H, backend=backend.name, random_state=seed, extras=extras, **info)
+
+
+class _Epochs:
+    """Online NMF as the driver runs it: one sweep is one epoch over the batches; the objective refits the codes."""
+
+    def __init__(self, X: Any, loss: BetaDivergence, rng: np.random.Generator, *, batch_size: int, rho: float,
+                 inner: int, shuffle: bool, backend: Any) -> None:
+        self.X, self.loss, self.rng, self.backend = X, loss, rng, backend
+        self.batch_size, self.rho, self.inner, self.shuffle = batch_size, rho, inner, shuffle
+        self.W: Any = None  # the codes of every row at the last evaluation
+
+    def step(self, state: OnlineState) -> OnlineState:
+        X, n, backend = self.X, self.X.shape[0], self.backend
+        order = self.rng.permutation(n) if self.shuffle else np.arange(n)
+        for lo in range(0, n, self.batch_size):
+            rows = np.sort(order[lo:lo + self.batch_size])
+            Xb = X[rows] if not hasattr(X, "detach") else X.index_select(0, backend.asarray(rows, like=X).long())
+            partial_fit_batch(state, Xb, rho=self.rho, inner=self.inner, backend=backend)
+        return state
+
+    def objective(self, state: OnlineState) -> Any:
+        self.W = codes(self.X, state.H, state.beta, self.backend, 5 * self.inner)
+        return self.loss.value(self.X, self.W, state.H, backend=self.backend)
+
+    def factors(self, state: OnlineState) -> dict:
+        return {"H": state.H}

@@ -36,6 +36,19 @@ def test_each_replicate_matches_its_sequential_fit(data, solver, beta):
         assert loss == pytest.approx(ref.extras["loss_value"], rel=1e-9)
 
 
+@pytest.mark.parametrize(("solver", "beta"), [("mu", 1.0), ("hals", 2.0)])
+def test_each_replicate_reports_the_history_and_stop_reason_of_its_sequential_fit(data, solver, beta):
+    seeds = [3, 17, 42]
+    out = nmf_batch(data, 4, seeds, beta_loss=beta, solver=solver, tol=1e-4, max_iter=120, batch_size=2)
+    assert len(out.histories) == len(out.stop_reasons) == len(seeds)
+    for seed, history, reason, converged in zip(seeds, out.histories, out.stop_reasons, out.converged, strict=True):
+        ref = _sequential(data, 4, seed, beta_loss=beta, solver=HALS(alpha=0.0) if solver == "hals" else "mu",
+                          tol=1e-4, max_iter=120)
+        assert [h.n_iter for h in history] == [h.n_iter for h in ref.history]
+        np.testing.assert_allclose([h.objective for h in history], [h.objective for h in ref.history], rtol=1e-9)
+        assert reason == ref.stop_reason and converged == ref.converged
+
+
 def test_replicates_stop_independently(data):
     out = nmf_batch(data, 4, [1, 2, 3, 4], tol=1e-3, max_iter=500)
     assert all(out.converged)

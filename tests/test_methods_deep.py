@@ -41,7 +41,7 @@ def test_coupled_w_update_never_increases_its_block_objective(beta, seed):
     lam = [0.3, 1.0, 4.0][seed % 3]
 
     def block(Wc):
-        return D(loss, Y, Wc, H) + lam * float(XP.sum(loss._elementwise(Wc, Wbar, XP, 1e-300)))
+        return D(loss, Y, Wc, H) + lam * float(XP.sum(loss.elementwise(Wc, Wbar, XP, 1e-300)))
 
     values = [block(W)]
     for _ in range(30):

@@ -86,3 +86,23 @@ def test_estimator_fit_and_bad_arguments(exact):
         online_nmf(X, 4, batch_size=0)
     with pytest.raises(ValueError, match="Negative"):
         MiniBatchNMF(2).partial_fit(-X)
+
+
+def test_online_fit_reports_like_every_fit():
+    """The driver runs the epochs: a history per epoch, a fixed-budget stop reason, a progress table."""
+    import contextlib
+    import io
+
+
+    rng = np.random.default_rng(0)
+    X = rng.poisson(3.0, (60, 40)).astype(float) + 0.1
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        result = online_nmf(X, 3, batch_size=20, n_epochs=3, random_state=0, verbose=1)
+    assert [h.n_iter for h in result.history] == [0, 1, 2, 3]
+    assert result.n_iter == 3 and not result.converged
+    assert result.stop_reason == "completed the requested 3 sweeps (a fixed budget, no convergence test)"
+    assert result.objective == result.history[-1].objective
+    table = out.getvalue().splitlines()
+    assert table[0].split() == ["iter", "objective", "rel.", "change", "time", "(s)"]
+    assert len(table) == 1 + 4 + 1 and table[-1].startswith("stopped: completed the requested 3 sweeps")

@@ -267,7 +267,7 @@ def _validate(X: Any, client: Any, beta: float, caller: str) -> tuple[Any, dict]
     blocks = list(X.to_delayed().ravel())
     parts = client.compute([dask.delayed(tasks.summary, pure=True)(b) for b in blocks], sync=True)
     sparse = sp.issparse(X._meta)
-    V._check_finite("X", sum(p["inf"] for p in parts), sum(p["nan"] for p in parts), "error", sparse, "toarray")
+    V.check_finite("X", sum(p["inf"] for p in parts), sum(p["nan"] for p in parts), "error", sparse, "toarray")
     n_neg = sum(p["neg"] for p in parts)
     V._check_non_negative("X", caller, n_neg, min(p["min"] for p in parts))
     rows = np.concatenate([p["rows"] for p in parts])
@@ -391,12 +391,12 @@ def nmf_distributed(X: Any, n_components: int | None = None, *, beta_loss: str |
     if kind not in "biuf":
         msg = f"X must hold numbers; got dtype {X.dtype}."
         raise InvalidInputError(msg)
-    dtype = V._float_dtype(np.dtype(X.dtype))
+    dtype = V.float_dtype(np.dtype(X.dtype))
     if len(X.chunks[1]) > 1:
         X = X.rechunk({1: -1})
     if sp.issparse(X._meta) or X.dtype != dtype:
         meta = sp.csr_matrix((0, 0), dtype=dtype) if sp.issparse(X._meta) else np.empty((0, 0), dtype=dtype)
-        X = X.map_blocks(V._as_numeric, "X", dtype=dtype, meta=meta)  # float blocks, CSR with summed duplicates
+        X = X.map_blocks(V.as_numeric, "X", dtype=dtype, meta=meta)  # float blocks, CSR with summed duplicates
     k = opts.rank(n_components, (n, m))
 
     own_cluster = None

@@ -229,7 +229,7 @@ class _INMF:
 
     def _nnls(self, G: np.ndarray, B: np.ndarray, F: np.ndarray) -> np.ndarray:
         """``argmin_{F >= 0} 0.5 tr(F G Fᵀ) - tr(Bᵀ F)`` for F (p, k), B (p, k)."""
-        # a ridge far below _well_posed's sqrt(eps): the blocks must stay exact for the objective to descend
+        # a ridge far below well_posed's sqrt(eps): the blocks must stay exact for the objective to descend
         G = G + 1e-12 * max(float(np.trace(G)), 1e-300) / G.shape[0] * np.eye(G.shape[0])
         return nnls_bpp(G, B.T, F.T > 0, self.backend).T
 

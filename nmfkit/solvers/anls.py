@@ -159,7 +159,7 @@ class ANLSBPP(QuadraticSolver):
 
     def solve(self, problem: Problem, W: Any, A: Any, G: Any) -> Any:
         """The exact minimizer over ``W >= 0`` from ``A = X H^T`` (n, k) and ``G = H H^T`` (k, k)."""
-        return nnls_bpp(_well_posed(G, problem.backend), A.T, W.T > 0, problem.backend).T
+        return nnls_bpp(well_posed(G, problem.backend), A.T, W.T > 0, problem.backend).T
 
 
 def nnls_project(X: Any, H: Any, backend: Any = None) -> Any:
@@ -176,7 +176,7 @@ def nnls_project(X: Any, H: Any, backend: Any = None) -> Any:
     return nnls_bpp(G, B, B > 0, backend).T
 
 
-def _well_posed(G: Any, backend: Any) -> Any:
+def well_posed(G: Any, backend: Any) -> Any:
     """``G`` itself when numerically positive definite, else ``G + delta I``.
 
     Block principal pivoting assumes a unique solution. When ``H`` is rank

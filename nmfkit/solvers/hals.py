@@ -105,10 +105,18 @@ class HALS(QuadraticSolver):
         """One Gauss-Seidel pass over the columns of W, in place; returns ||dW||^2 when tracked.
 
         ``G`` is symmetric, so its row ``t`` (contiguous) stands for its column.
+        A stack of problems (``W`` of shape (b, n, k), ``A`` (b, n, k), ``G``
+        (b, k, k), ``inv_d`` (b, k)), as :func:`nmfkit.batch.nmf_batch` runs
+        them, takes the same pass on each, with one product per column for all.
         """
         before = xp.asarray(W, copy=True) if track else None
-        for t in range(W.shape[1]):
-            W[:, t] = xp.maximum(W[:, t] - (W @ G[t] - A[:, t]) * inv_d[t], 0.0)
+        if W.ndim == 2:
+            for t in range(W.shape[1]):
+                W[:, t] = xp.maximum(W[:, t] - (W @ G[t] - A[:, t]) * inv_d[t], 0.0)
+        else:
+            for t in range(W.shape[-1]):
+                grad = (W @ G[..., :, t:t + 1])[..., 0] - A[..., t]
+                W[..., t] = xp.maximum(W[..., t] - grad * inv_d[..., t, None], 0.0)
         if not track:
             return None
         step = W - before
