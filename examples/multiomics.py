@@ -25,9 +25,9 @@ from _common import matplotlib_agg, out_dir, parser, require_data, save, write_m
 
 
 def _clinical(data_dir, patients):
-    from nmfkit.datasets import _find
+    from nmfkit.datasets.registry import find
 
-    path = _find("multiomics/tcga_miniACC/miniACC_colData_first20cols.csv", data_dir)
+    path = find("multiomics/tcga_miniACC/miniACC_colData_first20cols.csv", data_dir)
     with open(path, newline="") as fh:
         rows = {r["patientID"]: r for r in csv.DictReader(fh)}
     subtype = np.array([rows.get(p, {}).get("C1A.C1B", "NA") for p in patients])

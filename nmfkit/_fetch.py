@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nmfkit._validation import InvalidInputError
+from nmfkit.io import alive
 
 __all__ = ["Source", "SOURCES", "cache_dir", "mirror", "offline", "fetch_file", "FetchError"]
 
@@ -246,8 +247,6 @@ def fetch_file(relative: str, *, progress: bool = False, verbose: bool = False) 
 
 def _remove_stale_staging() -> None:
     """Remove the staging folders of downloads whose process no longer runs."""
-    from nmfkit.io import alive
-
     root = cache_dir()
     if not root.is_dir():
         return

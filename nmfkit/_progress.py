@@ -11,6 +11,8 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from nmfkit._interrupt import check
+
 __all__ = ["track", "on_terminal"]
 
 
@@ -40,8 +42,6 @@ def track(items: Iterable, *, total: int, desc: str, unit: str = "runs", enabled
     every : float, default=5.0
         Seconds between log lines off a terminal; the last item is always reported.
     """
-    from nmfkit._interrupt import check
-
     stream = stream or sys.stderr
     if not enabled:
         yield from items

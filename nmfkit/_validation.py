@@ -12,6 +12,9 @@ import math
 import numbers
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -38,6 +41,28 @@ class InvalidInputError(ValueError, TypeError):
 
 class DataWarning(UserWarning):
     """Something about the input data that the user should know (e.g. all-zero rows)."""
+
+
+_CALLER: ContextVar[str | None] = ContextVar("nmfkit_caller", default=None)
+
+
+@contextmanager
+def calling(name: str) -> Iterator[None]:
+    """Within the block, the fits a method starts name ``name`` (the method the user called) in their messages.
+
+    ``with calling("gsvd_nmf"): nmf(...)`` makes ``nmf``'s checks say "The
+    'max_iter' parameter of gsvd_nmf ..." without a private argument on ``nmf``.
+    """
+    token = _CALLER.set(name)
+    try:
+        yield
+    finally:
+        _CALLER.reset(token)
+
+
+def caller_name(default: str) -> str:
+    """The name set by the innermost :func:`calling` block, else ``default`` (the function itself)."""
+    return _CALLER.get() or default
 
 
 def _fmt_interval(kind: str, low: float | None, high: float | None, closed: str) -> str:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from nmfkit._validation import InvalidInputError
+from nmfkit.io import alive
 
 __all__ = ["Checkpoint", "CheckpointMismatch"]
 
@@ -72,8 +73,6 @@ class Checkpoint:
             raise
 
     def _remove_stale(self) -> None:
-        from nmfkit.io import alive
-
         for entry in self.path.parent.glob(f".{glob.escape(self.path.name)}.*.tmp"):
             pid = entry.name[len(self.path.name) + 2:].split(".", 1)[0]
             if pid.isdigit() and not alive(int(pid)) and entry.is_file():

@@ -10,11 +10,17 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from nmfkit import _validation as V
 from nmfkit import defaults as D
 from nmfkit._docs import shared_docs
-from nmfkit._validation import InvalidInputError, check_2d
+from nmfkit._validation import InvalidInputError, calling, check_2d, check_data
+from nmfkit.backend import get_backend
 from nmfkit.distributed import is_dask_array
 from nmfkit.fit import FitResult, nmf
+from nmfkit.methods.deep import deep_nmf, deep_usage, layer_features
+from nmfkit.methods.merge import nmf_merge
+from nmfkit.methods.persistent import embed_new_samples, persistent_nmf
+from nmfkit.online import codes, online_nmf, partial_fit_batch, start
 
 __all__ = ["NMF", "NMFMerge", "DeepNMF", "PersistentNMF"]
 
@@ -130,8 +136,8 @@ class NMF(_NonNegativeTransformer):
         """
         check_2d(X)
         validate_data(self, X, skip_check_array=True, reset=True)
-        result = nmf(X, self.n_components, W=W, H=H, mask=mask, _caller=type(self).__name__,
-                     **self._fit_params())
+        with calling(type(self).__name__):
+            result = nmf(X, self.n_components, W=W, H=H, mask=mask, **self._fit_params())
         self._store(result)
         return result.W
 
@@ -163,8 +169,8 @@ class NMF(_NonNegativeTransformer):
         with warnings.catch_warnings():
             if params["max_iter"] == 1:  # one exact solve is the answer, not a truncated loop
                 warnings.simplefilter("ignore", ConvergenceWarning)
-            result = nmf(X, self.n_components_, H=self.components_, update_H=False, mask=mask,
-                         _caller=type(self).__name__, **params)
+            with calling(type(self).__name__):
+                result = nmf(X, self.n_components_, H=self.components_, update_H=False, mask=mask, **params)
         return result.W
 
     def _transform_params(self, mask: Any) -> dict:
@@ -238,8 +244,6 @@ class MiniBatchNMF(_NonNegativeTransformer):
 
     def fit_transform(self, X: Any, y: Any = None) -> Any:
         """Fit over minibatches of ``X``; return the codes ``W`` (n_samples, n_components)."""
-        from nmfkit.online import online_nmf
-
         check_2d(X)
         validate_data(self, X, skip_check_array=True, reset=True)
         k = self.n_components if self.n_components is not None else min(X.shape)
@@ -258,10 +262,6 @@ class MiniBatchNMF(_NonNegativeTransformer):
 
     def partial_fit(self, X: Any, y: Any = None) -> MiniBatchNMF:
         """Fold the batch ``X`` (batch_size, n_features) into the running statistics and update ``H``."""
-        from nmfkit import _validation as V
-        from nmfkit.backend import get_backend
-        from nmfkit.online import partial_fit_batch, start
-
         first = not hasattr(self, "state_")
         check_2d(X)
         validate_data(self, X, skip_check_array=True, reset=first)
@@ -281,10 +281,6 @@ class MiniBatchNMF(_NonNegativeTransformer):
 
     def transform(self, X: Any) -> Any:
         """Codes of ``X`` with the components held fixed: exact NNLS (Frobenius) or multiplicative updates."""
-        from nmfkit import _validation as V
-        from nmfkit.backend import get_backend
-        from nmfkit.online import codes
-
         check_is_fitted(self)
         check_2d(X)
         validate_data(self, X, skip_check_array=True, reset=False)
@@ -345,9 +341,6 @@ class NMFMerge(NMF):
 
     def fit_transform(self, X: Any, y: Any = None, W: Any = None, H: Any = None, mask: Any = None) -> np.ndarray:
         """Fit to ``X`` (optionally improving a given ``W, H``) and return ``W``; masks are not supported."""
-        from nmfkit._validation import check_data
-        from nmfkit.methods.merge import nmf_merge
-
         if mask is not None:
             msg = "NMFMerge does not support masks; use NMF(mask=...) or fill the missing values."
             raise InvalidInputError(msg)
@@ -429,8 +422,6 @@ class DeepNMF(_NonNegativeTransformer):
 
     def fit(self, X: Any, y: Any = None) -> DeepNMF:
         """Fit the deep factorization to ``X`` of shape (n_samples, n_features)."""
-        from nmfkit.methods.deep import deep_nmf, layer_features
-
         if self.ranks is None:
             msg = "DeepNMF needs ranks, e.g. DeepNMF(ranks=[80, 40, 20])."
             raise InvalidInputError(msg)
@@ -468,8 +459,6 @@ class DeepNMF(_NonNegativeTransformer):
         return self._transform(X, start=None)
 
     def _usage(self, X: Any, start: Any) -> list:
-        from nmfkit.methods.deep import deep_usage
-
         return [np.asarray(W) for W in deep_usage(X, self.H_layers_, self.beta_loss, lambdas=self.lambdas_,
                                                    W_layers=start)]
 
@@ -536,8 +525,6 @@ class PersistentNMF(_NonNegativeTransformer):
 
     def fit(self, X: Any, y: Any = None) -> PersistentNMF:
         """Fit every scale's embedding of ``X`` (n_samples, n_features)."""
-        from nmfkit.methods.persistent import persistent_nmf
-
         check_2d(X)
         validate_data(self, X, skip_check_array=True, reset=True)
         result = persistent_nmf(X, self.n_components, lambdas=self.lambdas, n_sweeps=self.n_sweeps,
@@ -567,9 +554,6 @@ class PersistentNMF(_NonNegativeTransformer):
 
     def transform(self, X: Any) -> np.ndarray:
         """The embedding at ``scale``: fitted for the training samples, else solved for the new ones."""
-        from nmfkit._validation import check_data
-        from nmfkit.methods.persistent import embed_new_samples
-
         check_is_fitted(self)
         check_2d(X)
         validate_data(self, X, skip_check_array=True, reset=False)

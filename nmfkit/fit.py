@@ -59,8 +59,7 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         extrapolate: bool | str | Extrapolation = D.EXTRAPOLATE, record_every: int | None = None,
         checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 100,
         tol: float = D.TOL, max_iter: int = D.MAX_ITER, max_time: float | None = None, random_state: Any = None,
-        callback: Callable[[CallbackInfo], Any] | None = None, verbose: int = 0,
-        _caller: str = "nmf") -> FitResult:
+        callback: Callable[[CallbackInfo], Any] | None = None, verbose: int = 0) -> FitResult:
     """Non-negative matrix factorization ``X ~ W @ H`` with a beta-divergence.
 
     Minimizes ``sum d_beta(X | W H)`` (over the observed entries) plus the
@@ -191,16 +190,17 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
     >>> bool(np.linalg.norm(X - result.W @ result.H) / np.linalg.norm(X) < 1e-2)
     True
     """
-    caller = _caller
+    caller = V.caller_name("nmf")
     engine = engine_for(X)
     if engine is not None:  # (Dask arrays)
         engine.refuse({"mask": mask is not None, "missing='mask'": missing == "mask",
                        "penalties_W": bool(penalties_W), "penalties_H": bool(penalties_H),
                        "extrapolate": extrapolate not in (False, None, "auto"), "checkpoint": checkpoint is not None})
-        return engine(X, n_components, beta_loss=beta_loss, solver=solver, init=init, W=W, H=H, update_H=update_H,
-                      alpha_W=alpha_W, alpha_H=alpha_H, l1_ratio=l1_ratio, stop=stop, record_every=record_every,
-                      tol=tol, max_iter=max_iter, max_time=max_time, random_state=random_state, callback=callback,
-                      verbose=verbose, _caller=caller)
+        with V.calling(caller):
+            return engine(X, n_components, beta_loss=beta_loss, solver=solver, init=init, W=W, H=H,
+                          update_H=update_H, alpha_W=alpha_W, alpha_H=alpha_H, l1_ratio=l1_ratio, stop=stop,
+                          record_every=record_every, tol=tol, max_iter=max_iter, max_time=max_time,
+                          random_state=random_state, callback=callback, verbose=verbose)
     opts = resolve(caller, beta_loss=beta_loss, solver=solver, init=init, W=W, H=H, update_H=update_H,
                    alpha_W=alpha_W, alpha_H=alpha_H, l1_ratio=l1_ratio, stop=stop, record_every=record_every, tol=tol,
                    max_iter=max_iter, max_time=max_time, random_state=random_state, callback=callback,

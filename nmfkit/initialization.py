@@ -16,6 +16,8 @@ import scipy.sparse as sp
 
 from nmfkit._registry import Registry
 from nmfkit._validation import InvalidInputError
+from nmfkit.backend import get_backend
+from nmfkit.solvers.anls import nnls_bpp
 
 __all__ = [
     "Initializer", "RandomInit", "NNDSVD", "SPA", "SNPA", "CustomInit", "truncated_svd",
@@ -247,9 +249,6 @@ class SPA(Initializer):
     @staticmethod
     def factors(X: Any, anchors: Any) -> tuple[np.ndarray, np.ndarray]:
         """``H = X[anchors]`` and the exact ``W = argmin_{W >= 0} ||X - W H||_F`` (sparse ``X`` stays sparse)."""
-        from nmfkit.backend import get_backend
-        from nmfkit.solvers.anls import nnls_bpp
-
         H = np.asarray(X[anchors].toarray() if sp.issparse(X) else X[anchors], dtype=float)
         A = np.asarray(X @ H.T)
         G = H @ H.T

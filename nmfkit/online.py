@@ -32,6 +32,7 @@ import numpy as np
 from nmfkit import _validation as V
 from nmfkit.backend import get_backend
 from nmfkit.driver import FitResult, run
+from nmfkit.initialization import get_initializer
 from nmfkit.losses import BetaDivergence
 from nmfkit.solvers.anls import nnls_bpp, well_posed
 from nmfkit.solvers.hals import HALS
@@ -67,8 +68,6 @@ class OnlineState:
 
 def start(X: Any, n_components: int, beta: float, init: Any, rng: Any, backend: Any) -> OnlineState:
     """An empty state whose components start from ``init`` on ``X`` (validated data)."""
-    from nmfkit.initialization import get_initializer
-
     _, H0 = get_initializer(init)(backend.to_host(X), n_components, rng=rng)
     return OnlineState(H=backend.asarray(H0, like=X, dtype=X.dtype), beta=beta)
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from nmfkit import __version__
+
 __all__ = ["Report", "figure_to_data_uri"]
 
 _STYLE = """
@@ -87,8 +89,6 @@ class Report:
 
     def render(self) -> str:
         """The whole page."""
-        from nmfkit import __version__
-
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         footer = (f"nmfkit {__version__}, Python {platform.python_version()}, NumPy {np.__version__}; "
                   f"generated {stamp}.")

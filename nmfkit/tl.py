@@ -25,6 +25,9 @@ import scipy.sparse as sp
 
 from nmfkit._docs import shared_docs
 from nmfkit._validation import InvalidInputError
+from nmfkit.fit import nmf as fit_nmf
+from nmfkit.methods.persistent import persistent_nmf
+from nmfkit.selection import consensus as fit_consensus
 
 __all__ = ["nmf", "consensus", "persistent", "top_genes", "program_names", "stored"]
 
@@ -225,10 +228,8 @@ def nmf(adata: Any, n_components: int, *, layer: str | None = None, use_raw: boo
     >>> adata.obsm["X_nmf"].shape, adata.varm["NMF_components"].shape
     ((60, 4), (30, 4))
     """
-    from nmfkit.fit import nmf as fit
-
     X, mask, where = _data(adata, layer, use_raw, genes, "tl.nmf")
-    result = fit(X, n_components, beta_loss=beta_loss, random_state=random_state, **kwargs)
+    result = fit_nmf(X, n_components, beta_loss=beta_loss, random_state=random_state, **kwargs)
     adata = adata.copy() if copy else adata
     params = _params("nmf", result.H.shape[0], where, genes, random_state,
                      {"beta_loss": result.extras["beta_loss"], "solver": result.extras["solver"],
@@ -263,10 +264,8 @@ def consensus(adata: Any, n_components: int, *, n_runs: int = 20, layer: str | N
     -------
     AnnData or None
     """
-    from nmfkit.selection import consensus as fit
-
     X, mask, where = _data(adata, layer, use_raw, genes, "tl.consensus")
-    result = fit(X, n_components, n_runs, random_state=random_state, **kwargs)
+    result = fit_consensus(X, n_components, n_runs, random_state=random_state, **kwargs)
     adata = adata.copy() if copy else adata
     params = _params("consensus", n_components, where, genes, random_state, {"n_runs": n_runs, **kwargs})
     summary = _summary(result, params)
@@ -302,8 +301,6 @@ def persistent(adata: Any, n_components: int | None = None, *, layer: str | None
     -------
     AnnData or None
     """
-    from nmfkit.methods.persistent import persistent_nmf
-
     X, mask, where = _data(adata, layer, use_raw, genes, "tl.persistent")
     result = persistent_nmf(X, n_components, **kwargs)
     adata = adata.copy() if copy else adata

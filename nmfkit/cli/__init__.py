@@ -20,7 +20,7 @@ import os
 import sys
 import traceback
 
-from nmfkit import _interrupt
+from nmfkit import __version__, _interrupt
 from nmfkit._validation import InvalidInputError
 from nmfkit.cli._pipeline import Progress, component_usage, fit_to_folder, relative_error
 from nmfkit.cli.shared import UsageError, command, commands, image_layout, image_options
@@ -34,8 +34,6 @@ COMMAND_MODULES = ("fit", "datasets", "deep", "merge", "persistent", "rank")
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every registered subcommand."""
-    from nmfkit import __version__
-
     for name in COMMAND_MODULES:
         importlib.import_module(f"nmfkit.cli.{name}")  # each registers its commands once
     parser = argparse.ArgumentParser(prog="nmfkit", description="Non-negative matrix factorization.")

@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from nmfkit import _fetch
 from nmfkit._progress import on_terminal
 from nmfkit.cli import shared
-from nmfkit.datasets import available, fetch
 
 
 def _datasets_options(p: argparse.ArgumentParser) -> None:
@@ -28,6 +26,10 @@ def _size(n: int) -> str:
                 "gets them", _datasets_options)
 def datasets_command(args: argparse.Namespace) -> int:
     """Run ``nmfkit datasets``."""
+    # (loaded when the command runs: `nmfkit --help` stays light)
+    from nmfkit import _fetch
+    from nmfkit.datasets import available, fetch
+
     if args.fetch is not None:
         paths = fetch(args.fetch, data_dir=args.data_dir, progress=on_terminal(sys.stderr), verbose=True)
         folders = sorted({str(p.parent) for p in paths})

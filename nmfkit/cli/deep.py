@@ -9,7 +9,6 @@ import numpy as np
 
 from nmfkit.cli import shared
 from nmfkit.cli._pipeline import fit_to_folder
-from nmfkit.io import write_table
 from nmfkit.losses import BetaDivergence
 from nmfkit.methods.deep import deep_nmf, hoyer_sparsity, layer_features
 
@@ -36,6 +35,7 @@ def _deep_options(p: argparse.ArgumentParser) -> None:
 def deep_command(args: argparse.Namespace) -> int:
     """Run ``nmfkit deep``."""
     from nmfkit import plotting
+    from nmfkit.io import write_table  # (loaded when the command runs: `nmfkit --help` stays light)
 
     ranks = shared.int_list(args.ranks, "--ranks")
     lambdas = shared.float_list(args.lambdas, "--lambdas")

@@ -10,9 +10,7 @@ import numpy as np
 
 from nmfkit.cli import shared
 from nmfkit.cli._pipeline import fit_to_folder
-from nmfkit.io import write_table
 from nmfkit.methods.persistent import persistent_nmf, preprocess_counts
-from nmfkit.metrics import kmeans_scores
 
 
 def _persistent_options(p: argparse.ArgumentParser) -> None:
@@ -50,7 +48,10 @@ def _read_labels(path: str, n: int) -> np.ndarray:
 @shared.command("persistent", "persistent NMF: one embedding per persistent-homology scale", _persistent_options)
 def persistent_command(args: argparse.Namespace) -> int:
     """Run ``nmfkit persistent``."""
+    # (loaded when the command runs: `nmfkit --help` stays light)
     from nmfkit import plotting
+    from nmfkit.io import write_table
+    from nmfkit.metrics import kmeans_scores
 
     lam = shared.float_list(args.lambdas, "--lambdas")
     lam = [lam] if isinstance(lam, float) else lam

@@ -10,8 +10,6 @@ import numpy as np
 
 from nmfkit.cli import shared
 from nmfkit.cli._pipeline import fit_to_folder
-from nmfkit.io import atomic_directory, json_text, write_table
-from nmfkit.report import Report
 from nmfkit.selection import CRITERIA, consensus, select_rank
 
 
@@ -35,6 +33,10 @@ def _rank_options(p: argparse.ArgumentParser) -> None:
 @shared.command("rank", "survey candidate ranks with several criteria and recommend one", _rank_options)
 def rank_command(args: argparse.Namespace) -> int:
     """Run ``nmfkit rank``."""
+    # (loaded when the command runs: `nmfkit --help` stays light)
+    from nmfkit.io import atomic_directory, json_text, write_table
+    from nmfkit.report import Report
+
     ranks = shared.parse_ranks(args.ranks)
     criteria = [c.strip() for c in args.criteria.split(",") if c.strip()]
     unknown = sorted(set(criteria) - set(CRITERIA))

@@ -301,7 +301,7 @@ def nmf_distributed(X: Any, n_components: int | None = None, *, beta_loss: str |
                     l1_ratio: float = 0.0, stop: str | StoppingRule = "objective", record_every: int | None = None,
                     tol: float = 1e-4, max_iter: int = 200, max_time: float | None = None, random_state: Any = None,
                     callback: Callable | None = None, verbose: int = 0, client: Any = None,
-                    work_dir: str | os.PathLike | None = None, _caller: str = "nmf_distributed") -> Any:
+                    work_dir: str | os.PathLike | None = None) -> Any:
     """NMF of a Dask array ``X ~ W @ H`` on a Dask cluster, rows distributed.
 
     Same model, parameters and result as :func:`nmfkit.nmf` (which calls this
@@ -353,7 +353,7 @@ def nmf_distributed(X: Any, n_components: int | None = None, *, beta_loss: str |
     """
     import dask.array as da
 
-    caller = _caller
+    caller = V.caller_name("nmf_distributed")
     if not is_dask_array(X):
         msg = f"{caller} takes a dask.array.Array; got {type(X).__module__}.{type(X).__qualname__}."
         raise InvalidInputError(msg)

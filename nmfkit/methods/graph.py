@@ -29,8 +29,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from nmfkit import _validation as V
 from nmfkit._docs import shared_docs
 from nmfkit._validation import InvalidInputError
+from nmfkit.fit import nmf
 from nmfkit.graphs import knn_graph, spatial_graph
 from nmfkit.penalties import L2, GraphLaplacian
 
@@ -87,9 +89,6 @@ def graph_nmf(X: Any, n_components: int, *, lam: float = 1.0, graph: Any = None,
     >>> res.W.shape, res.extras["graph"].shape
     ((40, 3), (40, 40))
     """
-    from nmfkit import _validation as V
-    from nmfkit.fit import nmf
-
     V.check_options(on, "on", "graph_nmf", ("samples", "features"))
     V.check_interval(lam, "lam", "graph_nmf", low=0.0)
     shape = np.shape(X)
@@ -115,8 +114,9 @@ def graph_nmf(X: Any, n_components: int, *, lam: float = 1.0, graph: Any = None,
     graph_pen, scale_pen = (GraphLaplacian(lam, A),), ((L2(scale_weight),) if scale_weight > 0 else ())
     pens: dict[str, Any] = ({"penalties_W": graph_pen, "penalties_H": scale_pen} if on == "samples"
                             else {"penalties_H": graph_pen, "penalties_W": scale_pen})
-    res = nmf(X, n_components, beta_loss=beta_loss, solver="mu", init=init, tol=tol, max_iter=max_iter,
-              random_state=random_state, verbose=verbose, _caller="graph_nmf", **pens)
+    with V.calling("graph_nmf"):
+        res = nmf(X, n_components, beta_loss=beta_loss, solver="mu", init=init, tol=tol, max_iter=max_iter,
+                  random_state=random_state, verbose=verbose, **pens)
     F = np.asarray(res.W if on == "samples" else res.H.T)
     deg = np.asarray(A.sum(axis=1)).ravel()
     rough = float(np.sum(F * (deg[:, None] * F - A @ F)))

@@ -44,12 +44,16 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from nmfkit import _validation as V
 from nmfkit._docs import shared_docs
 from nmfkit._validation import InvalidInputError
 from nmfkit.backend import get_backend
+from nmfkit.fit import FitResult, run
+from nmfkit.initialization import get_initializer
 from nmfkit.losses import BetaDivergence, balancing_weights
 from nmfkit.solvers import MU, Problem, resolve_solver
 from nmfkit.solvers.anls import nnls_bpp
+from nmfkit.stopping import AnyOf, MaxIter, RelativeObjectiveChange
 
 __all__ = ["joint_nmf", "integrative_nmf"]
 
@@ -158,11 +162,6 @@ def joint_nmf(Xs: Sequence[Any], n_components: int, *, beta_loss: Any = "frobeni
     >>> [H.shape for H in res.extras["H_blocks"]]
     [(2, 8), (2, 5)]
     """
-    from nmfkit import _validation as V
-    from nmfkit.fit import FitResult, run
-    from nmfkit.initialization import get_initializer
-    from nmfkit.stopping import AnyOf, MaxIter, RelativeObjectiveChange
-
     if isinstance(Xs, (np.ndarray, sp.spmatrix)) or len(Xs) < 1:
         msg = "joint_nmf: Xs must be a list of blocks (one array per modality)."
         raise InvalidInputError(msg)
@@ -243,22 +242,22 @@ class _INMF:
             WtW = Ws[i].T @ Ws[i]
             Vs[i] = self._nnls((1.0 + lam) * WtW, (X.T @ Ws[i] - H.T @ WtW), Vs[i].T).T
         G = sum(W.T @ W for W in Ws)
-        B = sum(X.T @ W - V.T @ (W.T @ W) for X, W, V in zip(self.Xs, Ws, Vs, strict=True))
+        B = sum(X.T @ W - Vb.T @ (W.T @ W) for X, W, Vb in zip(self.Xs, Ws, Vs, strict=True))
         H = self._nnls(G, B, H.T).T
         return (tuple(Ws), H, tuple(Vs))
 
     def objective(self, state: tuple) -> Any:
         Ws, H, Vs = state
         total = 0.0
-        for X, W, V in zip(self.Xs, Ws, Vs, strict=True):
-            R = X - W @ (H + V)
-            P = W @ V
+        for X, W, Vb in zip(self.Xs, Ws, Vs, strict=True):
+            R = X - W @ (H + Vb)
+            P = W @ Vb
             total += float(np.sum(R * R)) + self.lam * float(np.sum(P * P))
         return np.asarray(total)
 
     def factors(self, state: tuple) -> dict:
         Ws, H, Vs = state
-        return {"H": H, **{f"W{i}": W for i, W in enumerate(Ws)}, **{f"V{i}": V for i, V in enumerate(Vs)}}
+        return {"H": H, **{f"W{i}": W for i, W in enumerate(Ws)}, **{f"V{i}": Vb for i, Vb in enumerate(Vs)}}
 
 
 @shared_docs
@@ -288,10 +287,6 @@ def integrative_nmf(Xs: Sequence[Any], n_components: int, *, lam: float = 5.0, t
         ``extras``: ``W_blocks``, ``V_blocks`` (each (k, m)), ``rows`` (row slices)
         and ``lam``.
     """
-    from nmfkit import _validation as V
-    from nmfkit.fit import FitResult, run
-    from nmfkit.stopping import AnyOf, MaxIter, RelativeObjectiveChange
-
     if isinstance(Xs, (np.ndarray, sp.spmatrix)) or len(Xs) < 1:
         msg = "integrative_nmf: Xs must be a list of data sets."
         raise InvalidInputError(msg)

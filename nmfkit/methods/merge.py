@@ -33,8 +33,14 @@ from typing import Any
 
 import numpy as np
 
+from nmfkit import _validation as V
 from nmfkit._docs import shared_docs
 from nmfkit._validation import InvalidInputError
+from nmfkit.backend import get_backend
+from nmfkit.fit import nmf
+from nmfkit.initialization import NNDSVD, truncated_svd
+from nmfkit.solvers.anls import nnls_bpp
+from nmfkit.stopping import FactorChange
 
 __all__ = ["MergeStep", "merge_pair", "merge_components", "merge_replay", "gsvd_recover", "nmf_merge", "gsvd_nmf"]
 
@@ -203,9 +209,6 @@ def merge_replay(W: Any, H: Any, sequence: list[MergeStep], n_components: int | 
 
 def _nnls_gram(G: np.ndarray, q: np.ndarray) -> np.ndarray:
     """``argmin_{z >= 0} z^T G z - 2 q^T z`` by block principal pivoting."""
-    from nmfkit.backend import get_backend
-    from nmfkit.solvers.anls import nnls_bpp
-
     return nnls_bpp(G, q[:, None], np.ones((len(q), 1), dtype=bool), get_backend(G))[:, 0]
 
 
@@ -259,8 +262,6 @@ def gsvd_recover(X: Any, W: Any, H: Any, n_add: int, svd: tuple | None = None,
     increases.
     """
     import scipy.sparse as sp
-
-    from nmfkit.initialization import truncated_svd
 
     W0, H0 = np.asarray(W, dtype=float), np.asarray(H, dtype=float)
     r0 = W0.shape[1]
@@ -360,11 +361,6 @@ def nmf_merge(X: Any, n_components: int, *, n_extra: int | None = None, solver: 
         overcomplete, merge, final), ``stage_iterations``, ``merge_sequence``,
         ``overcomplete`` (W, H), ``Lambda`` and ``n_extra``.
     """
-    from nmfkit import _validation as V
-    from nmfkit.fit import nmf
-    from nmfkit.initialization import NNDSVD, truncated_svd
-    from nmfkit.stopping import FactorChange
-
     Xv, _ = V.check_data(X, caller="nmf_merge")
     r = V.check_n_components(n_components, Xv.shape, "nmf_merge")
     k = max(1, int(round(0.2 * r))) if n_extra is None else int(n_extra)
@@ -379,9 +375,9 @@ def nmf_merge(X: Any, n_components: int, *, n_extra: int | None = None, solver: 
 
     def stage(name: str, W0: Any, H0: Any, tol: float) -> Any:
         t0 = time.perf_counter()
-        res = nmf(Xv, W0.shape[1], solver=solver, W=W0, H=H0, stop=FactorChange(tol), max_iter=max_iter,
-                  extrapolate=False,
-                  verbose=verbose, _caller="nmf_merge")
+        with V.calling("nmf_merge"):
+            res = nmf(Xv, W0.shape[1], solver=solver, W=W0, H=H0, stop=FactorChange(tol), max_iter=max_iter,
+                      extrapolate=False, verbose=verbose)
         times[name] = time.perf_counter() - t0
         its[name] = res.n_iter
         return res
@@ -434,11 +430,6 @@ def gsvd_nmf(X: Any, n_components: int, *, n_initial: int | None = None, solver:
     FitResult
         ``extras`` adds ``Lambda``, ``stage_times`` and ``stage_iterations``.
     """
-    from nmfkit import _validation as V
-    from nmfkit.fit import nmf
-    from nmfkit.initialization import NNDSVD, truncated_svd
-    from nmfkit.stopping import FactorChange
-
     Xv, _ = V.check_data(X, caller="gsvd_nmf")
     r = V.check_n_components(n_components, Xv.shape, "gsvd_nmf")
     r1 = r - 1 if n_initial is None else int(n_initial)
@@ -453,16 +444,17 @@ def gsvd_nmf(X: Any, n_components: int, *, n_initial: int | None = None, solver:
     f = truncated_svd(Xv, r, method=svd, rng=rng)
     leading = (f[0][:, :r1], f[1][:r1], f[2][:r1])
     W0, H0 = NNDSVD("zero", leading="uniform", ties="positive")(Xv, r1, rng=rng, svd=leading)
-    first = nmf(Xv, r1, solver=solver, W=W0, H=H0, stop=FactorChange(tol_intermediate), max_iter=max_iter,
-                extrapolate=False,
-                _caller="gsvd_nmf")
+    with V.calling("gsvd_nmf"):
+        first = nmf(Xv, r1, solver=solver, W=W0, H=H0, stop=FactorChange(tol_intermediate), max_iter=max_iter,
+                    extrapolate=False)
     times["initial"], its["initial"] = time.perf_counter() - t0, first.n_iter
     t0 = time.perf_counter()
     W1, H1, lam = gsvd_recover(Xv, first.W, first.H, r - r1, svd=f)
     times["recovery"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    final = nmf(Xv, r, solver=solver, W=W1, H=H1, stop=FactorChange(tol_final), max_iter=max_iter,
-                extrapolate=False, _caller="gsvd_nmf")
+    with V.calling("gsvd_nmf"):
+        final = nmf(Xv, r, solver=solver, W=W1, H=H1, stop=FactorChange(tol_final), max_iter=max_iter,
+                    extrapolate=False)
     times["final"], its["final"] = time.perf_counter() - t0, final.n_iter
     final.extras.update(Lambda=lam, stage_times=times, stage_iterations=its)
     return final

@@ -33,13 +33,16 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from nmfkit import _validation as V
 from nmfkit._docs import shared_docs
 from nmfkit._validation import InvalidInputError
 from nmfkit.backend import get_backend
+from nmfkit.fit import FitResult, nmf, run
 from nmfkit.losses import BetaDivergence
 from nmfkit.penalties import Proximity
 from nmfkit.solvers import get_solver
 from nmfkit.solvers._base import Problem
+from nmfkit.stopping import AnyOf, MaxIter, RelativeObjectiveChange
 
 __all__ = ["symmetric_nmf", "network_nmf", "communities"]
 
@@ -121,10 +124,6 @@ def symmetric_nmf(A: Any, n_components: int, *, alpha: float | None = None, solv
     >>> bool(res.extras["symmetric_error"] < 1e-4)
     True
     """
-    from nmfkit import _validation as V
-    from nmfkit.fit import FitResult, run
-    from nmfkit.stopping import AnyOf, MaxIter, RelativeObjectiveChange
-
     Av, _ = V.check_data(A, caller="symmetric_nmf", name="A")
     n = Av.shape[0]
     if Av.shape != (n, n):
@@ -180,8 +179,6 @@ def network_nmf(A: Any, n_components: int, *, directed: bool | None = None, rand
         Undirected: ``W`` (n, k) memberships. Directed: ``W`` (n, k) out-going and
         ``H.T`` (n, k) in-coming memberships. ``extras["directed"]``.
     """
-    from nmfkit.fit import nmf
-
     if directed is None:
         directed = not _is_symmetric(A if sp.issparse(A) else np.asarray(A, dtype=float))
     if directed:

@@ -28,13 +28,17 @@ from typing import Any, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from nmfkit import _validation as V
 from nmfkit._docs import shared_docs
 from nmfkit._validation import InvalidInputError
 from nmfkit.backend import get_backend
+from nmfkit.fit import FitResult, run
 from nmfkit.graphs import knn_graph, sample_distances  # re-exported: persistent NMF builds on them
+from nmfkit.initialization import NNDSVD
 from nmfkit.losses import BetaDivergence
 from nmfkit.penalties import L2, GraphLaplacian, Proximity
-from nmfkit.solvers import MU, LinMU, Problem, nnls_project
+from nmfkit.solvers import MU, LinMU, Problem, nnls_bpp, nnls_project
+from nmfkit.stopping import AnyOf, FixedSweeps, MaxIter, RelativeObjectiveChange
 
 __all__ = ["sample_distances", "death_times", "persistence_scales", "ScaleGraphs", "knn_graph", "gnmf",
            "persistent_nmf", "preprocess_counts", "embed_new_samples"]
@@ -206,9 +210,6 @@ class _Block:
 def _inner(problem: Problem, solver: Any, W: Any, H: Any, *, tol: float, max_iter: int, normalize: bool,
            start: float | None, backend: Any) -> tuple[Any, Any, int, bool]:
     """The reference code's inner loop: while ``|F_prev - F| / F_prev > tol`` (F after each update)."""
-    from nmfkit.fit import run
-    from nmfkit.stopping import AnyOf, MaxIter, RelativeObjectiveChange
-
     method = _Block(problem, solver, normalize)
     if start is not None:  # F_prev starts at `start` (1e9 in the reference code): equal within tol -> no update
         f0 = backend.to_float(method.objective((W, H)))
@@ -335,10 +336,6 @@ def gnmf(X: Any, n_components: int, *, graph: Any = None, lam: float = 100.0, n_
     D. Cai, X. He, J. Han, T. S. Huang, "Graph regularized nonnegative matrix
     factorization for data representation", IEEE TPAMI 33(8), 2011.
     """
-    from nmfkit import _validation as V
-    from nmfkit.fit import FitResult
-    from nmfkit.initialization import NNDSVD
-
     Xv, _ = V.check_data(X, caller="gnmf")
     k = V.check_n_components(n_components, Xv.shape, "gnmf")
     V.check_interval(lam, "lam", "gnmf", low=0.0)
@@ -428,11 +425,6 @@ def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence
         ``H_paper`` (T, k, N, the paper's orientation), ``n_components_per_scale``,
         ``inner_iterations`` (sweeps x T), ``gnmf_iterations``, ``unconverged_blocks``.
     """
-    from nmfkit import _validation as V
-    from nmfkit.fit import FitResult, run
-    from nmfkit.initialization import NNDSVD
-    from nmfkit.stopping import AnyOf, FixedSweeps, RelativeObjectiveChange
-
     caller = "persistent_nmf"
     Xv, _ = V.check_data(X, caller=caller)
     Xd = np.asarray(Xv.toarray() if sp.issparse(Xv) else Xv, dtype=float)
@@ -529,8 +521,6 @@ def preprocess_counts(X: Any) -> np.ndarray:
     ValueError
         For negative counts or an all-zero cell (it has no direction).
     """
-    from nmfkit import _validation as V
-
     Xv, _ = V.check_data(X, caller="preprocess_counts")
     Xd = np.log10(1.0 + (Xv.toarray() if sp.issparse(Xv) else np.asarray(Xv, dtype=float)))
     norms = np.linalg.norm(Xd, axis=1)
@@ -566,9 +556,6 @@ def embed_new_samples(X_new: Any, X_train: Any, embedding: Any, basis: Any, eps:
     -------
     ndarray of shape (n_new, k)
     """
-    from nmfkit.backend import get_backend
-    from nmfkit.solvers import nnls_bpp
-
     Xn = np.asarray(X_new.toarray() if sp.issparse(X_new) else X_new, dtype=float)
     Xt = np.asarray(X_train, dtype=float)
     B, E = np.asarray(basis, float), np.asarray(embedding, float)

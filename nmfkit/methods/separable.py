@@ -26,7 +26,9 @@ from typing import Any
 
 import numpy as np
 
+from nmfkit import _validation as V
 from nmfkit._validation import InvalidInputError
+from nmfkit.fit import FitResult
 from nmfkit.initialization import SNPA, SPA
 
 __all__ = ["spa", "snpa", "separable_nmf"]
@@ -99,9 +101,6 @@ def separable_nmf(X: Any, n_components: int, *, algorithm: str = "snpa") -> Any:
     [0, 1]
     """
     import time
-
-    from nmfkit import _validation as V
-    from nmfkit.fit import FitResult
 
     Xv, _ = V.check_data(X, caller="separable_nmf")
     k = V.check_n_components(n_components, Xv.shape, "separable_nmf")

@@ -33,10 +33,13 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from nmfkit import _validation as V
 from nmfkit._docs import shared_docs
 from nmfkit.backend import get_backend
+from nmfkit.fit import FitResult, run
 from nmfkit.losses import BetaDivergence
 from nmfkit.solvers import MU, Problem
+from nmfkit.stopping import AnyOf, MaxIter, RelativeObjectiveChange
 
 __all__ = ["hoyer_project", "nmf_sc", "sparseness"]
 
@@ -195,10 +198,6 @@ def nmf_sc(X: Any, n_components: int, *, sparseness_W: float | None = None, spar
     >>> np.round(sparseness(res.H, axis=1), 6).tolist()
     [0.7, 0.7, 0.7]
     """
-    from nmfkit import _validation as V
-    from nmfkit.fit import FitResult, run
-    from nmfkit.stopping import AnyOf, MaxIter, RelativeObjectiveChange
-
     Xv, _ = V.check_data(X, caller="nmf_sc")
     k = V.check_n_components(n_components, Xv.shape, "nmf_sc")
     for name, value in (("sparseness_W", sparseness_W), ("sparseness_H", sparseness_H)):

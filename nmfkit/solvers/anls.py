@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from nmfkit.backend import get_backend
 from nmfkit.solvers._base import Problem, QuadraticSolver
 
 __all__ = ["ANLSBPP", "ANLSPG", "nnls_bpp", "nnls_project"]
@@ -169,8 +170,6 @@ def nnls_project(X: Any, H: Any, backend: Any = None) -> Any:
     solved together by :func:`nnls_bpp` on the Gram matrix ``H H^T``.
     """
     if backend is None:
-        from nmfkit.backend import get_backend
-
         backend = get_backend(H)
     G, B = H @ H.T, H @ X.T
     return nnls_bpp(G, B, B > 0, backend).T
