@@ -113,12 +113,6 @@ class NumpyBackend:
         return X.sum()
 
     # -- special functions ---------------------------------------------------------
-    def wright_omega(self, z: Any) -> Any:
-        """Wright omega ``w(z) = W_0(exp(z))``, the root of ``w + log w = z``, without forming ``exp(z)``."""
-        from scipy.special import wrightomega
-
-        return np.asarray(wrightomega(z), dtype=z.dtype)
-
     def sq_norm(self, X: Any, dtype: Any = None) -> Any:
         data = X.data if sp.issparse(X) else np.ravel(X)
         if dtype is not None:

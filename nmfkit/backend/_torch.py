@@ -147,25 +147,6 @@ class TorchBackend:
         return X.sum()
 
     # -- special functions ---------------------------------------------------------
-    def wright_omega(self, z: Any) -> Any:
-        """Wright omega ``w(z) = W_0(exp(z))``, the root of ``w + log w = z``, on the device.
-
-        Starts from ``z - log z`` (large ``z``) or ``exp(z)`` (small ``z``) and
-        takes Halley steps on ``f(w) = w + log w - z``; six steps reach machine
-        precision for every real ``z``.
-        """
-        torch = self.torch
-        big = z > 1.0
-        w = torch.where(big, z - torch.log(torch.where(big, z, 1.0)), torch.exp(torch.clamp(z, max=1.0)))
-        tiny = torch.finfo(w.dtype).tiny
-        w = torch.clamp(w, min=tiny)  # exp(z) underflows for very negative z
-        for _ in range(6):
-            f = w + torch.log(w) - z
-            # Halley on f with f' = 1 + 1/w, f'' = -1/w^2, written without dividing by w
-            w1 = w + 1.0
-            w = torch.clamp(w - f * w / (w1 + 0.5 * f / w1), min=tiny)
-        return w
-
     def sq_norm(self, X: Any, dtype: Any = None) -> Any:
         data = X.values() if self.is_sparse(X) else X.reshape(-1)
         if dtype is not None:

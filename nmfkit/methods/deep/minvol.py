@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from nmfkit.losses import BetaDivergence
+from nmfkit.methods.deep.special import wright_omega
 
 __all__ = ["logdet_parts", "log10det", "root_q", "column_multipliers", "minvol_last", "minvol_admm"]
 
@@ -110,7 +111,7 @@ def minvol_admm(Y: Any, W: Any, H: Any, Wbar: Any, *, lam_l: float, lam_next: fl
                                     xp=xp)
         newton += k
         Wn = xp.maximum(Wt * root_q(C + mu[None, :], S, T, xp), eps)
-        Zn = backend.wright_omega(log_nu_wbar + nu * (Wn + Uh)) / nu
+        Zn = wright_omega(log_nu_wbar + nu * (Wn + Uh), backend) / nu
         Un = Uh + Wn - Zn
         residual = xp.linalg.vector_norm(Wn - Zn)
         if accelerated:

@@ -9,6 +9,7 @@ import warnings
 from typing import Any
 
 from nmfkit.losses import BetaDivergence
+from nmfkit.methods.deep.special import wright_omega
 from nmfkit.solvers.mu import multiplicative_step
 
 __all__ = ["mu_left", "mu_right", "sum_to_one_multipliers", "constrained_right", "coupled_left", "normalize"]
@@ -108,7 +109,7 @@ def coupled_left(Y: Any, W: Any, H: Any, Wbar: Any, lam: float, loss: BetaDiverg
     if b == 1.0:
         a = den - lam * xp.log(Wbar)
         bb = xp.maximum(W * num, eps)
-        w = bb / (lam * backend.wright_omega(xp.log(bb / lam) + a / lam))
+        w = bb / (lam * wright_omega(xp.log(bb / lam) + a / lam, backend))
     elif b == 1.5:
         sW = xp.sqrt(W)
         A = den / sW + 2.0 * lam
