@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from nmfkit import defaults as D
 from nmfkit._validation import InvalidInputError
 from nmfkit.solvers._base import Problem, QuadraticSolver, quadratic_stats
 
@@ -262,3 +263,31 @@ class ExtrapolatedNMF:
         """The best pair seen: the result of the fit."""
         return state["best_W"], state["best_H"]
 
+
+def resolve_extrapolation(extrapolate: Any, solver: Any, stop: Any, *, caller: str, beta: float, masked: bool,
+                          update_H: bool) -> tuple[QuadraticSolver, Extrapolation] | None:
+    """The ``extrapolate`` option of :func:`nmfkit.nmf` checked: ``(solver, Extrapolation)``, or None when off.
+
+    ``"auto"`` turns it on wherever it applies (:func:`nmfkit.defaults.extrapolation_applies`)
+    unless the stopping rule watches the factors; ``True`` or an instance where it does not
+    apply is an error naming what is missing.
+    """
+    applies = D.extrapolation_applies(quadratic_loss=beta == 2.0, quadratic_solver=isinstance(solver, QuadraticSolver),
+                                      masked=masked, update_H=update_H)
+    if isinstance(extrapolate, str) and extrapolate == "auto":
+        extrapolate = applies and not stop.needs_previous  # see nmfkit.defaults.EXTRAPOLATE
+    if extrapolate is False or extrapolate is None:
+        return None
+    if extrapolate is True:
+        extrapolate = Extrapolation()
+    if not isinstance(extrapolate, Extrapolation):
+        msg = (f"The 'extrapolate' parameter of {caller} must be a bool, 'auto' or an Extrapolation. "
+               f"Got {extrapolate!r}.")
+        raise InvalidInputError(msg)
+    if not applies or not isinstance(solver, QuadraticSolver):  # (the isinstance narrows the type)
+        msg = ("extrapolate needs the Frobenius loss, a quadratic solver ('hals', 'anls-bpp', 'gcd', "
+               "'anls-pg'), no mask and update_H=True; got "
+               f"beta_loss={beta:g}, solver={solver.name!r}, mask={'yes' if masked else 'no'}, "
+               f"update_H={update_H}.")
+        raise InvalidInputError(msg)
+    return solver, extrapolate

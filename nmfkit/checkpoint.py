@@ -52,6 +52,17 @@ class Checkpoint:
         self.fingerprint = {k: _plain(v) for k, v in fingerprint.items()}
         self._swept = False  # stale temporary files are removed before the first save
 
+    @staticmethod
+    def check_path(path: Any, caller: str) -> None:
+        """Raise unless ``path`` is a path whose folder exists (the ``checkpoint`` option of ``caller``)."""
+        if not isinstance(path, (str, os.PathLike)):
+            msg = f"The 'checkpoint' parameter of {caller} must be a path or None. Got {path!r} instead."
+            raise InvalidInputError(msg)
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            msg = f"checkpoint: the folder {folder} does not exist."
+            raise InvalidInputError(msg)
+
     # -- saving ---------------------------------------------------------------------------------
     def save(self, n_iter: int, state: Any, history: list, elapsed: float, backend: Any) -> None:
         """Write the state atomically (temporary file, then ``os.replace``)."""

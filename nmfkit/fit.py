@@ -12,15 +12,15 @@ import numpy as np
 from nmfkit import _validation as V
 from nmfkit import defaults as D
 from nmfkit._validation import InvalidInputError
-from nmfkit.acceleration import ExtrapolatedNMF, Extrapolation
+from nmfkit.acceleration import ExtrapolatedNMF, Extrapolation, resolve_extrapolation
 from nmfkit.backend import get_backend
 from nmfkit.checkpoint import Checkpoint
 from nmfkit.driver import CallbackInfo, FitResult, HistoryEntry, Iterative, run
 from nmfkit.initialization import Initializer
 from nmfkit.losses import BetaDivergence
 from nmfkit.options import engine_for, resolve
-from nmfkit.penalties import elastic_net
-from nmfkit.solvers import Problem, QuadraticSolver, Solver
+from nmfkit.penalties import check_penalties, elastic_net
+from nmfkit.solvers import Problem, Solver
 from nmfkit.stopping import StoppingRule
 
 __all__ = ["nmf", "FitResult", "HistoryEntry", "Iterative", "CallbackInfo", "run"]
@@ -211,13 +211,7 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
     checkpoint_every = V.check_interval(checkpoint_every, "checkpoint_every", caller, kind="int", low=1,
                                         closed="left")
     if checkpoint is not None:
-        if not isinstance(checkpoint, (str, os.PathLike)):
-            msg = f"The 'checkpoint' parameter of {caller} must be a path or None. Got {checkpoint!r} instead."
-            raise InvalidInputError(msg)
-        folder = os.path.dirname(os.path.abspath(checkpoint))
-        if not os.path.isdir(folder):
-            msg = f"checkpoint: the folder {folder} does not exist."
-            raise InvalidInputError(msg)
+        Checkpoint.check_path(checkpoint, caller)
 
     # -- data and problem (checked against the solver before any costly initialization) ----
     X, nan_mask = V.check_data(X, caller=caller, missing=missing, beta=beta, masked_ok=True, rescales=True)
@@ -248,19 +242,8 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
                    "be rescaled for you. Divide X by a constant (and adjust the penalties) first.")
             raise InvalidInputError(msg)
         X = backend.with_data(X, backend.sparse_data(X) / scale) if backend.is_sparse(X) else X / scale
-    penalties_W, penalties_H = tuple(penalties_W), tuple(penalties_H)
-    for name, pens, size in (("penalties_W", penalties_W, n), ("penalties_H", penalties_H, m)):
-        for pen in pens:
-            if not all(hasattr(pen, a) for a in ("value", "edit_mu", "edit_quadratic")):
-                msg = f"{name} must hold penalties from nmfkit.penalties; got {pen!r}."
-                raise InvalidInputError(msg)
-            adjacency = getattr(pen, "adjacency", None)
-            if adjacency is not None and adjacency.shape != (size, size):
-                msg = (f"{name}: the graph must have shape ({size}, {size}) "
-                       f"({'n_samples' if name == 'penalties_W' else 'n_features'}); got {adjacency.shape}.")
-                raise InvalidInputError(msg)
-    penalties_W, penalties_H = (tuple(p.to_backend(backend, X) if hasattr(p, "to_backend") else p for p in pens)
-                                for pens in (penalties_W, penalties_H))
+    penalties_W = check_penalties(penalties_W, "penalties_W", n, backend, X)
+    penalties_H = check_penalties(penalties_H, "penalties_H", m, backend, X)
     loss = BetaDivergence(beta)
     problem = Problem(
         X, backend.transpose(X), loss, backend,
@@ -269,26 +252,8 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
         mask=mask, maskT=None if mask is None else mask.T,
     )
     solver_obj.check(problem)
-    accelerate: tuple[QuadraticSolver, Extrapolation] | None = None
-    applies = D.extrapolation_applies(quadratic_loss=problem.loss.is_quadratic,
-                                      quadratic_solver=isinstance(solver_obj, QuadraticSolver),
-                                      masked=mask is not None, update_H=bool(update_H))
-    if isinstance(extrapolate, str) and extrapolate == "auto":
-        extrapolate = applies and not stop_rule.needs_previous  # see nmfkit.defaults.EXTRAPOLATE
-    if extrapolate is not False and extrapolate is not None:
-        if extrapolate is True:
-            extrapolate = Extrapolation()
-        if not isinstance(extrapolate, Extrapolation):
-            msg = (f"The 'extrapolate' parameter of {caller} must be a bool, 'auto' or an Extrapolation. "
-                   f"Got {extrapolate!r}.")
-            raise InvalidInputError(msg)
-        if not applies or not isinstance(solver_obj, QuadraticSolver):  # (the isinstance narrows the type)
-            msg = ("extrapolate needs the Frobenius loss, a quadratic solver ('hals', 'anls-bpp', 'gcd', "
-                   "'anls-pg'), no mask and update_H=True; got "
-                   f"beta_loss={beta:g}, solver={solver_obj.name!r}, mask={'yes' if mask is not None else 'no'}, "
-                   f"update_H={update_H}.")
-            raise InvalidInputError(msg)
-        accelerate = (solver_obj, extrapolate)
+    accelerate = resolve_extrapolation(extrapolate, solver_obj, stop_rule, caller=caller, beta=beta,
+                                       masked=mask is not None, update_H=bool(update_H))
     saved = None
     store: Checkpoint | None = None
     if checkpoint is not None:

@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Protocol
 
 from nmfkit._validation import InvalidInputError
 
-__all__ = ["Penalty", "EDITS", "L1", "L2", "GraphLaplacian", "Proximity", "elastic_net"]
+__all__ = ["Penalty", "EDITS", "L1", "L2", "GraphLaplacian", "Proximity", "elastic_net", "check_penalties"]
 
 #: the statistics a penalty can edit, one name per ``edit_*`` method; a penalty's ``edits`` lists those it
 #: supports, a solver's ``penalty_edits`` those it calls (the boundary checks the two agree before any work)
@@ -230,3 +230,23 @@ def elastic_net(alpha: float, l1_ratio: float, scale: int) -> tuple[Penalty, ...
     if l2 > 0:
         out.append(L2(l2))
     return tuple(out)
+
+
+def check_penalties(penalties: Any, name: str, size: int, backend: Any, like: Any) -> tuple:
+    """``penalties`` (the ``penalties_W`` or ``penalties_H`` option) checked and moved to ``like``'s backend.
+
+    Each must be a penalty (value and edits), and a graph must join the ``size``
+    rows of its factor (samples for ``W``, features for ``H``).
+    """
+    out = []
+    for pen in tuple(penalties):
+        if not all(hasattr(pen, a) for a in ("value", "edit_mu", "edit_quadratic")):
+            msg = f"{name} must hold penalties from nmfkit.penalties; got {pen!r}."
+            raise InvalidInputError(msg)
+        adjacency = getattr(pen, "adjacency", None)
+        if adjacency is not None and adjacency.shape != (size, size):
+            msg = (f"{name}: the graph must have shape ({size}, {size}) "
+                   f"({'n_samples' if name == 'penalties_W' else 'n_features'}); got {adjacency.shape}.")
+            raise InvalidInputError(msg)
+        out.append(pen)
+    return tuple(p.to_backend(backend, like) if hasattr(p, "to_backend") else p for p in out)
