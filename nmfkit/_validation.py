@@ -256,7 +256,7 @@ def check_finite(name: str, n_inf: int, n_nan: int, missing: str, sparse: bool, 
         raise InvalidInputError(msg)
 
 
-def _check_non_negative(name: str, caller: str, n_neg: int, minimum: float) -> None:
+def check_non_negative(name: str, caller: str, n_neg: int, minimum: float) -> None:
     if n_neg:
         msg = (f"Negative values in data passed to {caller} ({name}): {n_neg} negative "
                f"entr{'y' if n_neg == 1 else 'ies'}, min = {minimum:.6g}; NMF needs non-negative input.")
@@ -356,7 +356,7 @@ def check_data(X: Any, *, caller: str, missing: str = "error",
     if counts["nan"]:
         nan_mask = ~np.isnan(X)
         X = np.where(nan_mask, X, 0.0).astype(X.dtype)
-    _check_non_negative(name, caller, counts["neg"], counts["min"])
+    check_non_negative(name, caller, counts["neg"], counts["min"])
     if hidden is not None:
         nan_mask = ~hidden if nan_mask is None else nan_mask & ~hidden
     if not rescales:
@@ -393,7 +393,7 @@ def _check_tensor_data(X: Any, name: str, caller: str, missing: str) -> tuple[An
         X = torch.where(nan_mask, X, 0.0)
         values = X
     n_neg = int((values < 0).sum())
-    _check_non_negative(name, caller, n_neg, float(values.min()) if n_neg else 0.0)
+    check_non_negative(name, caller, n_neg, float(values.min()) if n_neg else 0.0)
     return X, nan_mask
 
 

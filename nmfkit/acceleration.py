@@ -15,7 +15,7 @@ from typing import Any
 
 from nmfkit import defaults as D
 from nmfkit._validation import InvalidInputError
-from nmfkit.solvers._base import Problem, QuadraticSolver, quadratic_stats
+from nmfkit.solvers import Problem, QuadraticSolver, quadratic_stats
 
 __all__ = ["Extrapolation", "ExtrapolatedNMF"]
 

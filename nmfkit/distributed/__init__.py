@@ -269,7 +269,7 @@ def _validate(X: Any, client: Any, beta: float, caller: str) -> tuple[Any, dict]
     sparse = sp.issparse(X._meta)
     V.check_finite("X", sum(p["inf"] for p in parts), sum(p["nan"] for p in parts), "error", sparse, "toarray")
     n_neg = sum(p["neg"] for p in parts)
-    V._check_non_negative("X", caller, n_neg, min(p["min"] for p in parts))
+    V.check_non_negative("X", caller, n_neg, min(p["min"] for p in parts))
     rows = np.concatenate([p["rows"] for p in parts])
     cols = np.logical_or.reduce([p["cols"] for p in parts])
     V.report_zeros(rows, cols, sum(p["zeros"] for p in parts), beta=beta)

@@ -17,8 +17,7 @@ import scipy.sparse as sp
 from nmfkit import _validation as V
 from nmfkit.backend import get_backend
 from nmfkit.losses import BetaDivergence
-from nmfkit.solvers import HALS, Problem, QuadraticSolver
-from nmfkit.solvers._base import penalized_stats, quadratic_stats
+from nmfkit.solvers import HALS, Problem, QuadraticSolver, penalized_stats, quadratic_stats
 
 __all__ = ["Context", "sweep_block", "block_H_terms", "add", "update_H", "hals_start", "hals_pass", "keep_going",
            "block_objective", "objective", "summary", "save", "load", "first"]

@@ -40,8 +40,7 @@ from nmfkit.backend import get_backend
 from nmfkit.fit import FitResult, nmf, run
 from nmfkit.losses import BetaDivergence
 from nmfkit.penalties import Proximity
-from nmfkit.solvers import get_solver
-from nmfkit.solvers._base import Problem
+from nmfkit.solvers import Problem, get_solver
 from nmfkit.stopping import AnyOf, MaxIter, RelativeObjectiveChange
 
 __all__ = ["symmetric_nmf", "network_nmf", "communities"]

@@ -10,14 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from nmfkit._registry import Registry
-from nmfkit.solvers._base import Problem, QuadraticSolver, Solver, quadratic_stats
+from nmfkit.solvers._base import Problem, QuadraticSolver, Solver, penalized_stats, quadratic_stats
 from nmfkit.solvers.anls import ANLSBPP, ANLSPG, nnls_bpp, nnls_project
 from nmfkit.solvers.gcd import GreedyCD
 from nmfkit.solvers.hals import HALS
 from nmfkit.solvers.mu import MU, LinMU
 
 __all__ = [
-    "Problem", "Solver", "QuadraticSolver", "quadratic_stats", "MU", "LinMU", "HALS", "ANLSBPP", "ANLSPG", "GreedyCD",
+    "Problem", "Solver", "QuadraticSolver", "quadratic_stats", "penalized_stats", "MU", "LinMU", "HALS", "ANLSBPP",
+    "ANLSPG", "GreedyCD",
     "nnls_bpp", "nnls_project", "register_solver", "get_solver", "available_solvers", "resolve_solver",
     "solvers_for", "row_separable_solvers",
 ]
