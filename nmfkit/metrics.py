@@ -3,7 +3,8 @@
 Matched cosine similarity, the consistency measures of Guo & Holy, and the
 clustering scores (ARI, NMI, purity, Hungarian accuracy, k-means on an embedding)
 used to evaluate embeddings against labels; sparse non-negative assignment of
-profiles to a reference catalogue (e.g. COSMIC mutational signatures).
+profiles to a reference catalogue (e.g. COSMIC mutational signatures); Hoyer's sparseness, the
+one measure of sparsity every method reports.
 
 References
 ----------
@@ -20,8 +21,8 @@ import numpy as np
 
 from nmfkit._validation import InvalidInputError
 
-__all__ = ["match_components", "subspace_consistency", "permutation_consistency", "purity", "clustering_accuracy",
-           "clustering_scores", "kmeans_scores", "assign_to_reference"]
+__all__ = ["sparseness", "match_components", "subspace_consistency", "permutation_consistency", "purity",
+           "clustering_accuracy", "clustering_scores", "kmeans_scores", "assign_to_reference"]
 
 
 def _unit_columns(W: Any) -> np.ndarray:
@@ -208,3 +209,19 @@ def assign_to_reference(Y: Any, reference: Any, *, max_components: int = 4, min_
         terms.append([(labels[chosen[o]], float(best_w[o] / total) if total > 0 else 0.0) for o in order
                       if best_w[o] > 0])
     return {"weights": weights, "cosine": cos, "terms": terms}
+
+
+def sparseness(x: Any, axis: int = -1) -> Any:
+    """Hoyer's sparseness ``(sqrt(n) - ||x||_1 / ||x||_2) / (sqrt(n) - 1)`` along ``axis``.
+
+    In [0, 1]: 0 for a constant vector, 1 for a single non-zero. Undefined
+    (NaN) for an all-zero vector and for vectors of length 1.
+    """
+    x = np.abs(np.asarray(x, dtype=float))
+    n = x.shape[axis]
+    if n == 1:
+        return np.full(np.delete(x.shape, axis % x.ndim), np.nan)
+    l1 = x.sum(axis=axis)
+    l2 = np.sqrt((x * x).sum(axis=axis))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(l2 > 0, (np.sqrt(n) - l1 / np.where(l2 > 0, l2, 1.0)) / (np.sqrt(n) - 1.0), np.nan)

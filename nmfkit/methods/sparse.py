@@ -38,26 +38,11 @@ from nmfkit._docs import shared_docs
 from nmfkit.backend import get_backend
 from nmfkit.fit import FitResult, run
 from nmfkit.losses import BetaDivergence
+from nmfkit.metrics import sparseness
 from nmfkit.solvers import MU, Problem
 from nmfkit.stopping import AnyOf, MaxIter, RelativeObjectiveChange
 
 __all__ = ["hoyer_project", "nmf_sc", "sparseness"]
-
-
-def sparseness(x: Any, axis: int = -1) -> Any:
-    """Hoyer's sparseness ``(sqrt(n) - ||x||_1 / ||x||_2) / (sqrt(n) - 1)`` along ``axis``.
-
-    In [0, 1]: 0 for a constant vector, 1 for a single non-zero. Undefined
-    (NaN) for an all-zero vector and for vectors of length 1.
-    """
-    x = np.abs(np.asarray(x, dtype=float))
-    n = x.shape[axis]
-    if n == 1:
-        return np.full(np.delete(x.shape, axis % x.ndim), np.nan)
-    l1 = x.sum(axis=axis)
-    l2 = np.sqrt((x * x).sum(axis=axis))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(l2 > 0, (np.sqrt(n) - l1 / np.where(l2 > 0, l2, 1.0)) / (np.sqrt(n) - 1.0), np.nan)
 
 
 def hoyer_project(x: Any, l1: float, l2: float, *, max_iter: int = 1000) -> np.ndarray:

@@ -22,7 +22,7 @@ from nmfkit.methods.deep.updates import (
     mu_right,
     normalize,
 )
-from nmfkit.methods.sparse import sparseness
+from nmfkit.metrics import sparseness
 from nmfkit.stopping import AnyOf, FixedSweeps, MaxIter, RelativeObjectiveChange
 
 __all__ = ["multilayer_nmf", "deep_nmf", "deep_usage", "layer_features", "hoyer_sparsity"]
@@ -558,7 +558,7 @@ def layer_features(result: Any) -> list[np.ndarray]:
 
 
 def hoyer_sparsity(F: Any, axis: int = 1) -> np.ndarray:
-    """Hoyer's sparsity of every row (``axis=1``) of F: :func:`nmfkit.methods.sparse.sparseness`.
+    """Hoyer's sparsity of every row (``axis=1``) of F: :func:`nmfkit.metrics.sparseness`.
 
     In [0, 1]: 0 for a constant vector, 1 for a single non-zero. Undefined (NaN)
     for an all-zero vector or ``n = 1``.
