@@ -316,3 +316,29 @@ def test_without_stored_bases_memory_variant_runs_and_separates():
     assert obj[-1] < obj[0]
     with pytest.raises(ValueError, match="store_bases"):
         persistent_nmf(X, 2, store_bases=False, return_bases=True)
+
+
+@pytest.mark.parametrize("init", ["random", "nndsvdar"])
+def test_gnmf_random_state_seeds_the_random_starts(init):
+    X = np.random.default_rng(0).random((30, 12)) + 0.05
+    fit = lambda seed: gnmf(X, 3, init=init, random_state=seed, max_iter=40)  # noqa: E731
+    a, b, c = fit(1), fit(2), fit(1)
+    assert not np.array_equal(a.W, b.W)
+    np.testing.assert_array_equal(a.W, c.W)
+    assert a.random_state == 1
+
+
+def test_gnmf_default_start_is_the_reference_nndsvda_whatever_the_seed():
+    X = np.random.default_rng(0).random((30, 12)) + 0.05
+    np.testing.assert_array_equal(gnmf(X, 3, random_state=1, max_iter=40).W, gnmf(X, 3, random_state=2, max_iter=40).W)
+
+
+def test_persistent_random_state_seeds_the_random_starts():
+    X = np.random.default_rng(0).random((24, 10)) + 0.05
+    kw = dict(n_sweeps=2, inner_max_iter=30, gnmf_max_iter=30, start="random")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a, b, c = (persistent_nmf(X, 3, random_state=s, **kw) for s in (1, 2, 1))
+    assert not np.array_equal(a.W, b.W)
+    np.testing.assert_array_equal(a.W, c.W)
+    assert a.random_state == 1

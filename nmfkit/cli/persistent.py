@@ -21,6 +21,10 @@ def _persistent_options(p: argparse.ArgumentParser) -> None:
                    help="geometric, cross-scale and ridge weights (default 100,100,1)")
     p.add_argument("--sweeps", dest="n_sweeps", type=int, default=10, help="outer sweeps over the scales")
     p.add_argument("--max-scales", type=int, default=None, help="keep at most S scales (default: every death time)")
+    p.add_argument("--start", choices=("nndsvda", "nndsvdar", "random"), default="nndsvda",
+                   help="first factors: the reference NNDSVDa (default, no randomness), NNDSVDar or random")
+    p.add_argument("--seed", "--random-state", dest="random_state", type=int, default=0,
+                   help="seeds --start nndsvdar and random (default 0)")
     p.add_argument("--labels", default=None,
                    help="one label per sample (a text file, one per line, or a csv whose last column is the label): "
                         "score k-means on every scale's embedding")
@@ -66,7 +70,8 @@ def persistent_command(args: argparse.Namespace) -> int:
         Xf = preprocess_counts(X) if args.preprocess else X
         data["X"] = Xf
         result = persistent_nmf(Xf, args.n_components, lambdas=lam, n_sweeps=args.n_sweeps,
-                                max_scales=args.max_scales, callback=progress)
+                                max_scales=args.max_scales, start=args.start, random_state=args.random_state,
+                                callback=progress)
         result.extras.update(loss_value=0.5 * float(np.sum((np.asarray(Xf) - result.W @ result.H) ** 2)),
                              beta_loss=2.0, loss="frobenius", solver="persistent NMF (Lin MU blocks)",
                              init="NNDSVDa + coarse-to-fine GNMF chain")
@@ -119,7 +124,8 @@ def persistent_command(args: argparse.Namespace) -> int:
         report.table(rows, ["file", "contents"])
 
     summary = fit_to_folder(matrix, out, n_components=args.n_components or 0, max_iter=args.n_sweeps, tol=0.0,
-                            random_state=None, force=args.force, quiet=args.quiet, method="persistent-nmf", fit=fit,
+                            random_state=args.random_state, force=args.force, quiet=args.quiet,
+                            method="persistent-nmf", fit=fit,
                             sections=sections, extra_summary={"lambdas": lam, "max_scales": args.max_scales,
                                                               "preprocess": args.preprocess})
     if not args.quiet:

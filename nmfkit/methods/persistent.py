@@ -34,7 +34,7 @@ from nmfkit._validation import InvalidInputError
 from nmfkit.backend import get_backend
 from nmfkit.fit import FitResult, run
 from nmfkit.graphs import knn_graph, sample_distances  # re-exported: persistent NMF builds on them
-from nmfkit.initialization import NNDSVD
+from nmfkit.initialization import NNDSVD, get_initializer
 from nmfkit.losses import BetaDivergence
 from nmfkit.penalties import L2, GraphLaplacian, Proximity
 from nmfkit.solvers import MU, LinMU, Problem, nnls_bpp, nnls_project
@@ -299,12 +299,24 @@ def _gnmf_iterations(X: Any, XT: Any, W: Any, H: Any, A: Any, degree: Any, lam: 
                   backend=backend)
 
 
+_STARTS = ("nndsvda", "nndsvdar", "random")
+
+
+def _start(X: np.ndarray, k: int, start: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The first factors: the reference code's NNDSVDa (no randomness), NNDSVDar or a random start."""
+    if start == "random":
+        return get_initializer("random")(X, k, rng=rng)
+    fill = "mean" if start == "nndsvda" else "random"
+    return NNDSVD(fill, leading="special", ties="negative", threshold=1e-8, svd="full")(X, k, rng=rng)
+
+
 # ---------------------------------------------------------------------------------------------
 # public API
 # ---------------------------------------------------------------------------------------------
 @shared_docs
 def gnmf(X: Any, n_components: int, *, graph: Any = None, lam: float = 100.0, n_neighbors: int = 5,
-         W: Any = None, H: Any = None, tol: float = 1e-3, max_iter: int = 1000, random_state: Any = None) -> Any:
+         W: Any = None, H: Any = None, init: str = "nndsvda", tol: float = 1e-3, max_iter: int = 1000,
+         random_state: Any = None) -> Any:
     """Graph-regularized NMF (Cai, He, Han & Huang 2011): ``||X - WH||^2 + lam tr(W^T L W)``.
 
     Multiplicative updates with the graph on the sample factor W; after each
@@ -320,10 +332,15 @@ def gnmf(X: Any, n_components: int, *, graph: Any = None, lam: float = 100.0, n_
     lam : float, default=100.0
     n_neighbors : int, default=5
     W, H : arrays, optional
-        Starting factors; default NNDSVDa.
+        Starting factors; default from ``init``.
+    init : {"nndsvda", "nndsvdar", "random"}, default="nndsvda"
+        The start when ``W`` and ``H`` are not given: NNDSVD with zeros filled by
+        the mean (no randomness: ``random_state`` then changes nothing), by small
+        random values, or random factors at the data's scale.
     tol : float, default=1e-3
     max_iter : int, default=1000
-    {random_state}
+    random_state : int, Generator or None, default=None
+        Seeds the ``"nndsvdar"`` and ``"random"`` starts.
 
     Returns
     -------
@@ -339,6 +356,7 @@ def gnmf(X: Any, n_components: int, *, graph: Any = None, lam: float = 100.0, n_
     Xv, _ = V.check_data(X, caller="gnmf")
     k = V.check_n_components(n_components, Xv.shape, "gnmf")
     V.check_interval(lam, "lam", "gnmf", low=0.0)
+    V.check_options(init, "init", "gnmf", _STARTS)
     rng, seed = V.check_random_state(random_state, "gnmf")
     Xd = Xv.toarray() if sp.issparse(Xv) else Xv
     A = knn_graph(Xd, n_neighbors) if graph is None else graph
@@ -347,7 +365,7 @@ def gnmf(X: Any, n_components: int, *, graph: Any = None, lam: float = 100.0, n_
         raise InvalidInputError(msg)
     degree = np.asarray(A.sum(axis=1)).ravel()
     if W is None or H is None:
-        W, H = NNDSVD("mean", leading="special", ties="negative", threshold=1e-8, svd="full")(Xd, k, rng=rng)
+        W, H = _start(Xd, k, init, rng)
     backend = get_backend(Xd)
     started = time.perf_counter()
     W, H, n, ok = _gnmf_iterations(Xd, Xd.T, np.asarray(W, float), np.asarray(H, float), A, degree, lam, backend,
@@ -366,7 +384,7 @@ def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence
                    kernel_power: float = 1.5, threshold: str = "strict", dedupe_scales: bool = False,
                    include_complete_graph: bool = True, max_scales: int | None = None, faithful: bool = True,
                    store_bases: bool = True, return_bases: bool = False, init: Any = "gnmf-chain",
-                   verbose: int = 0, callback: Any = None) -> Any:
+                   start: str = "nndsvda", random_state: Any = None, verbose: int = 0, callback: Any = None) -> Any:
     """Persistent NMF: one graph-regularized embedding per persistent-homology scale, coupled across scales.
 
     Parameters
@@ -411,8 +429,15 @@ def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence
         Also return every scale's basis (``extras["bases"]``, T x k x M; needs
         ``store_bases``).
     init : "gnmf-chain", "nndsvda" or (W, H), default="gnmf-chain"
-        ``"gnmf-chain"``: NNDSVDa, then GNMF on every graph from the coarsest
-        (complete) to the finest, each from the previous solution.
+        ``"gnmf-chain"``: the ``start``, then GNMF on every graph from the
+        coarsest (complete) to the finest, each from the previous solution;
+        ``"nndsvda"``: the ``start`` alone on every scale.
+    start : {"nndsvda", "nndsvdar", "random"}, default="nndsvda"
+        The first factors: the reference code's NNDSVDa (no randomness:
+        ``random_state`` then changes nothing), NNDSVD with random fill, or
+        random factors at the data's scale.
+    random_state : int, Generator or None, default=None
+        Seeds the ``"nndsvdar"`` and ``"random"`` starts.
     {verbose}
     callback : callable, optional
 
@@ -445,6 +470,8 @@ def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence
                 zip(lambdas, ("lambdas[0]", "lambdas[1]", "lambdas[2]"), strict=True))
     V.check_interval(n_sweeps, "n_sweeps", caller, kind="int", low=1)
     V.check_options(threshold, "threshold", caller, ("strict", "inclusive"))
+    V.check_options(start, "start", caller, _STARTS)
+    rng, seed = V.check_random_state(random_state, caller)
     backend = get_backend(Xd)
     started = time.perf_counter()
     D = sample_distances(Xd)
@@ -453,19 +480,18 @@ def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence
                              max_scales=max_scales, deaths=deaths)
     graphs = ScaleGraphs(D, eps, power=kernel_power, threshold=threshold)
     T = len(graphs)
-    start = 1e9 if faithful else None
+    f_prev = 1e9 if faithful else None  # the reference code's first F_prev
     XT = Xd.T
     if isinstance(init, tuple):
         W, H = init
     else:
         V.check_options(init, "init", caller, ("gnmf-chain", "nndsvda"))
-        W, H = NNDSVD("mean", leading="special", ties="negative", threshold=1e-8, svd="full")(
-            Xd, k, rng=np.random.default_rng(0))
+        W, H = _start(Xd, k, start, rng)
     if return_bases and not store_bases:
         msg = "return_bases=True needs store_bases=True."
         raise InvalidInputError(msg)
     method = _Sweeps(Xd, XT, graphs, lam, backend, inner_tol=inner_tol, inner_max_iter=inner_max_iter,
-                     normalize=faithful, start=start, fit_terms=None if store_bases else [None] * T)
+                     normalize=faithful, start=f_prev, fit_terms=None if store_bases else [None] * T)
     Ws: list[Any] = [None] * T
     Hs: list[Any] = [None] * T
     gnmf_its = [0] * T
@@ -473,7 +499,7 @@ def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence
         if init == "gnmf-chain":
             A, degree = graphs.adjacency(t)
             W, H, gnmf_its[t], _ = _gnmf_iterations(Xd, XT, W, H, A, degree, lam[0], backend, tol=gnmf_tol,
-                                                    max_iter=gnmf_max_iter, start=start)
+                                                    max_iter=gnmf_max_iter, start=f_prev)
         Ws[t] = W
         if store_bases:
             Hs[t] = H
@@ -502,7 +528,7 @@ def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence
     basis = Hs[0] if store_bases else nnls_project(Xd.T, Ws[0].T, backend).T  # the LS basis for W_1
     return FitResult(Ws[0], basis, n_iter=info["n_iter"], converged=info["converged"],
                      stop_reason=info["stop_reason"], objective=info["objective"], history=info["history"],
-                     elapsed=info["elapsed"], backend=backend.name, extras=extras)
+                     elapsed=info["elapsed"], backend=backend.name, random_state=seed, extras=extras)
 
 
 def preprocess_counts(X: Any) -> np.ndarray:
