@@ -465,3 +465,51 @@ def test_minvol_last_layer_descends_on_what_it_minimises(alpha):
         H = mu_right(X, W, H, loss, BACKEND)
         values.append(f(W, H))
     assert np.all(np.diff(values) <= 1e-9 * abs(values[0]))
+
+
+# -- the data-centric loss (eq. 3) ----------------------------------------------------------------
+@pytest.mark.parametrize("beta", BETAS)
+def test_data_centric_h_terms_are_the_split_gradient(beta):
+    """den - num is the gradient of D(X | A H B) in H (finite differences)."""
+    from nmfkit.methods.deep.datacentric import h_terms
+
+    rng = np.random.default_rng(1)
+    X, A, H, B = rng.random((9, 7)) + 0.2, rng.random((9, 3)) + 0.1, rng.random((3, 4)) + 0.1, rng.random((4, 7))
+    loss = BetaDivergence(beta)
+    num, den = h_terms(X, X.T, A, H, B, loss, BACKEND)
+    value = lambda Hx: float(loss.value(X, A, Hx @ B, backend=BACKEND))  # noqa: E731
+    fd = np.zeros_like(H)
+    for idx in np.ndindex(H.shape):
+        up, down = H.copy(), H.copy()
+        up[idx] += 1e-6
+        down[idx] -= 1e-6
+        fd[idx] = (value(up) - value(down)) / 2e-6
+    np.testing.assert_allclose(den - num, fd, rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("beta", BETAS)
+def test_data_centric_objective_never_increases_and_rows_of_H_sum_to_one(beta):
+    from nmfkit.methods.deep.datacentric import products
+
+    rng = np.random.default_rng(0)
+    X = rng.poisson(3.0, (40, 30)).astype(float) + 0.1
+    result = deep_nmf(X, [6, 3, 2], beta_loss=beta, model="data-centric", max_iter=40, random_state=0)
+    values = np.array([h.objective for h in result.history])
+    assert np.all(np.diff(values) <= 1e-12 * values[0])
+    assert values[-1] < values[0]
+    Ws, Hs = result.extras["W_layers"], result.extras["H_layers"]
+    for H in Hs:
+        np.testing.assert_allclose(H.sum(axis=1), 1.0, rtol=1e-12)
+    loss = BetaDivergence(beta)
+    direct = [float(loss.value(X, W, products(Hs, 0, i + 1), backend=BACKEND)) for i, W in enumerate(Ws)]
+    np.testing.assert_allclose(result.extras["layer_errors"], direct, rtol=1e-12)
+    weighted = sum(lam * e for lam, e in zip(result.extras["lambdas"], direct, strict=True))
+    assert result.objective == pytest.approx(weighted, rel=1e-12)
+
+
+def test_data_centric_refuses_what_it_does_not_define():
+    X = np.random.default_rng(0).random((20, 15)) + 0.1
+    with pytest.raises(ValueError, match="data-centric"):
+        deep_nmf(X, [4, 2], model="data-centric", min_vol=True)
+    with pytest.raises(ValueError, match="model"):
+        deep_nmf(X, [4, 2], model="centric")

@@ -19,6 +19,8 @@ def _deep_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--loss", "--beta-loss", dest="beta_loss", default="kl",
                    help="kl (kullback-leibler, default), 1.5, or fro (frobenius)")
     p.add_argument("--min-vol", action="store_true", help="minimum-volume deep KL-NMF (columns of W sum to 1)")
+    p.add_argument("--model", choices=("layer-centric", "data-centric"), default="layer-centric",
+                   help="layer-centric (the paper's model, default) or data-centric: every layer approximates X")
     p.add_argument("--lambdas", default=None, help="layer weights, e.g. 4,2,1 (default 1 / initial layer error)")
     p.add_argument("--alphas", default=None, help="min-vol: target initial volume/data ratios (default 0.05)")
     p.add_argument("--normalization", default="rows", choices=["rows", "cols"],
@@ -47,7 +49,7 @@ def deep_command(args: argparse.Namespace) -> int:
 
     def fit(X: Any, progress: Any) -> Any:
         result = deep_nmf(X, ranks, loss_param, lambdas="auto" if lambdas is None else lambdas,
-                          normalization=args.normalization, min_vol=args.min_vol,
+                          normalization=args.normalization, model=args.model, min_vol=args.min_vol,
                           alphas=0.05 if alphas is None else alphas, max_iter=args.max_iter, init_iter=args.init_iter,
                           tol=args.tol, random_state=args.random_state, callback=progress)
         loss = BetaDivergence.from_param(loss_param)

@@ -14,6 +14,7 @@ from nmfkit._validation import InvalidInputError
 from nmfkit.backend import get_backend
 from nmfkit.driver import FitResult, run
 from nmfkit.losses import BetaDivergence, balancing_weights
+from nmfkit.methods.deep.datacentric import DataCentric
 from nmfkit.methods.deep.minvol import log10det, minvol_admm, minvol_last
 from nmfkit.methods.deep.updates import (
     constrained_right,
@@ -368,7 +369,8 @@ def _multilayer(X: Any, ranks: Sequence[int], loss: BetaDivergence, *, max_iter:
 
 @shared_docs
 def deep_nmf(X: Any, ranks: Sequence[int], beta_loss: str | float = "kullback-leibler", *,
-             lambdas: Any = "auto", normalization: str = "rows", min_vol: bool = False, alphas: Any = 0.05,
+             lambdas: Any = "auto", normalization: str = "rows", model: str = "layer-centric",
+             min_vol: bool = False, alphas: Any = 0.05,
              delta: float = 1.0, rho: float = 100.0, max_iter: int = 500, init_iter: int = 500,
              tol: float | None = None, init: Any = None, last_layer: str = "code", order: str = "code",
              exact_prox: bool = False, admm_tol: float = 1e-6, admm_max_iter: int = 200,
@@ -396,6 +398,11 @@ def deep_nmf(X: Any, ranks: Sequence[int], beta_loss: str | float = "kullback-le
         Layer weights; "auto" is ``1 / e_l`` with ``e_l`` the layer errors of the
         multilayer initialisation (every term then starts at 1).
     normalization : {"rows", "cols"}, default="rows"
+    model : {"layer-centric", "data-centric"}, default="layer-centric"
+        ``"data-centric"``: the paper's eq. (3), ``sum_l lambda_l D_beta(X | W_l H_l ... H_1)``
+        with ``H_l e = e``, every layer approximating the data
+        (:mod:`nmfkit.methods.deep.datacentric`); rows normalization, no min-vol.
+        ``layer_errors`` are then ``D(X | W_l H_l ... H_1)``.
     min_vol : bool, default=False
     alphas : float or sequence, default=0.05
         Min-vol only: the target initial ratio ``alpha~_l`` of volume to data term;
@@ -473,6 +480,10 @@ def deep_nmf(X: Any, ranks: Sequence[int], beta_loss: str | float = "kullback-le
     if min_vol and normalization != "rows":
         msg = "min_vol=True normalises the columns of W (W^T e = e); leave normalization='rows'."
         raise InvalidInputError(msg)
+    V.check_options(model, "model", caller, ("layer-centric", "data-centric"))
+    if model == "data-centric" and (min_vol or normalization != "rows"):
+        msg = "model='data-centric' is the paper's eq. (3) with H_l e = e: leave normalization='rows', min_vol=False."
+        raise InvalidInputError(msg)
     backend = get_backend(Xv)
     xp = backend.xp
     if init is None:
@@ -491,8 +502,12 @@ def deep_nmf(X: Any, ranks: Sequence[int], beta_loss: str | float = "kullback-le
     Hs = [xp.asarray(H, dtype=Xv.dtype, copy=True) for H in init.extras["H_layers"]]
     if min_vol:
         Ws, Hs = map(list, zip(*(normalize(W, H, "wcols", xp) for W, H in zip(Ws, Hs, strict=True)), strict=True))
-    errors0 = [backend.to_float(loss.value(Xv if l == 0 else Ws[l - 1], Ws[l], Hs[l], backend=backend))
-               for l in range(L)]  # noqa: E741
+    centric = DataCentric(Xv, loss, [1.0] * L, backend) if model == "data-centric" else None
+    if centric is not None:
+        errors0 = [backend.to_float(e) for e in centric.errors((Ws, Hs))]
+    else:
+        errors0 = [backend.to_float(loss.value(Xv if l == 0 else Ws[l - 1], Ws[l], Hs[l], backend=backend))
+                   for l in range(L)]  # noqa: E741
     if isinstance(lambdas, str) and lambdas == "auto":
         lam = balancing_weights(errors0, float(backend.eps(Xv.dtype)))  # 1 / e_l, e_l floored
     else:
@@ -502,10 +517,16 @@ def deep_nmf(X: Any, ranks: Sequence[int], beta_loss: str | float = "kullback-le
         tilde = _layer_weights(alphas, L, "alphas", positive=False)
         logdets = [abs(backend.to_float(log10det(W, delta, xp))) for W in Ws]
         alpha_values = [t * e / max(v, np.finfo(float).tiny) for t, e, v in zip(tilde, errors0, logdets, strict=True)]
-    method = _DeepBeta(Xv, loss, lam, backend, normalization=normalization, last_layer=last_layer, min_vol=min_vol,
-                       alphas=alpha_values, delta=delta, rho=rho, exact_prox=exact_prox, order=order,
-                       admm={"tol": admm_tol, "max_iter": admm_max_iter, "accelerated": admm_accelerated},
-                       newton_tol=newton_tol, newton_max_iter=newton_max_iter)
+    method: Any
+    if centric is not None:
+        centric.lambdas = list(lam)
+        method = centric
+    else:
+        method = _DeepBeta(Xv, loss, lam, backend, normalization=normalization, last_layer=last_layer,
+                           min_vol=min_vol, alphas=alpha_values, delta=delta, rho=rho, exact_prox=exact_prox,
+                           order=order, admm={"tol": admm_tol, "max_iter": admm_max_iter,
+                                              "accelerated": admm_accelerated},
+                           newton_tol=newton_tol, newton_max_iter=newton_max_iter)
     stop: Any = FixedSweeps(max_iter)
     if tol is not None:
         stop = AnyOf(RelativeObjectiveChange(tol, every=record_every), stop)
@@ -513,15 +534,16 @@ def deep_nmf(X: Any, ranks: Sequence[int], beta_loss: str | float = "kullback-le
                       verbose=verbose, record_every=record_every)
     from sklearn.exceptions import ConvergenceWarning  # loaded when needed
     Ws, Hs = list(state[0]), list(state[1])
-    if method.counters["admm_capped"]:
-        warnings.warn(f"{method.counters['admm_capped']} of {method.counters['admm_calls']} ADMM calls reached "
+    counters = getattr(method, "counters", {})
+    if counters.get("admm_capped"):
+        warnings.warn(f"{counters['admm_capped']} of {counters['admm_calls']} ADMM calls reached "
                       f"admm_max_iter={admm_max_iter}; raise it or admm_tol.", ConvergenceWarning, stacklevel=2)
     iters = [n for n, _ in method.layer_history]
     history = np.array([e for _, e in method.layer_history])
     extras = {"method": "deep-min-vol" if min_vol else "deep", "W_layers": Ws, "H_layers": Hs, "ranks": ranks,
               "lambdas": lam, "layer_errors": list(map(float, history[-1])), "layer_history": history,
               "layer_history_iters": iters, "initial_errors": errors0, "init": init, "beta_loss": loss.name,
-              "normalization": normalization, **method.counters}
+              "normalization": normalization, "model": model, **counters}
     if min_vol:
         extras.update(alphas=alpha_values, alpha_tilde=_layer_weights(alphas, L, "alphas", positive=False),
                       log10det=[backend.to_float(v) for v in method.volumes(state)],
