@@ -342,3 +342,29 @@ def test_persistent_random_state_seeds_the_random_starts():
     assert not np.array_equal(a.W, b.W)
     np.testing.assert_array_equal(a.W, c.W)
     assert a.random_state == 1
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+def test_block_objective_from_the_step_products_equals_the_direct_one(normalize):
+    """After a step the block's objective reuses X H^T (no pass over X); it must equal the direct evaluation."""
+    from nmfkit.backend import get_backend
+    from nmfkit.losses import BetaDivergence
+    from nmfkit.methods.persistent import _Block
+    from nmfkit.penalties import L2, GraphLaplacian, Proximity
+    from nmfkit.solvers import MU, LinMU, Problem
+
+    rng = np.random.default_rng(0)
+    X = rng.random((20, 300))
+    A = rng.random((20, 20)) * (rng.random((20, 20)) < 0.3)
+    A = A + A.T
+    np.fill_diagonal(A, 0.0)
+    pens = (GraphLaplacian(1.0, A), Proximity(0.5, rng.random((20, 3))), L2(0.1))
+    problem = Problem(X, X.T, BetaDivergence(2.0), get_backend(X), penalties_left=pens)
+    for solver in (LinMU(1e-9), MU(delta=1e-9)):
+        block = _Block(problem, solver, normalize)
+        state = (rng.random((20, 3)) + 0.1, rng.random((3, 300)) + 0.1)
+        for _ in range(3):
+            state = block.step(state)
+            fast = float(block.objective(state))
+            direct = 2.0 * float(problem.objective(*state))
+            assert fast == pytest.approx(direct, rel=1e-10)

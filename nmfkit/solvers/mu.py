@@ -118,9 +118,13 @@ class LinMU(Solver):
         self.delta = delta
 
     def update_left(self, problem: Problem, W: Any, H: Any) -> Any:
+        return self.update_from(problem, W, H, problem.backend.matmul(problem.X, H.T))
+
+    def update_from(self, problem: Problem, W: Any, H: Any, XHt: Any) -> Any:
+        """:meth:`update_left` from ``X H^T`` (n, k) that the caller has computed (and may reuse)."""
         xp = problem.backend.xp
         HHt = H @ H.T
-        num = problem.backend.matmul(problem.X, H.T)
+        num = XHt
         den = W @ HHt
         for p in problem.penalties_left:
             num, den = p.edit_mu(num, den, W)
