@@ -52,11 +52,15 @@ def section(name: str, m: dict) -> list[str]:
     elif name == "signatures":
         body = [f"{m['genomes']} genomes, {m['mutations']} mutations; recommended rank {m['recommended_rank']} "
                 f"(stability {_f(m['stability'])}).", "",
-                "| signature | NNLS decomposition into COSMIC v3.4 | cosine |", "|---|---|---|"]
+                "| signature | NNLS decomposition into COSMIC v3.4 | cosine | bootstrap cosine, median [95 %] |",
+                "|---|---|---|---|"]
+        boot = m["bootstrap"]["signatures"]
         body += [f"| {s['signature']} | " + " + ".join(f"{_f(w, 2)} {n}" for n, w in s["decomposition"])
-                 + f" | {_f(s['cosine'])} |" for s in m["signatures"]]
+                 + f" | {_f(s['cosine'])} | {_f(b['cosine_median'], 4)} [{_f(b['cosine_low'], 4)}, "
+                 f"{_f(b['cosine_high'], 4)}] |" for s, b in zip(m["signatures"], boot, strict=True)]
         body += ["", f"Genomes refitted to {', '.join(m['cosmic_used'])}: median cosine "
-                     f"{_f(m['refit_cosine_median'])}."]
+                     f"{_f(m['refit_cosine_median'])}. Bootstrap: {m['bootstrap']['resamples']} resamples, "
+                     f"{m['bootstrap']['scheme']}, each matched to the consensus signatures."]
     elif name == "multiomics":
         body = [f"{m['patients']} patients ({m['subtyped']} with a C1A/C1B subtype), {m['genes']} genes, "
                 f"{m['mirnas']} miRNAs.", "", "| k | model | ARI vs C1A/C1B | group sizes | deaths per group |",

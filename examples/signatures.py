@@ -5,9 +5,13 @@
 2. Consensus NMF at that rank: de novo signatures (96 trinucleotide channels) with their stability.
 3. Each de novo signature decomposed into COSMIC v3.4 SBS signatures by forward-selection NNLS,
    and each genome's catalogue refitted to the COSMIC signatures so found (its exposures).
+4. Bootstrap stability of each signature, as SigProfiler reports it: every genome's mutations
+   redrawn (multinomial, its total kept), the signatures refitted and matched to the consensus ones;
+   the matched cosines' median and 95 % interval, and a 95 % interval per channel.
 
-Figures: ``signatures.png`` (the de novo signatures as SBS-96 bar plots, with their COSMIC
-decomposition) and ``exposures.png`` (mutations per genome attributed to each COSMIC signature).
+Figures: ``signatures.png`` (the de novo signatures as SBS-96 bar plots with their bootstrap
+intervals and COSMIC decomposition) and ``exposures.png`` (mutations per genome attributed to each
+COSMIC signature).
 
 Usage::
 
@@ -27,7 +31,7 @@ COLOURS = ["#1ebff0", "#050708", "#e62725", "#cbcacb", "#a1cf64", "#edc8c5"]  # 
 def main(argv: list[str] | None = None) -> dict:
     from nmfkit.datasets import load_breast21, load_cosmic
     from nmfkit.metrics import assign_to_reference
-    from nmfkit.selection import consensus, select_rank
+    from nmfkit.selection import bootstrap, consensus, select_rank
 
     args = parser(__doc__).parse_args(argv)
     out = out_dir(args, "signatures")
@@ -49,6 +53,9 @@ def main(argv: list[str] | None = None) -> dict:
     idx = [names.index(n) for n in used]
     refit = assign_to_reference(X, S[idx], names=used, max_components=len(used), min_gain=0.0)
     exposures = refit["weights"]  # genomes x used signatures, in mutations
+    n_boot = 10 if args.fast else 100
+    boot = bootstrap(X, k, n_boot, scheme="multinomial", reference=(cons.W, cons.H), random_state=0, **kl)
+    cos = np.asarray(boot["cosine"])  # (n_boot, k): each resample's matched cosine to the consensus signature
     metrics = {
         "example": "signatures", "genomes": X.shape[0], "mutations": int(X.sum()),
         "recommended_rank": k, "reasons": survey.reasons, "survey": {"ranks": survey.ranks, **survey.table},
@@ -57,6 +64,10 @@ def main(argv: list[str] | None = None) -> dict:
                        for i, (terms, c) in enumerate(zip(dec["terms"], dec["cosine"], strict=True))],
         "cosmic_used": used,
         "refit_cosine_median": float(np.median(refit["cosine"])),
+        "bootstrap": {"resamples": n_boot, "scheme": "multinomial (each genome's total kept)",
+                      "signatures": [{"signature": i + 1, "cosine_median": float(np.median(cos[:, i])),
+                                      "cosine_low": float(np.quantile(cos[:, i], 0.025)),
+                                      "cosine_high": float(np.quantile(cos[:, i], 0.975))} for i in range(k)]},
         "exposures": {g: dict(zip(used, map(float, e), strict=True)) for g, e in zip(data.sample_names, exposures,
                                                                                      strict=True)},
         "figures": [],
@@ -67,10 +78,16 @@ def main(argv: list[str] | None = None) -> dict:
     # channels like "A[C>A]G": plot them grouped by substitution, then by 5' and 3' base
     order = sorted(range(len(channels)), key=lambda i: (channels[i][2:5], channels[i][0], channels[i][-1]))
     colours = np.repeat(COLOURS, 16)
+    lower, upper = np.asarray(boot["lower"]), np.asarray(boot["upper"])
     for i, ax in enumerate(axes[:, 0]):
-        ax.bar(np.arange(sigs.shape[1]), sigs[i, order], color=colours, width=0.8)
+        x = np.arange(sigs.shape[1])
+        ax.bar(x, sigs[i, order], color=colours, width=0.8)
+        ax.vlines(x, lower[i, order], upper[i, order], color="0.35", linewidth=0.6)  # bootstrap 95 % intervals
         label = " + ".join(f"{w:.2f} {n}" for n, w in dec["terms"][i])
-        ax.set_title(f"signature {i + 1}: {label} (cosine {dec['cosine'][i]:.3f})", fontsize=8, loc="left")
+        b = metrics["bootstrap"]["signatures"][i]
+        ax.set_title(f"signature {i + 1}: {label} (cosine {dec['cosine'][i]:.3f}; bootstrap cosine "
+                     f"{b['cosine_median']:.4f} [{b['cosine_low']:.4f}, {b['cosine_high']:.4f}])", fontsize=8,
+                     loc="left")
         ax.tick_params(labelsize=6)
     axes[-1, 0].set_xticks(np.arange(0, 96, 16) + 8, ["C>A", "C>G", "C>T", "T>A", "T>C", "T>G"], fontsize=7)
     metrics["figures"].append(save(fig, out, "signatures.png"))

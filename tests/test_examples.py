@@ -34,6 +34,10 @@ def test_signatures(tmp_path, data_dir):
     assert {"SBS2", "SBS13", "SBS3"} <= names  # APOBEC and homologous-recombination deficiency
     assert min(s["cosine"] for s in metrics["signatures"]) > 0.9
     assert metrics["refit_cosine_median"] > 0.9
+    boot = metrics["bootstrap"]["signatures"]
+    assert len(boot) == metrics["recommended_rank"]
+    for b in boot:  # every signature comes back in the resampled catalogues (SigProfiler's stability)
+        assert 0.9 < b["cosine_low"] <= b["cosine_median"] <= b["cosine_high"] <= 1.0 + 1e-12
 
 
 def test_emg_synergies(tmp_path, data_dir):
