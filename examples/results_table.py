@@ -78,6 +78,13 @@ def section(name: str, m: dict) -> list[str]:
                 "| apex RT (min) | base peak m/z | BSA peptide ion |", "|---|---|---|"]
         body += [f"| {_f(c['apex_rt_min'], 2)} | {_f(c['base_peak_mz'], 2)} | {'yes' if c['bsa_peptide_ion'] else ''} |"
                  for c in m["components"]]
+        mix = m["mixture"]
+        body += ["", f"Known mixtures of {len(mix['spectrum_cosine'])} real spectra (scans at RT "
+                     f"{', '.join(_f(t, 1) for t in mix['spectra_rt_min'])} min; indicator-peak purity "
+                     f"{', '.join(_f(p, 2) for p in mix['indicator_purity'])}), {mix['samples']} samples of "
+                     f"{mix['ions_per_sample']:.0e} Poisson ions each: spectra recovered at matched cosine "
+                     f"{', '.join(_f(c, 4) for c in mix['spectrum_cosine'])}; proportions mean absolute error "
+                     f"{_f(mix['proportion_mae'], 4)} (largest {_f(mix['proportion_max_error'], 4)})."]
     elif name == "gene_programs":
         body = [f"{m['cells']} cells x {m['genes']} genes, k = {m['k']}, KL on the sparse counts.", "",
                 "| fit | KL per count | median usage sparseness | cells with a dominant program |", "|---|---|---|---|"]

@@ -88,6 +88,9 @@ def test_lcms(tmp_path, data_dir):
     assert metrics["share_matching_bsa"] > metrics["baseline_share_most_intense_bins"]
     assert metrics["share_matching_bsa"] >= 0.25
     assert metrics["explained"] > 0.7
+    mix = metrics["mixture"]  # known mixtures of 4 real spectra, Poisson ion counts
+    assert min(mix["spectrum_cosine"]) > 0.99
+    assert mix["proportion_mae"] < 0.02
 
 
 def test_stains(tmp_path, data_dir):
