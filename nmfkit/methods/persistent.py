@@ -33,7 +33,9 @@ from nmfkit._docs import shared_docs
 from nmfkit._validation import InvalidInputError
 from nmfkit.backend import get_backend
 from nmfkit.fit import FitResult, run
-from nmfkit.graphs import knn_graph, sample_distances  # re-exported: persistent NMF builds on them
+
+# re-exported: persistent NMF builds on them
+from nmfkit.graphs import ScaleGraphs, death_times, knn_graph, persistence_scales, sample_distances
 from nmfkit.initialization import NNDSVD, get_initializer
 from nmfkit.losses import BetaDivergence
 from nmfkit.penalties import L2, GraphLaplacian, Proximity
@@ -42,135 +44,6 @@ from nmfkit.stopping import AnyOf, FixedSweeps, MaxIter, RelativeObjectiveChange
 
 __all__ = ["sample_distances", "death_times", "persistence_scales", "ScaleGraphs", "knn_graph", "gnmf",
            "persistent_nmf", "preprocess_counts", "embed_new_samples"]
-
-
-# ---------------------------------------------------------------------------------------------
-# topology
-# ---------------------------------------------------------------------------------------------
-def death_times(D: np.ndarray) -> np.ndarray:
-    """Death times of the 0-dimensional persistence of the Vietoris-Rips filtration of ``D``.
-
-    Every bar is born at 0 and dies when its component merges into another: the
-    ``N - 1`` death times are the edge lengths of a minimum spanning tree (a
-    library MST). Zero distances (duplicate samples) are merged first and give
-    zero death times, which a sparse MST routine would silently drop.
-
-    Parameters
-    ----------
-    D : ndarray of shape (N, N)
-        Symmetric distances, zero diagonal.
-
-    Returns
-    -------
-    ndarray of shape (N - 1,), ascending
-    """
-    from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
-
-    N = D.shape[0]
-    if N < 2:
-        return np.zeros(0)
-    zero = (D == 0) & ~np.eye(N, dtype=bool)
-    n_groups, group = connected_components(sp.csr_matrix(zero), directed=False)
-    reps = np.array([np.flatnonzero(group == g)[0] for g in range(n_groups)])
-    deaths = [np.zeros(N - n_groups)]
-    if n_groups > 1:
-        tree = minimum_spanning_tree(D[np.ix_(reps, reps)])
-        deaths.append(np.asarray(tree.data, dtype=float))
-    return np.sort(np.concatenate(deaths))
-
-
-def persistence_scales(D: np.ndarray, *, include_complete_graph: bool = True, dedupe: bool = False,
-                       max_scales: int | None = None, offset: float = 1e-9, deaths: Any = None) -> np.ndarray:
-    """The canonical scale set: every death time, plus ``max(D) + offset`` (the complete graph).
-
-    Parameters
-    ----------
-    D : ndarray of shape (N, N)
-    include_complete_graph : bool, default=True
-    dedupe : bool, default=False
-        Drop repeated death times (the reference code keeps them).
-    max_scales : int, optional
-        Keep at most this many scales: the finest, the coarsest, and the death
-        times whose component count persists longest (largest gap to the next
-        death time). Not in the paper; for large N.
-    offset : float, default=1e-9
-    deaths : array, optional
-        :func:`death_times` of ``D`` when already computed.
-
-    Returns
-    -------
-    ndarray, ascending: ``eps_1 <= ... <= eps_T``
-    """
-    values = list(death_times(D) if deaths is None else deaths)
-    if include_complete_graph or not values:
-        values.append(float(D.max()) + offset)
-    eps = np.sort(np.asarray(values, dtype=float))
-    if dedupe:
-        eps = np.unique(eps)
-    if max_scales is not None and len(eps) > max_scales:
-        if max_scales < 2:
-            msg = f"max_scales must be at least 2 (the finest and the coarsest scale); got {max_scales}."
-            raise InvalidInputError(msg)
-        gaps = np.diff(eps)[1:-1]  # persistence of the component count entered at eps[1..T-2]
-        keep = 1 + np.argsort(-gaps, kind="stable")[: max_scales - 2]
-        eps = eps[np.sort(np.concatenate([[0], keep, [len(eps) - 1]]))]
-    return eps
-
-
-class ScaleGraphs:
-    """Heat-kernel graphs at every scale, built one at a time from one sorted edge list.
-
-    ``A_t[i, j] = exp(-d_ij^2 / eps_t^power)`` for ``d_ij < eps_t`` (strict, the
-    reference code's rule; ``threshold="inclusive"`` uses ``<=``), ``i != j``. The
-    pairs under a threshold form a prefix of the edge list sorted once by
-    distance, so a graph costs O(its edges) and nothing is stored per scale:
-    memory is O(N^2) for the edge list instead of three dense N x N matrices per
-    scale. Graphs with more than a quarter of all pairs (or with at most 200
-    nodes) are returned dense.
-
-    Parameters
-    ----------
-    D : ndarray of shape (N, N)
-    eps : array of shape (T,)
-    power : float, default=1.5
-    threshold : {"strict", "inclusive"}, default="strict"
-    """
-
-    def __init__(self, D: np.ndarray, eps: np.ndarray, *, power: float = 1.5, threshold: str = "strict") -> None:
-        N = D.shape[0]
-        iu, ju = np.triu_indices(N, k=1)
-        d = D[iu, ju]
-        order = np.argsort(d, kind="stable")
-        self.i, self.j, self.d = iu[order].astype(np.int32), ju[order].astype(np.int32), d[order]
-        self.eps = np.asarray(eps, dtype=float)
-        self.power, self.threshold, self.N = power, threshold, N
-        self.counts = np.searchsorted(self.d, self.eps, side="left" if threshold == "strict" else "right")
-
-    def __len__(self) -> int:
-        return len(self.eps)
-
-    def adjacency(self, t: int) -> tuple[Any, np.ndarray]:
-        """``(A_t, degree_t)`` for the 0-based scale index ``t`` (``t = 0`` is the finest)."""
-        c = int(self.counts[t])
-        d = self.d[:c]
-        w = np.exp(-(d * d) / self.eps[t] ** self.power)
-        i, j, N = self.i[:c], self.j[:c], self.N
-        if 2 * c > N * N // 4 or N <= 200:  # dense: mostly full, or small enough that sparse overhead dominates
-            A = np.zeros((N, N))
-            A[i, j] = w
-            A[j, i] = w
-            return A, A.sum(axis=1)
-        A = sp.csr_matrix((np.concatenate([w, w]), (np.concatenate([i, j]), np.concatenate([j, i]))), shape=(N, N))
-        degree = np.bincount(i, weights=w, minlength=N) + np.bincount(j, weights=w, minlength=N)
-        return A, degree
-
-    def n_components(self, t: int) -> int:
-        """Connected components of the graph at scale ``t`` (from its edges, not its weights)."""
-        from scipy.sparse.csgraph import connected_components
-
-        c = int(self.counts[t])
-        G = sp.csr_matrix((np.ones(c), (self.i[:c], self.j[:c])), shape=(self.N, self.N))
-        return int(connected_components(G, directed=False)[0])
 
 
 # ---------------------------------------------------------------------------------------------
