@@ -467,12 +467,16 @@ def atomic_directory(target: str | os.PathLike, *, force: bool = False) -> Itera
         raise InputError(f"{target}: output folder exists and is not empty; pass --force to replace it.")
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(target)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent))
+    prefix = f".{target.name}.{os.getpid()}."
+    tmp: Path | None = None
     try:
+        tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=target.parent))
         yield tmp
         os.chmod(tmp, 0o777 & ~_umask())
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        # a Ctrl-C can land between mkdtemp's mkdir and the assignment: then this process's folder is found by name
+        for leftover in [tmp] if tmp is not None else target.parent.glob(prefix + "*.tmp"):
+            shutil.rmtree(leftover, ignore_errors=True)
         raise
     old = None
     if target.exists():

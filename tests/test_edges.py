@@ -547,3 +547,21 @@ def test_a_start_far_above_tiny_data_gives_finite_factors_and_objective(solver, 
                      extrapolate=extrapolate if solver != "mu" else False)
     assert np.all(np.isfinite(result.W)) and np.all(np.isfinite(result.H))
     assert math.isfinite(result.objective) and result.objective <= before
+
+
+def test_7_ctrl_c_between_mkdtemp_and_its_return_leaves_no_folder(tmp_path, monkeypatch):
+    """The interrupt can land after mkdtemp's mkdir and before its result is assigned (a race the CLI test hit)."""
+    import tempfile
+
+    from nmfkit.io import atomic_directory
+
+    real = tempfile.mkdtemp
+
+    def interrupted(*args, **kwargs):
+        real(*args, **kwargs)  # the folder exists ...
+        raise KeyboardInterrupt  # ... but its name never reaches the caller
+
+    monkeypatch.setattr(tempfile, "mkdtemp", interrupted)
+    with pytest.raises(KeyboardInterrupt), atomic_directory(tmp_path / "o"):
+        pass
+    assert list(tmp_path.iterdir()) == []
