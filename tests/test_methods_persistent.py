@@ -368,3 +368,17 @@ def test_block_objective_from_the_step_products_equals_the_direct_one(normalize)
             fast = float(block.objective(state))
             direct = 2.0 * float(problem.objective(*state))
             assert fast == pytest.approx(direct, rel=1e-10)
+
+
+def test_laplacian_increments_between_scales_obey_their_bound():
+    """The theory's Laplacian-increment bound holds at every pair of consecutive scales, and is attained."""
+    from nmfkit.graphs import ScaleGraphs, persistence_scales, sample_distances
+
+    X = np.random.default_rng(3).random((40, 6))
+    D = sample_distances(X)
+    graphs = ScaleGraphs(D, persistence_scales(D))
+    pairs = [graphs.laplacian_increment(t) for t in range(len(graphs) - 1)]
+    assert all(inc <= bound * (1 + 1e-12) + 1e-12 for inc, bound in pairs)
+    assert max(inc / bound for inc, bound in pairs if bound > 0) > 0.999  # one new edge: the bound is exact
+    # the bound is not vacuous: a wrong one (half of it) fails somewhere
+    assert any(inc > 0.5 * bound for inc, bound in pairs)

@@ -191,6 +191,35 @@ print(json.dumps({{"seconds": sec, "peak_alloc_mb": peak / 2**20, "peak_rss_mb":
 """
 
 
+def part_bounds() -> dict:
+    """The Laplacian-increment bound (§1.8 (a)) at every pair of consecutive scales, on the circles and real cells."""
+    import scipy.io
+
+    from nmfkit.datasets import load_gse57249, load_pbmc68k_reduced
+    from nmfkit.graphs import ScaleGraphs, persistence_scales, sample_distances
+    from nmfkit.methods import preprocess_counts
+
+    sets = {"circles": np.asarray(scipy.io.loadmat(DATA / "synthetic/pnmf_3D_concentric_circles.mat")["X"], float)}
+    for name, loader in (("GSE57249", load_gse57249), ("pbmc68k_reduced", load_pbmc68k_reduced)):
+        data = loader(DATA)
+        X = data.X.toarray() if hasattr(data.X, "toarray") else np.asarray(data.X)
+        sets[name] = preprocess_counts(np.expm1(X) if name == "pbmc68k_reduced" else X)
+    out = {}
+    for name, X in sets.items():
+        D = sample_distances(X)
+        graphs = ScaleGraphs(D, persistence_scales(D))
+        pairs = [graphs.laplacian_increment(t) for t in range(len(graphs) - 1)]
+        ratios = np.array([a / b for a, b in pairs if b > 0])
+        out[name] = {"samples": int(X.shape[0]), "scale_pairs": len(pairs),
+                     "bound_holds_everywhere": bool(all(a <= b * (1 + 1e-12) + 1e-12 for a, b in pairs)),
+                     "ratio_max": float(ratios.max()), "ratio_median": float(np.median(ratios)),
+                     "increment_max": float(max(a for a, _ in pairs)), "increments": [a for a, _ in pairs],
+                     "bounds": [b for _, b in pairs]}
+        print(f"[bounds] {name}: {len(pairs)} pairs, holds {out[name]['bound_holds_everywhere']}, "
+              f"ratio max {out[name]['ratio_max']:.3f}, median {out[name]['ratio_median']:.3f}", flush=True)
+    return out
+
+
 def part_cost(sizes: list[int], limit_gb: float) -> dict:
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -269,18 +298,28 @@ def markdown(rep: dict) -> str:
                          f"{r.get('memory_ratio_port_over_nmfkit', float('nan')):.1f} | "
                          f"{r.get('max_rel_difference', float('nan')):.1e} |")
         lines.append("")
+    b = rep.get("bounds")
+    if b:
+        lines += ["## The theory's Laplacian-increment bound (§1.8 (a)), every pair of consecutive scales", "",
+                  "||L_{t+1} - L_t||_2 <= 2 m_t p / (e eps_t) (eps_{t+1} - eps_t) + 2 sum_new w_ij(eps_{t+1}) "
+                  "(`ScaleGraphs.laplacian_increment`); ratio = increment / bound.", "",
+                  "| data | samples | scale pairs | bound holds at every pair | ratio median | ratio max |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {name} | {r['samples']} | {r['scale_pairs']} | {'yes' if r['bound_holds_everywhere'] else 'NO'} | "
+                  f"{r['ratio_median']:.3f} | {r['ratio_max']:.3f} |" for name, r in b.items()]
+        lines.append("")
     return "\n".join(lines) + "\n"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parts", nargs="*", default=["circles", "singlecell", "cost"],
-                        choices=["circles", "singlecell", "cost"])
+                        choices=["circles", "singlecell", "cost", "bounds"])
     parser.add_argument("--sizes", nargs="*", type=int, default=[80, 400, 800])
     parser.add_argument("--port-limit-gb", type=float, default=4.0)
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
-    if not DATA.is_dir() and set(args.parts) & {"circles", "singlecell"}:
+    if not DATA.is_dir() and set(args.parts) & {"circles", "singlecell", "bounds"}:
         print(f"persistent benchmark: data folder {DATA} not found; running 'cost' only.", file=sys.stderr)
         args.parts = [p for p in args.parts if p == "cost"]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -296,6 +335,8 @@ def main() -> int:
             rep["singlecell"] = part_singlecell(args.out)
         elif part == "cost":
             rep["cost"] = {**rep.get("cost", {}), **part_cost(args.sizes, args.port_limit_gb)}
+        elif part == "bounds":
+            rep["bounds"] = part_bounds()
         rep.setdefault("commands", {})[part] = rep["command"]
         print(f"[{part}] done in {time.perf_counter() - t0:.1f} s", flush=True)
         write_atomic(path, json.dumps(rep, indent=1, default=float) + "\n")
