@@ -24,6 +24,7 @@ from nmfkit.initialization import RandomInit
 from nmfkit.losses import BetaDivergence
 from nmfkit.solvers.hals import HALS
 from nmfkit.solvers.mu import multiplicative_step
+from nmfkit.stopping import converged_reason
 
 __all__ = ["nmf_batch", "BatchResult"]
 
@@ -151,8 +152,7 @@ def nmf_batch(X: Any, n_components: int, seeds: list[int], *, beta_loss: str | f
                 for j in np.flatnonzero(active).tolist():
                     histories[j].append(HistoryEntry(sweep, float(current[j]), now))
                     if done[j]:
-                        reasons[j] = (f"converged: relative objective change {change[j]:.3e} <= tol={tol:g} "
-                                      f"over {every} sweep{'s' if every != 1 else ''}")
+                        reasons[j] = converged_reason(float(change[j]), tol, every)
                 converged |= done
                 active &= ~done
                 previous = current

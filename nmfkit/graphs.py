@@ -258,34 +258,39 @@ class ScaleGraphs:
         degree = np.bincount(i, weights=w, minlength=N) + np.bincount(j, weights=w, minlength=N)
         return A, degree
 
-    def laplacian_increment(self, t: int) -> tuple[float, float]:
-        """``||L_{t+1} - L_t||_2`` and its bound (persistent NMF's Laplacian-increment result, §1.8 (a)).
+    def laplacian_increments(self) -> list[tuple[float, float]]:
+        """``||L_{t+1} - L_t||_2`` and its bound for every pair of consecutive scales (persistent NMF, §1.8 (a)).
 
         On ``[eps_t, eps_{t+1})`` no edge appears and each weight moves by at most
         ``p / (e eps_t)`` per unit of ``eps`` (``p`` the kernel power); ``||E_ij||_2 = 2``
         for the Laplacian of one edge. So
         ``||L_{t+1} - L_t||_2 <= 2 m_t p / (e eps_t) (eps_{t+1} - eps_t) + 2 sum_new w_ij(eps_{t+1})``
         with ``m_t`` the edges at scale ``t`` and the sum over the edges that appear.
-        The norm is computed densely (O(N^3)): a diagnostic for data of up to a few
-        thousand samples.
+        Each Laplacian is built once and the norms are computed densely (O(T N^3)):
+        a diagnostic for data of up to a few thousand samples.
 
         Returns
         -------
-        (float, float)
-            The increment and the bound, for the 0-based scales ``t`` and ``t + 1``.
+        list of (float, float)
+            ``(increment, bound)`` for the 0-based scales ``t`` and ``t + 1``, ``t = 0 .. T - 2``.
         """
-        laplacians = []
-        for s in (t, t + 1):
-            A, degree = self.adjacency(s)
-            A = A.toarray() if sp.issparse(A) else A
-            laplacians.append(np.diag(degree) - A)
-        increment = float(np.max(np.abs(np.linalg.eigvalsh(laplacians[1] - laplacians[0]))))
-        lo, hi = int(self.counts[t]), int(self.counts[t + 1])
-        new = self.d[lo:hi]
-        step = self.eps[t + 1] - self.eps[t]
-        bound = (2.0 * lo * self.power / (np.e * self.eps[t]) * step
-                 + 2.0 * float(np.sum(np.exp(-(new * new) / self.eps[t + 1] ** self.power))))
-        return increment, float(bound)
+        def laplacian(t: int) -> np.ndarray:
+            A, degree = self.adjacency(t)
+            return np.diag(degree) - (A.toarray() if sp.issparse(A) else A)
+
+        out = []
+        previous = laplacian(0)
+        for t in range(len(self) - 1):
+            current = laplacian(t + 1)
+            increment = float(np.max(np.abs(np.linalg.eigvalsh(current - previous))))
+            lo, hi = int(self.counts[t]), int(self.counts[t + 1])
+            new = self.d[lo:hi]
+            step = self.eps[t + 1] - self.eps[t]
+            bound = (2.0 * lo * self.power / (np.e * self.eps[t]) * step
+                     + 2.0 * float(np.sum(np.exp(-(new * new) / self.eps[t + 1] ** self.power))))
+            out.append((increment, float(bound)))
+            previous = current
+        return out
 
     def n_components(self, t: int) -> int:
         """Connected components of the graph at scale ``t`` (from its edges, not its weights)."""

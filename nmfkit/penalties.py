@@ -248,5 +248,5 @@ def check_penalties(penalties: Any, name: str, size: int, backend: Any, like: An
             msg = (f"{name}: the graph must have shape ({size}, {size}) "
                    f"({'n_samples' if name == 'penalties_W' else 'n_features'}); got {adjacency.shape}.")
             raise InvalidInputError(msg)
-        out.append(pen)
-    return tuple(p.to_backend(backend, like) if hasattr(p, "to_backend") else p for p in out)
+        out.append(pen.to_backend(backend, like) if hasattr(pen, "to_backend") else pen)
+    return tuple(out)

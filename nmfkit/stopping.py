@@ -18,7 +18,7 @@ from nmfkit._registry import Registry
 
 __all__ = [
     "Stop", "StopState", "StoppingRule", "RelativeObjectiveChange", "FactorChange", "FixedSweeps", "MaxIter",
-    "MaxTime", "AnyOf", "register_stopping", "get_stopping", "available_stopping",
+    "MaxTime", "AnyOf", "converged_reason", "register_stopping", "get_stopping", "available_stopping",
 ]
 
 
@@ -77,6 +77,12 @@ class StoppingRule(ABC):
         return None
 
 
+def converged_reason(change: float, tol: float, sweeps: int) -> str:
+    """The stop reason of :class:`RelativeObjectiveChange` (batched replicates state theirs the same way)."""
+    return (f"converged: relative objective change {change:.3e} <= tol={tol:g} "
+            f"over {sweeps} sweep{'s' if sweeps != 1 else ''}")
+
+
 @dataclass
 class RelativeObjectiveChange(StoppingRule):
     """Converged when ``(f_prev - f) / |f_prev| <= tol`` between two evaluations ``every`` sweeps apart.
@@ -128,9 +134,7 @@ class RelativeObjectiveChange(StoppingRule):
             if state.accepted is not None and state.accepted() == 0:
                 self._note = f"no step accepted in the last {sweeps} sweeps"
                 return None
-            return Stop(
-                f"converged: relative objective change {self._last:.3e} <= tol={self.tol:g} "
-                f"over {sweeps} sweep{'s' if sweeps != 1 else ''}", True)
+            return Stop(converged_reason(self._last, self.tol, sweeps), True)
         return None
 
     def progress(self) -> str | None:

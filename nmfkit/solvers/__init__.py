@@ -55,15 +55,9 @@ def get_solver(solver: str | Solver, **options: Any) -> Solver:
 
 def solvers_for(problem: Problem, penalty: Any) -> list[str]:
     """Registered solvers (default options) that can fit ``problem`` with ``penalty`` on one factor."""
-    edits = getattr(penalty, "edits", None)
-    out = []
-    for name in available_solvers():
-        solver = get_solver(name)
-        if (edits is None or solver.penalty_edits(problem) <= edits) and (
-                solver.losses == "any" or problem.loss.is_quadratic) and (
-                problem.mask is None or solver.supports_mask):
-            out.append(name)
-    return out
+    return [name for name in available_solvers()
+            if (solver := get_solver(name)).takes_loss(problem) and solver.takes_mask(problem)
+            and solver.takes_penalty(problem, penalty)]
 
 
 def row_separable_solvers() -> list[str]:

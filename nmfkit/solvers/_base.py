@@ -105,32 +105,43 @@ class Solver(ABC):
         """The penalty edits (:data:`nmfkit.penalties.EDITS`) this solver calls on ``problem``."""
         return frozenset({"quadratic"})
 
+    def takes_loss(self, problem: Problem) -> bool:
+        """Whether this solver fits ``problem``'s loss."""
+        return self.losses == "any" or problem.loss.is_quadratic
+
+    def takes_mask(self, problem: Problem) -> bool:
+        """Whether this solver fits ``problem``'s mask (or it has none)."""
+        return problem.mask is None or self.supports_mask
+
+    def takes_penalty(self, problem: Problem, penalty: Any) -> bool:
+        """Whether ``penalty`` supports every edit this solver calls on ``problem`` (one that does not say: yes)."""
+        return self.penalty_edits(problem) <= getattr(penalty, "edits", self.penalty_edits(problem))
+
     def check(self, problem: Problem) -> None:
         """Raise naming what this solver cannot do (loss, mask, a penalty) and a solver that can."""
-        if self.losses == "quadratic" and not problem.loss.is_quadratic:
+        if not self.takes_loss(problem):
             msg = (
                 f"Solver '{self.name}' supports only the Frobenius loss (beta_loss=2); "
                 f"got beta_loss={problem.loss.beta:g} ({problem.loss.name}). "
                 "Use solver='mu', which supports every beta >= 0."
             )
             raise InvalidInputError(msg)
-        if problem.mask is not None and not self.supports_mask:
+        if not self.takes_mask(problem):
             msg = (
                 f"Solver '{self.name}' does not support masks or missing values; "
                 "use solver='hals' (Frobenius) or solver='mu' (any beta)."
             )
             raise InvalidInputError(msg)
-        needs = self.penalty_edits(problem)
         for side, penalties in (("W", problem.penalties_left), ("H", problem.penalties_right)):
             for penalty in penalties:
-                edits = getattr(penalty, "edits", needs)  # (a penalty that does not say is trusted)
-                if not needs <= edits:
+                if not self.takes_penalty(problem, penalty):
                     from nmfkit.solvers import solvers_for  # (the registry imports this module)
 
                     masked = " with a mask" if problem.mask is not None else ""
+                    able = ", ".join(solvers_for(problem, penalty)) or "none"
                     msg = (f"{type(penalty).__name__} (on {side}) is not available with solver "
-                           f"'{self.name}'{masked}: it edits only the {', '.join(sorted(edits))} statistics; "
-                           f"solvers that take it: {', '.join(solvers_for(problem, penalty)) or 'none'}.")
+                           f"'{self.name}'{masked}: it edits only the {', '.join(sorted(penalty.edits))} "
+                           f"statistics; solvers that take it: {able}.")
                     raise InvalidInputError(msg)
 
     @abstractmethod
