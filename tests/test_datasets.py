@@ -13,6 +13,7 @@ CASES = {
     "samson": ({}, (9025, 156), False, None),
     "moffett": ({}, (2500, 159), False, None),
     "piano_mary": ({}, (586, 129), False, None),
+    "piano_mhll": ({}, (294, 257), False, None),
     "tdt2": ({}, (9394, 500), True, 30),
     "classic3": ({}, (300, 5577), True, 3),
     "mouse_10k": ({}, (10000, 1000), False, None),

@@ -382,3 +382,90 @@ def test_laplacian_increments_between_scales_obey_their_bound():
     assert max(inc / bound for inc, bound in pairs if bound > 0) > 0.999  # one new edge: the bound is exact
     # the bound is not vacuous: a wrong one (half of it) fails somewhere
     assert any(inc > 0.5 * bound for inc, bound in pairs)
+
+
+# -- TNMF and kTNMF baselines' graphs ------------------------------------------------------------
+def _cloud(n=40, seed=3):
+    return np.random.default_rng(seed).random((n, 6))
+
+
+def test_tnmf_graph_levels_match_a_direct_count():
+    from nmfkit.graphs import sample_distances, tnmf_graph
+
+    X = _cloud()
+    w = np.array([1, 0, 1, 0, 1, 0, 1, 1], float)
+    A = tnmf_graph(X, 7, weights=w).toarray()
+    # direct construction: kernel on the 7 nearest, levels, fuzzy union
+    D = sample_distances(X)
+    K = np.zeros_like(D)
+    for i in range(len(X)):
+        nn = np.argsort(D[i])[1:8]
+        K[i, nn] = np.exp(-D[i, nn] ** 2 / D.max() ** 1.5)
+    vals = K[K > 0]
+    lo, hi = vals.min(), vals.max()
+    wn = w / w.sum()
+    B = np.zeros_like(K)
+    for i in range(8):
+        B += wn[7 - i] * ((K >= lo + i / 8 * (hi - lo)) & (K > 0))
+    expected = B + B.T - B * B.T
+    np.testing.assert_allclose(A, expected, atol=1e-12)
+    assert np.allclose(A, A.T) and A.max() <= 1 + 1e-12 and np.all(np.diag(A) == 0)
+    # the strongest edge of every row carries all the weight: 1
+    assert np.isclose(A.max(), 1.0)
+
+
+def test_tnmf_and_ktnmf_graphs_reduce_to_binary_knn():
+    from nmfkit.graphs import knn_graph, ktnmf_graph, tnmf_graph
+
+    X = _cloud()
+    last = [0] * 7 + [1]
+    binary = knn_graph(X, 5, weight="binary").toarray()
+    np.testing.assert_array_equal(tnmf_graph(X, 5, weights=last).toarray(), binary)  # level 0 holds every k-NN edge
+    np.testing.assert_array_equal(ktnmf_graph(X, weights=last).toarray(), knn_graph(X, 8, weight="binary").toarray())
+    np.testing.assert_array_equal(ktnmf_graph(X, weights=[1]).toarray(), knn_graph(X, 1, weight="binary").toarray())
+    # with every rank weighted, nearer neighbours carry more: the q-th nearest gets w_q + ... + w_L
+    A = ktnmf_graph(X, weights=np.ones(8))
+    D = np.linalg.norm(X[:, None] - X[None], axis=2)
+    i = 0
+    order = np.argsort(D[i])[1:9]
+    directed = (8 - np.arange(8)) / 8
+    assert np.all(A.toarray()[i, order] >= directed - 1e-12)
+
+
+def test_graph_weights_are_validated():
+    from nmfkit._validation import InvalidInputError
+    from nmfkit.graphs import ktnmf_graph, tnmf_graph
+
+    with pytest.raises(InvalidInputError, match="weights"):
+        tnmf_graph(_cloud(), weights=[0, 0])
+    with pytest.raises(InvalidInputError, match="weights"):
+        ktnmf_graph(_cloud(), weights=[1, -1])
+
+
+def test_select_scale_picks_the_clustered_embedding_without_labels():
+    from nmfkit.methods import select_scale
+
+    rng = np.random.default_rng(0)
+    centres = np.eye(3) * 5 + 1
+    labels = np.repeat(np.arange(3), 20)
+    clustered = centres[labels] + 0.1 * rng.random((60, 3))
+    noise = [rng.random((60, 3)) for _ in range(4)]
+    E = np.stack(noise[:2] + [clustered] + noise[2:])
+    out = select_scale(E, 3)
+    assert out["scale"] == 2
+    assert out["silhouettes"][2] > 0.9 > out["silhouettes"].max(initial=0, where=np.arange(5) != 2)
+    # the chosen scale's clusters are the planted groups (up to their names)
+    from sklearn.metrics import adjusted_rand_score
+    assert adjusted_rand_score(labels, out["labels"]) == 1.0
+    # identical embeddings tie: the finest scale wins
+    assert select_scale(np.stack([clustered, clustered]), 3)["scale"] == 0
+
+
+def test_select_scale_validates_its_input():
+    from nmfkit._validation import InvalidInputError
+    from nmfkit.methods import select_scale
+
+    with pytest.raises(InvalidInputError, match="shape"):
+        select_scale(np.ones((4, 3)), 2)
+    with pytest.raises(InvalidInputError, match="n_clusters"):
+        select_scale(np.random.default_rng(0).random((2, 10, 3)), 1)

@@ -9,6 +9,9 @@ Parts (choose with --parts):
   log1p-normalized, so expm1 first), k = ceil(sqrt(N)), lambda = (1, 1, 1): pNMF at t = 1 and at its
   label-selected best scale, NMF and GNMF from the same NNDSVDa start, scored by k-means
   (n_init = 10, random_state = 0): ARI, NMI, purity, accuracy and their mean.
+- ``compare``: the paper's comparison on every labelled single-cell set here, over seeds
+  (``--seeds GSE57249=10 pbmc68k_reduced=10``): NMF, GNMF, TNMF, kTNMF, PCA and pNMF at t = 1, at
+  the scale chosen without labels (silhouette, ``select_scale``) and at the label-selected best.
 - ``cost``: wall time and peak memory (max RSS of a fresh process) of nmfkit and of a dense port of
   the reference algorithm (``dense_port.py``: three dense N x N matrices per scale) on scaled-up
   circles with N = 80, 400, 800 (k = 2, 10 sweeps); the port is skipped where its matrices alone
@@ -145,6 +148,86 @@ def part_singlecell(results: Path) -> dict:
         plt.close(fig)
         print(f"[singlecell] {name}: " + "; ".join(f"{m} avg {s['average']:.3f}" for m, s in rows.items())
               + f" ({t_p:.0f} s)", flush=True)
+    return out
+
+
+# -- the paper's comparison, seeded ---------------------------------------------------------------------
+COMPARE_METHODS = ("NMF", "GNMF", "TNMF", "kTNMF", "PCA", "pNMF (t = 1)", "pNMF (silhouette-selected t)",
+                   "pNMF-best (label-selected t)")
+
+
+def single_cell_sets():
+    import scipy.sparse as sp
+
+    from nmfkit.datasets import load_gse57249, load_pbmc68k_reduced
+    from nmfkit.methods import preprocess_counts
+
+    for name, loader in (("GSE57249", load_gse57249), ("pbmc68k_reduced", load_pbmc68k_reduced)):
+        ds = loader()
+        X = ds.X.toarray() if sp.issparse(ds.X) else np.asarray(ds.X, dtype=float)
+        if name == "pbmc68k_reduced":
+            X = np.expm1(X)  # raw.X is log1p-normalized: back to normalized counts
+        X = X[:, X.sum(axis=0) > 0]
+        yield name, preprocess_counts(X), np.asarray(ds.labels)
+
+
+def part_compare(seeds_by_set: dict, save) -> dict:
+    """pNMF, GNMF, TNMF, kTNMF, NMF and PCA over seeds on every labelled single-cell set.
+
+    Per seed s: every NMF starts from NNDSVDar seeded with s (the paper's NNDSVDa with its zero
+    entries filled at random, so that the seed matters) and k-means uses random_state s. Baseline
+    settings: the paper's GSE75748time row (GNMF 5-NN, lambda 0.1; TNMF 20-NN, lambda 0.1,
+    weights [1,0,1,0,1,0,1,1]; kTNMF lambda 1, same weights); pNMF lambda = (1, 1, 1). The pNMF scale
+    is reported three ways: t = 1 (the paper's default), chosen by silhouette without labels
+    (``select_scale``), and the label-selected best (not usable in practice).
+    """
+    import math
+
+    from sklearn.decomposition import PCA
+
+    from nmfkit.methods import gnmf, knn_graph, ktnmf_graph, persistent_nmf, select_scale, tnmf_graph
+    from nmfkit.methods.persistent import _start
+    from nmfkit.metrics import kmeans_scores
+
+    keys = ("ari", "nmi", "purity", "accuracy", "average")
+    out = {}
+    for name, Xp, labels in single_cell_sets():
+        if name not in seeds_by_set:
+            continue
+        N = Xp.shape[0]
+        k = math.ceil(math.sqrt(N))
+        c = len(np.unique(labels))
+        graphs = {"GNMF": (knn_graph(Xp, 5), 0.1), "TNMF": (tnmf_graph(Xp, 20), 0.1), "kTNMF": (ktnmf_graph(Xp), 1.0)}
+        runs = []
+        for seed in range(seeds_by_set[name]):
+            W0, H0 = _start(Xp, k, "nndsvdar", np.random.default_rng(seed))
+            emb = {"NMF": gnmf(Xp, k, lam=0.0, W=W0, H=H0).W}
+            for m, (A, lam) in graphs.items():
+                emb[m] = gnmf(Xp, k, graph=A, lam=lam, W=W0, H=H0).W
+            emb["PCA"] = PCA(n_components=k, random_state=seed).fit_transform(Xp)
+            t0 = time.perf_counter()
+            res = persistent_nmf(Xp, k, lambdas=(1.0, 1.0, 1.0), start="nndsvdar", random_state=seed)
+            t_p = time.perf_counter() - t0
+            E = res.extras["embeddings"]
+            curve = [kmeans_scores(W, labels, random_state=seed) for W in E]
+            chosen = select_scale(E, c, random_state=seed)
+            best = int(np.argmax([sc["average"] for sc in curve]))
+            row = {"seed": seed, "seconds_pnmf": t_p, "scale_selected": chosen["scale"] + 1, "scale_best": best + 1,
+                   "scores": {m: {key: kmeans_scores(W, labels, random_state=seed)[key] for key in keys}
+                              for m, W in emb.items()}}
+            row["scores"]["pNMF (t = 1)"] = {key: curve[0][key] for key in keys}
+            row["scores"]["pNMF (silhouette-selected t)"] = {key: curve[chosen["scale"]][key] for key in keys}
+            row["scores"]["pNMF-best (label-selected t)"] = {key: curve[best][key] for key in keys}
+            runs.append(row)
+            summary = {m: {key: [float(np.mean([r["scores"][m][key] for r in runs])),
+                                 float(np.std([r["scores"][m][key] for r in runs]))] for key in keys}
+                       for m in COMPARE_METHODS}
+            out[name] = {"cells": N, "genes": int(Xp.shape[1]), "classes": c, "k": k, "scales": res.extras["n_scales"],
+                         "seeds": len(runs), "runs": runs, "summary": summary}
+            save(out)
+            print(f"[compare] {name} seed {seed}: " + "; ".join(f"{m} {row['scores'][m]['average']:.3f}"
+                                                              for m in COMPARE_METHODS)
+                  + f"; selected t = {row['scale_selected']}, best t = {row['scale_best']} ({t_p:.0f} s)", flush=True)
     return out
 
 
@@ -308,13 +391,36 @@ def markdown(rep: dict) -> str:
         lines += [f"| {name} | {r['samples']} | {r['scale_pairs']} | {'yes' if r['bound_holds_everywhere'] else 'NO'} | "
                   f"{r['ratio_median']:.3f} | {r['ratio_max']:.3f} |" for name, r in b.items()]
         lines.append("")
+    cmp_ = rep.get("compare")
+    if cmp_:
+        lines += ["## The paper's comparison, seeded (pNMF, GNMF, TNMF, kTNMF, NMF, PCA)", "",
+                  "Per seed s: every NMF from NNDSVDar seeded with s, k-means (n_init 10) with random_state s; "
+                  "GNMF 5-NN heat kernel, lambda 0.1; TNMF 20-NN filtered at 8 levels, weights [1,0,1,0,1,0,1,1], "
+                  "lambda 0.1; kTNMF the same weights, lambda 1 (the paper's GSE75748time settings); pNMF "
+                  "lambda = (1, 1, 1). pNMF's scale: t = 1 (the paper's default), chosen without labels by the "
+                  "silhouette of k-means on each scale's embedding (`select_scale`), and the label-selected best "
+                  "(not usable in practice). Mean ± std over seeds.", ""]
+        for name, c in cmp_.items():
+            sel = [r["scale_selected"] for r in c["runs"]]
+            best = [r["scale_best"] for r in c["runs"]]
+            lines += [f"### {name} ({c['cells']} cells, {c['genes']} genes, {c['classes']} classes, k = {c['k']}, "
+                      f"{c['scales']} scales, {c['seeds']} seeds; pNMF {np.mean([r['seconds_pnmf'] for r in c['runs']]):.0f} s "
+                      "a seed)", "",
+                      f"Silhouette-selected scales: {sel}; label-selected: {best}.", "",
+                      "| method | ARI | NMI | purity | accuracy | average |", "|---|---|---|---|---|---|"]
+            for m, sc in c["summary"].items():
+                lines.append(f"| {m} | " + " | ".join(f"{sc[key][0]:.3f} ± {sc[key][1]:.3f}"
+                                                      for key in ("ari", "nmi", "purity", "accuracy", "average")) + " |")
+            lines.append("")
     return "\n".join(lines) + "\n"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parts", nargs="*", default=["circles", "singlecell", "cost"],
-                        choices=["circles", "singlecell", "cost", "bounds"])
+                        choices=["circles", "singlecell", "cost", "bounds", "compare"])
+    parser.add_argument("--seeds", nargs="*", default=["GSE57249=10", "pbmc68k_reduced=10"],
+                        help="compare: seeds per data set, NAME=N")
     parser.add_argument("--sizes", nargs="*", type=int, default=[80, 400, 800])
     parser.add_argument("--port-limit-gb", type=float, default=4.0)
     parser.add_argument("--out", type=Path, default=HERE / "results")
@@ -337,6 +443,12 @@ def main() -> int:
             rep["cost"] = {**rep.get("cost", {}), **part_cost(args.sizes, args.port_limit_gb)}
         elif part == "bounds":
             rep["bounds"] = part_bounds()
+        elif part == "compare":
+            def save_compare(out):
+                rep["compare"] = {**rep.get("compare", {}), **out}
+                write_atomic(path, json.dumps(rep, indent=1, default=float) + "\n")
+
+            part_compare({k: int(v) for k, v in (a.split("=") for a in args.seeds)}, save_compare)
         rep.setdefault("commands", {})[part] = rep["command"]
         print(f"[{part}] done in {time.perf_counter() - t0:.1f} s", flush=True)
         write_atomic(path, json.dumps(rep, indent=1, default=float) + "\n")

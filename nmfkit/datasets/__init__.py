@@ -39,6 +39,7 @@ from nmfkit.datasets.real import (
                                   load_pbmc68k_reduced,
                                   load_pbmc_small,
                                   load_piano_mary,
+                                  load_piano_mhll,
                                   load_samson,
                                   load_tdt2,
                                   magnitude_spectrogram,
@@ -55,7 +56,7 @@ from nmfkit.datasets.synthetic import (
 
 __all__ = [
     "Dataset", "data_dirs", "available", "fetch", "load", "load_digits", "load_cbcl", "load_orl", "load_samson",
-    "load_moffett", "load_piano_mary", "magnitude_spectrogram", "load_tdt2", "load_classic3",
+    "load_moffett", "load_piano_mary", "load_piano_mhll", "magnitude_spectrogram", "load_tdt2", "load_classic3",
     "load_mouse_10k", "load_pbmc68k_reduced", "load_pbmc_small", "load_gse57249", "load_breast21",
     "load_cosmic", "load_mini_acc", "load_karate", "load_emg_envelopes", "load_lcms", "load_he_optical_density",
     "load_golub", "load_concentric_circles", "make_planted", "make_near_separable",

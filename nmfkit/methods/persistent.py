@@ -35,14 +35,23 @@ from nmfkit.backend import get_backend
 from nmfkit.fit import FitResult, run
 
 # re-exported: persistent NMF builds on them
-from nmfkit.graphs import ScaleGraphs, death_times, knn_graph, persistence_scales, sample_distances
+from nmfkit.graphs import (
+    ScaleGraphs,
+    death_times,
+    knn_graph,
+    ktnmf_graph,
+    persistence_scales,
+    sample_distances,
+    tnmf_graph,
+)
 from nmfkit.initialization import NNDSVD, get_initializer
 from nmfkit.losses import BetaDivergence
 from nmfkit.penalties import L2, GraphLaplacian, Proximity
 from nmfkit.solvers import MU, LinMU, Problem, nnls_bpp, nnls_project
 from nmfkit.stopping import AnyOf, FixedSweeps, MaxIter, RelativeObjectiveChange
 
-__all__ = ["sample_distances", "death_times", "persistence_scales", "ScaleGraphs", "knn_graph", "gnmf",
+__all__ = ["sample_distances", "death_times", "persistence_scales", "ScaleGraphs", "knn_graph", "tnmf_graph",
+           "ktnmf_graph", "gnmf", "select_scale",
            "persistent_nmf", "preprocess_counts", "embed_new_samples"]
 
 
@@ -424,6 +433,61 @@ def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence
     return FitResult(Ws[0], basis, n_iter=info["n_iter"], converged=info["converged"],
                      stop_reason=info["stop_reason"], objective=info["objective"], history=info["history"],
                      elapsed=info["elapsed"], backend=backend.name, random_state=seed, extras=extras)
+
+
+def select_scale(embeddings: Any, n_clusters: int, *, random_state: Any = 0, n_init: int = 10) -> dict:
+    """Choose a persistent-NMF scale without labels: the embedding whose k-means clusters are best separated.
+
+    For every scale ``t`` the embedding ``W_t`` (rows unit-normalised, so that
+    the scale of the embedding does not count) is clustered by k-means into
+    ``n_clusters`` groups and scored by the silhouette coefficient (Rousseeuw
+    1987) of those clusters; the scale with the highest silhouette is chosen,
+    ties going to the finer scale. The rule uses only the embeddings and the
+    number of clusters (which the k-means scoring of the paper's protocol takes
+    too); no labels. A scale whose k-means finds fewer than two distinct
+    clusters scores -1.
+
+    Parameters
+    ----------
+    embeddings : array-like of shape (T, n_samples, k)
+        ``extras["embeddings"]`` of :func:`persistent_nmf` (finest scale first).
+    n_clusters : int
+        Number of clusters, at least 2.
+    random_state : int, Generator or None, default=0
+        Seeds k-means (the same seed at every scale).
+    n_init : int, default=10
+
+    Returns
+    -------
+    dict
+        ``scale`` (0-based index of the chosen scale), ``silhouettes`` (T,), and
+        ``labels`` (the chosen scale's k-means clusters).
+
+    References
+    ----------
+    .. [1] P. J. Rousseeuw, "Silhouettes: a graphical aid to the interpretation and
+       validation of cluster analysis", J. Comput. Appl. Math. 20 (1987) 53-65.
+       :doi:`10.1016/0377-0427(87)90125-7`
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    E = np.asarray(embeddings, dtype=float)
+    if E.ndim != 3:
+        msg = f"embeddings must have shape (T, n_samples, k); got {E.shape}."
+        raise InvalidInputError(msg)
+    N = E.shape[1]
+    c = V.check_interval(n_clusters, "n_clusters", "select_scale", kind="int", low=2, high=N - 1)
+    _, seed = V.check_random_state(random_state, "select_scale")
+    scores, labels = np.full(E.shape[0], -1.0), []
+    for t, W in enumerate(E):
+        Wn = W / np.maximum(np.linalg.norm(W, axis=1, keepdims=True), 1e-300)
+        lab = KMeans(n_clusters=c, n_init=n_init, random_state=seed).fit_predict(Wn)
+        labels.append(lab)
+        if len(np.unique(lab)) >= 2:
+            scores[t] = silhouette_score(Wn, lab)
+    best = int(np.argmax(scores))  # first maximum: the finer scale on ties
+    return {"scale": best, "silhouettes": scores, "labels": labels[best]}
 
 
 def preprocess_counts(X: Any) -> np.ndarray:
