@@ -58,6 +58,11 @@ __all__ = ["sample_distances", "death_times", "persistence_scales", "ScaleGraphs
 # ---------------------------------------------------------------------------------------------
 # block iterations
 # ---------------------------------------------------------------------------------------------
+def _sq_residual(sq_norm: Any, W: Any, H: Any, XHt: Any, xp: Any) -> Any:
+    """``||X - W H||^2 = ||X||^2 - 2 <W, X H^T> + <W^T W, H H^T>`` (clipped at 0): no N x M temporary."""
+    return xp.maximum(sq_norm - 2.0 * xp.sum(W * XHt) + xp.sum((W.T @ W) * (H @ H.T)), 0.0)
+
+
 class _Block:
     """Alternating updates of one scale's (W, H): H (the paper's basis) first, then the embedding W.
 
@@ -92,14 +97,13 @@ class _Block:
 
     def objective(self, state: tuple) -> Any:
         W, H = state
-        if self.cache is None or self.cache[0] is not H:
-            return 2.0 * self.problem.objective(W, H)
         backend = self.problem.backend
         xp = backend.xp
         if self.sq_norm is None:
             self.sq_norm = backend.sq_norm(self.problem.X)
-        fit = self.sq_norm - 2.0 * xp.sum(W * self.cache[1]) + xp.sum((W.T @ W) * (H @ H.T))
-        total = xp.maximum(fit, 0.0)
+        # X H^T from the last step, or one product (cheaper than forming X - W H)
+        XHt = self.cache[1] if self.cache is not None and self.cache[0] is H else backend.matmul(self.problem.X, H.T)
+        total = _sq_residual(self.sq_norm, W, H, XHt, xp)
         for p in self.problem.penalties_left:
             total = total + 2.0 * p.value(W, xp)
         for p in self.problem.penalties_right:
@@ -156,7 +160,7 @@ class _Sweeps:
         return Problem(self.X, self.XT, self.loss, self.backend, penalties_left=tuple(pens))
 
     def fit_term(self, t: int, W: Any, H: Any) -> Any:
-        total = 2.0 * self.loss.value(self.X, W, H, backend=self.backend)
+        total = _sq_residual(self.sq_norm, W, H, self.backend.matmul(self.X, H.T), self.backend.xp)
         if self.l1:
             A, degree = self.graphs.adjacency(t)
             total = total + 2.0 * GraphLaplacian(self.l1, A, degree).value(W, self.backend.xp)
