@@ -171,7 +171,7 @@ def single_cell_sets():
         yield name, preprocess_counts(X), np.asarray(ds.labels)
 
 
-def part_compare(seeds_by_set: dict, save) -> dict:
+def part_compare(seeds_by_set: dict, save, done: dict | None = None) -> dict:
     """pNMF, GNMF, TNMF, kTNMF, NMF and PCA over seeds on every labelled single-cell set.
 
     Per seed s: every NMF starts from NNDSVDar seeded with s (the paper's NNDSVDa with its zero
@@ -179,7 +179,8 @@ def part_compare(seeds_by_set: dict, save) -> dict:
     settings: the paper's GSE75748time row (GNMF 5-NN, lambda 0.1; TNMF 20-NN, lambda 0.1,
     weights [1,0,1,0,1,0,1,1]; kTNMF lambda 1, same weights); pNMF lambda = (1, 1, 1). The pNMF scale
     is reported three ways: t = 1 (the paper's default), chosen by silhouette without labels
-    (``select_scale``), and the label-selected best (not usable in practice).
+    (``select_scale``), and the label-selected best (not usable in practice). Seeds already in
+    ``done`` (an earlier run's result) are kept and not rerun.
     """
     import math
 
@@ -198,8 +199,8 @@ def part_compare(seeds_by_set: dict, save) -> dict:
         k = math.ceil(math.sqrt(N))
         c = len(np.unique(labels))
         graphs = {"GNMF": (knn_graph(Xp, 5), 0.1), "TNMF": (tnmf_graph(Xp, 20), 0.1), "kTNMF": (ktnmf_graph(Xp), 1.0)}
-        runs = []
-        for seed in range(seeds_by_set[name]):
+        runs = [r for r in (done or {}).get(name, {}).get("runs", []) if r["seed"] < seeds_by_set[name]]
+        for seed in range(len(runs), seeds_by_set[name]):
             W0, H0 = _start(Xp, k, "nndsvdar", np.random.default_rng(seed))
             emb = {"NMF": gnmf(Xp, k, lam=0.0, W=W0, H=H0).W}
             for m, (A, lam) in graphs.items():
@@ -448,7 +449,7 @@ def main() -> int:
                 rep["compare"] = {**rep.get("compare", {}), **out}
                 write_atomic(path, json.dumps(rep, indent=1, default=float) + "\n")
 
-            part_compare({k: int(v) for k, v in (a.split("=") for a in args.seeds)}, save_compare)
+            part_compare({k: int(v) for k, v in (a.split("=") for a in args.seeds)}, save_compare, rep.get("compare"))
         rep.setdefault("commands", {})[part] = rep["command"]
         print(f"[{part}] done in {time.perf_counter() - t0:.1f} s", flush=True)
         write_atomic(path, json.dumps(rep, indent=1, default=float) + "\n")
