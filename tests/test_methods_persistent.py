@@ -469,3 +469,19 @@ def test_select_scale_validates_its_input():
         select_scale(np.ones((4, 3)), 2)
     with pytest.raises(InvalidInputError, match="n_clusters"):
         select_scale(np.random.default_rng(0).random((2, 10, 3)), 1)
+
+
+def test_sparse_counts_stay_sparse_and_give_the_dense_result():
+    rng = np.random.default_rng(1)
+    labels = np.repeat(np.arange(3), 8)
+    C = rng.poisson(rng.lognormal(-1.5, 1.2, (3, 400))[labels])
+    C = C[:, C.sum(axis=0) > 0]
+    Ps, Pd = preprocess_counts(sp.csr_matrix(C)), preprocess_counts(C)
+    assert sp.issparse(Ps) and Ps.nnz == np.count_nonzero(C)
+    np.testing.assert_allclose(Ps.toarray(), Pd, atol=1e-15)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rs = persistent_nmf(Ps, 3, lambdas=(1, 1, 1), n_sweeps=3)
+        rd = persistent_nmf(Pd, 3, lambdas=(1, 1, 1), n_sweeps=3)
+    np.testing.assert_allclose(rs.extras["embeddings"], rd.extras["embeddings"], rtol=1e-9, atol=1e-12)
+    assert rs.objective == pytest.approx(rd.objective, rel=1e-12)

@@ -12,6 +12,8 @@ Parts (choose with --parts):
 - ``compare``: the paper's comparison on every labelled single-cell set here, over seeds
   (``--seeds GSE57249=10 pbmc68k_reduced=10``): NMF, GNMF, TNMF, kTNMF, PCA and pNMF at t = 1, at
   the scale chosen without labels (silhouette, ``select_scale``) and at the label-selected best.
+- ``features``: seconds of the default call against the number of genes (271 planted-count cells,
+  ``--genes 2000 5000 15000``, sparse and dense input) and on GSE57249.
 - ``cost``: wall time and peak memory (max RSS of a fresh process) of nmfkit and of a dense port of
   the reference algorithm (``dense_port.py``: three dense N x N matrices per scale) on scaled-up
   circles with N = 80, 400, 800 (k = 2, 10 sweeps); the port is skipped where its matrices alone
@@ -232,6 +234,56 @@ def part_compare(seeds_by_set: dict, save, done: dict | None = None) -> dict:
     return out
 
 
+# -- cost in the number of features -----------------------------------------------------------------
+def planted_counts(n_cells: int, n_genes: int, seed: int = 0, groups: int = 4):
+    """Poisson-lognormal counts with ``groups`` planted cell types (5 % of genes change by exp(N(0, 1)))."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(groups), -(-n_cells // groups))[:n_cells]
+    base = rng.lognormal(-2.5, 1.5, n_genes)
+    fold = np.exp(rng.normal(0, 1.0, (groups, n_genes)) * (rng.random((groups, n_genes)) < 0.05))
+    C = sp.csr_matrix(rng.poisson(base * fold[labels] * rng.lognormal(0, 0.4, (n_cells, 1))))
+    return C[:, np.asarray(C.sum(axis=0)).ravel() > 0], labels
+
+
+def part_features(n_cells: int, genes: list[int]) -> dict:
+    """Seconds of the default persistent_nmf (10 sweeps, one scale per MST death) against the number of
+    genes, on planted counts (preprocessed, sparse and densified) and on GSE57249 (dense, real)."""
+    import math
+
+    import scipy.sparse as sp
+
+    from nmfkit.datasets import load_gse57249
+    from nmfkit.methods import persistent_nmf, preprocess_counts
+
+    rows = []
+
+    def timed(X, label, M):
+        t0 = time.perf_counter()
+        r = persistent_nmf(X, lambdas=(1.0, 1.0, 1.0))
+        sec = time.perf_counter() - t0
+        rows.append({"data": label, "cells": X.shape[0], "genes": M, "sparse": bool(sp.issparse(X)),
+                     "density": float(X.nnz / (X.shape[0] * X.shape[1])) if sp.issparse(X) else
+                     float(np.count_nonzero(X) / X.size), "k": math.ceil(math.sqrt(X.shape[0])),
+                     "scales": r.extras["n_scales"], "seconds": sec,
+                     "inner_iterations": int(r.extras["inner_iterations"].sum()),
+                     "gnmf_iterations": int(sum(r.extras["gnmf_iterations"]))})
+        print(f"[features] {label} {X.shape} sparse={sp.issparse(X)}: {sec:.1f} s", flush=True)
+
+    for M in genes:
+        C, _ = planted_counts(n_cells, M)
+        X = preprocess_counts(C)
+        timed(X, "planted counts", X.shape[1])
+        timed(X.toarray(), "planted counts", X.shape[1])
+    if DATA.is_dir():
+        ds = load_gse57249()
+        X = ds.X.toarray() if sp.issparse(ds.X) else np.asarray(ds.X, dtype=float)
+        X = X[:, X.sum(axis=0) > 0]
+        timed(preprocess_counts(X), "GSE57249", X.shape[1])
+    return {"rows": rows}
+
+
 # -- cost ----------------------------------------------------------------------------------------------
 def scaled_circles(n: int, seed: int = 0) -> np.ndarray:
     """Four tilted concentric circles (radii 5, 10, 20, 50, jitter 0.42-1.90) plus 97 N(5, 1) features."""
@@ -392,6 +444,22 @@ def markdown(rep: dict) -> str:
         lines += [f"| {name} | {r['samples']} | {r['scale_pairs']} | {'yes' if r['bound_holds_everywhere'] else 'NO'} | "
                   f"{r['ratio_median']:.3f} | {r['ratio_max']:.3f} |" for name, r in b.items()]
         lines.append("")
+    fe_ = rep.get("features")
+    if fe_:
+        lines += ["## Cost in the number of features (default call, 10 sweeps, one scale per MST death)", "",
+                  "Planted counts: Poisson-lognormal, 4 cell types, `planted_counts` in this script; preprocessed "
+                  "(log10(1 + x), unit-norm cells), given sparse or densified. GSE57249: the real FPKM matrix.", "",
+                  "| data | cells | genes | input | density | k | scales | inner iterations | seconds |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for r in fe_["rows"]:
+            lines.append(f"| {r['data']} | {r['cells']} | {r['genes']} | {'sparse' if r['sparse'] else 'dense'} | "
+                         f"{r['density']:.2f} | {r['k']} | {r['scales']} | {r['inner_iterations']} | {r['seconds']:.1f} |")
+        for kind in (True, False):
+            pts = [(r["genes"], r["seconds"]) for r in fe_["rows"] if r["data"] == "planted counts" and r["sparse"] == kind]
+            if len(pts) >= 2:
+                slope = np.polyfit(np.log([p[0] for p in pts]), np.log([p[1] for p in pts]), 1)[0]
+                lines.append(f"\nLog-log slope of seconds against genes, {'sparse' if kind else 'dense'} input: {slope:.2f}.")
+        lines.append("")
     cmp_ = rep.get("compare")
     if cmp_:
         lines += ["## The paper's comparison, seeded (pNMF, GNMF, TNMF, kTNMF, NMF, PCA)", "",
@@ -419,7 +487,9 @@ def markdown(rep: dict) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parts", nargs="*", default=["circles", "singlecell", "cost"],
-                        choices=["circles", "singlecell", "cost", "bounds", "compare"])
+                        choices=["circles", "singlecell", "cost", "bounds", "compare", "features"])
+    parser.add_argument("--genes", nargs="*", type=int, default=[2000, 5000, 15000],
+                        help="features: numbers of genes (271 cells)")
     parser.add_argument("--seeds", nargs="*", default=["GSE57249=10", "pbmc68k_reduced=10"],
                         help="compare: seeds per data set, NAME=N")
     parser.add_argument("--sizes", nargs="*", type=int, default=[80, 400, 800])
@@ -444,6 +514,8 @@ def main() -> int:
             rep["cost"] = {**rep.get("cost", {}), **part_cost(args.sizes, args.port_limit_gb)}
         elif part == "bounds":
             rep["bounds"] = part_bounds()
+        elif part == "features":
+            rep["features"] = part_features(271, args.genes)
         elif part == "compare":
             def save_compare(out):
                 rep["compare"] = {**rep.get("compare", {}), **out}

@@ -77,6 +77,7 @@ class _Block:
         self.problem, self.solver, self.normalize = problem, solver, normalize
         self.sq_norm = sq_norm  # ||X||^2, computed on first use when not given
         self.cache: tuple[Any, Any] | None = None  # (H, X H^T) at the end of the last step
+        self.memo: tuple[Any, Any, Any] | None = None  # (W, H, objective) of the last evaluation
 
     def step(self, state: tuple) -> tuple:
         W, H = state
@@ -97,6 +98,8 @@ class _Block:
 
     def objective(self, state: tuple) -> Any:
         W, H = state
+        if self.memo is not None and self.memo[0] is W and self.memo[1] is H:
+            return self.memo[2]  # the same state twice (the start test, then the driver's first record)
         backend = self.problem.backend
         xp = backend.xp
         if self.sq_norm is None:
@@ -108,6 +111,7 @@ class _Block:
             total = total + 2.0 * p.value(W, xp)
         for p in self.problem.penalties_right:
             total = total + 2.0 * p.value(H.T, xp)
+        self.memo = (W, H, total)
         return total
 
     def factors(self, state: tuple) -> dict:
@@ -299,7 +303,10 @@ def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence
     ----------
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         Non-negative data, one sample per row (the paper's columns). For
-        single-cell counts apply :func:`nmfkit.methods.persistent.preprocess_counts` first.
+        single-cell counts apply :func:`nmfkit.methods.persistent.preprocess_counts` first
+        (it keeps sparse counts sparse). A sparse X stays sparse in every
+        product of the iterations (each costs ``nnz(X) k`` instead of ``N M k``);
+        the distances and the start use a dense copy.
     n_components : int, optional
         Rank k; default ``ceil(sqrt(N))`` (``ceil(sqrt(M))`` if that exceeds M).
     lambdas : (l1, l2, l3), default=(100, 100, 1)
@@ -389,7 +396,9 @@ def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence
     graphs = ScaleGraphs(D, eps, power=kernel_power, threshold=threshold)
     T = len(graphs)
     f_prev = 1e9 if faithful else None  # the reference code's first F_prev
-    XT = Xd.T
+    # the loop multiplies by X and X^T only: a sparse X stays sparse there (distances and starts use Xd)
+    Xloop = sp.csr_matrix(Xv, dtype=float) if sp.issparse(Xv) else Xd
+    XT = backend.transpose(Xloop)
     if isinstance(init, tuple):
         W, H = init
     else:
@@ -398,7 +407,7 @@ def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence
     if return_bases and not store_bases:
         msg = "return_bases=True needs store_bases=True."
         raise InvalidInputError(msg)
-    method = _Sweeps(Xd, XT, graphs, lam, backend, inner_tol=inner_tol, inner_max_iter=inner_max_iter,
+    method = _Sweeps(Xloop, XT, graphs, lam, backend, inner_tol=inner_tol, inner_max_iter=inner_max_iter,
                      normalize=faithful, start=f_prev, fit_terms=None if store_bases else [None] * T)
     Ws: list[Any] = [None] * T
     Hs: list[Any] = [None] * T
@@ -406,7 +415,7 @@ def persistent_nmf(X: Any, n_components: int | None = None, *, lambdas: Sequence
     for t in range(T - 1, -1, -1):  # coarse -> fine
         if init == "gnmf-chain":
             A, degree = graphs.adjacency(t)
-            W, H, gnmf_its[t], _ = _gnmf_iterations(Xd, XT, W, H, A, degree, lam[0], backend, tol=gnmf_tol,
+            W, H, gnmf_its[t], _ = _gnmf_iterations(Xloop, XT, W, H, A, degree, lam[0], backend, tol=gnmf_tol,
                                                     max_iter=gnmf_max_iter, start=f_prev, sq_norm=method.sq_norm)
         Ws[t] = W
         if store_bases:
@@ -494,7 +503,7 @@ def select_scale(embeddings: Any, n_clusters: int, *, random_state: Any = 0, n_i
     return {"scale": best, "silhouettes": scores, "labels": labels[best]}
 
 
-def preprocess_counts(X: Any) -> np.ndarray:
+def preprocess_counts(X: Any) -> Any:
     """The reference code's single-cell preprocessing: ``log10(1 + counts)``, then unit-L2 samples (rows).
 
     Parameters
@@ -503,7 +512,8 @@ def preprocess_counts(X: Any) -> np.ndarray:
 
     Returns
     -------
-    ndarray of shape (n_cells, n_genes)
+    ndarray or csr_matrix of shape (n_cells, n_genes)
+        Sparse when ``X`` is sparse (the zeros stay zeros).
 
     Raises
     ------
@@ -511,11 +521,18 @@ def preprocess_counts(X: Any) -> np.ndarray:
         For negative counts or an all-zero cell (it has no direction).
     """
     Xv, _ = V.check_data(X, caller="preprocess_counts")
-    Xd = np.log10(1.0 + (Xv.toarray() if sp.issparse(Xv) else np.asarray(Xv, dtype=float)))
-    norms = np.linalg.norm(Xd, axis=1)
+    if sp.issparse(Xv):  # log10(1 + 0) = 0: the zeros stay implicit
+        Xs = sp.csr_matrix(Xv, dtype=float, copy=True)
+        Xs.data = np.log10(1.0 + Xs.data)
+        norms = np.sqrt(np.asarray(Xs.multiply(Xs).sum(axis=1)).ravel())
+    else:
+        Xd = np.log10(1.0 + np.asarray(Xv, dtype=float))
+        norms = np.linalg.norm(Xd, axis=1)
     if np.any(norms == 0):
         msg = f"{int(np.sum(norms == 0))} cell(s) have no counts; remove them before preprocessing."
         raise InvalidInputError(msg)
+    if sp.issparse(Xv):
+        return sp.csr_matrix(sp.diags(1.0 / norms) @ Xs)
     return Xd / norms[:, None]
 
 
