@@ -216,7 +216,7 @@ def fetch(name: str = "all", *, data_dir: Any = None, progress: bool = False, ve
     Returns
     -------
     list of Path
-        Where every file of the set(s) is.
+        Where every file of the set(s) is, each file once.
 
     Raises
     ------
@@ -227,11 +227,11 @@ def fetch(name: str = "all", *, data_dir: Any = None, progress: bool = False, ve
         msg = f"Unknown data set {name!r}. Known: all, {', '.join(sorted(REGISTRY))}."
         raise InvalidInputError(msg)
     names = list(REGISTRY) if name == "all" else [name]
+    files = list(dict.fromkeys(f for n in names for f in _files(n)))  # a file two sets share comes once
     paths = []
-    for n in names:
-        for f in _files(n):
-            found = locate(f, data_dir)
-            paths.append(found if found is not None else _fetch.fetch_file(f, progress=progress, verbose=verbose))
+    for f in files:
+        found = locate(f, data_dir)
+        paths.append(found if found is not None else _fetch.fetch_file(f, progress=progress, verbose=verbose))
     return paths
 
 
