@@ -102,25 +102,16 @@ def part_singlecell(results: Path) -> dict:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import scipy.sparse as sp
 
-    from nmfkit.datasets import load_gse57249, load_pbmc68k_reduced
     from nmfkit.initialization import NNDSVD
-    from nmfkit.methods import gnmf, knn_graph, persistent_nmf, preprocess_counts
+    from nmfkit.methods import gnmf, knn_graph, persistent_nmf
     from nmfkit.metrics import kmeans_scores
 
     out = {}
     keys = ("ari", "nmi", "purity", "accuracy", "average")
-    for name, loader in (("GSE57249", load_gse57249), ("pbmc68k_reduced", load_pbmc68k_reduced)):
-        ds = loader()
-        X = ds.X.toarray() if sp.issparse(ds.X) else np.asarray(ds.X, dtype=float)
-        if name == "pbmc68k_reduced":
-            X = np.expm1(X)  # raw.X is log1p-normalized: back to normalized counts
-        X = X[:, X.sum(axis=0) > 0]
-        Xp = preprocess_counts(X)
+    for name, Xp, labels in single_cell_sets():
         N = Xp.shape[0]
         k = math.ceil(math.sqrt(N))
-        labels = ds.labels
         t0 = time.perf_counter()
         res = persistent_nmf(Xp, k, lambdas=(1.0, 1.0, 1.0))
         t_p = time.perf_counter() - t0
