@@ -476,6 +476,15 @@ def select_scale(embeddings: Any, n_clusters: int, *, random_state: Any = 0, n_i
         ``scale`` (0-based index of the chosen scale), ``silhouettes`` (T,), and
         ``labels`` (the chosen scale's k-means clusters).
 
+    Notes
+    -----
+    The default embedding of :func:`persistent_nmf` stays the finest scale
+    (``W``, t = 1, the paper's). On the labelled single-cell sets of the
+    benchmark (``benchmarks/persistent/run.py --parts compare``) this rule picks
+    coarse, over-smoothed scales, whose collapsed clusters look well separated,
+    and scores below t = 1 against the labels; use it to compare scales, not as
+    a default.
+
     References
     ----------
     .. [1] P. J. Rousseeuw, "Silhouettes: a graphical aid to the interpretation and
