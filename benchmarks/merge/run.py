@@ -467,7 +467,12 @@ def plot_sensitivity(rep, results_dir):
                 ax.scatter(xs, ys, s=14, alpha=0.7, label=f"{v:g}")
             lo = min(min(row["fe_standard"], *(m["fe"] for m in row["merge"].values())) for row in c["rows"])
             hi = max(max(row["fe_standard"], *(m["fe"] for m in row["merge"].values())) for row in c["rows"])
+            mid, half = (lo + hi) / 2, max((hi - lo) / 2, 0.005) * 1.05  # at least the paper's 0.01 resolution
+            lo, hi = mid - half, mid + half
             ax.plot([lo, hi], [lo, hi], color="gray", lw=0.8)
+            ax.set_xlim(lo, hi)
+            ax.set_ylim(lo, hi)
+            ax.ticklabel_format(useOffset=False)
             ax.set_xlabel("standard NMF FE (%)")
             ax.set_ylabel("NMF-Merge FE (%)")
             ax.set_title(f"{name}, r = {c['rank']}, {len(c['rows'])} starts: {title}", fontsize=9)
@@ -733,6 +738,9 @@ def main():
         rep.setdefault("commands", {})[part] = rep["command"]
         print(f"[{part}] done in {time.perf_counter() - t0:.1f} s", flush=True)
         write_atomic(path, json.dumps(rep, indent=2, default=float) + "\n")
+    if not args.parts:  # redraw the plots from the stored results
+        plot_sensitivity(rep, args.out)
+        plot_consistency(rep, args.out)
     write_atomic(args.out / "merge.md", markdown(rep))
     print(markdown(rep))
     return 0
