@@ -10,19 +10,33 @@ Parts (all by default; choose with --parts):
 - ``table2``: Table II HALS/NNDSVD rows for CBCL (r = 49) and ORL (r = 25): standard NMF and
   NMF-Merge with tol 1e-4 in all three stages, against the bands [0.645, 0.655) and
   [3.015, 3.025); Table III-style stage times.
-- ``random``: random starts (``--starts``, default 50) per case (``--cases``; default the piano
-  spectrogram, r = 3, the paper's MHLL stand-in, with HALS, MU and GCD; ``cbcl_hals`` (r = 49)
-  and ``orl_hals`` (r = 25) on request): fitting error of standard NMF and of NMF-Merge from the
+- ``random``: random starts (``--starts``, default 50) per case (``--cases``; default MHLL, r = 3,
+  with HALS, MU and GCD; ``mhll_alspgrad``, ``cbcl_hals`` (r = 49) and ``orl_hals`` (r = 25) on
+  request): fitting error of standard NMF and of NMF-Merge from the
   same start, the share better / equal / worse, subspace and permutation consistency over pairs
   of runs (plot ``consistency.png``) and Table III stage times. Each case replaces its own
   entry in ``merge.json``; other cases are kept.
 
+- ``grid``: Table II's deterministic rows, every solver (``--solvers``: HALS, MU, ALSPGrad, GCD) from
+  NMF.jl's NNDSVD / NNDSVDa / NNDSVDar on every data set (``--data``: MHLL, the paper's 257 x 294
+  matrix built from the piano waveform, CBCL, ORL); standard NMF at 1e-4, then NMF-Merge continued
+  from it with 1e-4 in every stage; each NMF stage gets at most ``--budget`` seconds.
+- ``tolerance`` / ``extra``: Figs. 6 and 10, the intermediate tolerance and the number of extra
+  components, HALS from the same random starts (``--sens-starts MHLL=200 CBCL=3``); plots
+  ``tolerance.png``, ``extra.png``.
+- ``ranks``: Fig. 3(e), HALS from NNDSVD at ranks around the paper's (CBCL 45-53, ORL 21-29);
+  plot ``ranks.png``.
+
+Random starts are NMF.jl's ``randinit`` (W uniform with unit column sums, H uniform).
+
 Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/merge/run.py [--parts small plateau table2 random] [--starts 50]
+    OMP_NUM_THREADS=1 python benchmarks/merge/run.py --parts grid --data MHLL CBCL ORL --solvers hals mu anls-pg --budget 150
+    OMP_NUM_THREADS=1 python benchmarks/merge/run.py --parts tolerance extra ranks
     OMP_NUM_THREADS=1 python benchmarks/merge/run.py --parts random --cases cbcl_hals orl_hals --starts 50
 
-Results: ``benchmarks/merge/results/{merge.json, merge.md, plateau.png, consistency.png}``.
+Results: ``benchmarks/merge/results/{merge.json, merge.md, *.png}``.
 """
 
 from __future__ import annotations
@@ -175,7 +189,7 @@ def load(name):
         from nmfkit.datasets import load_piano_mhll
 
         return np.ascontiguousarray(load_piano_mhll(DATA).X.T)  # 257 frequencies x 294 frames, as the paper
-    return np.asarray(scipy.io.loadmat(DATA / "audio/piano_Mary.mat")["X"], dtype=float)
+    raise ValueError(f"unknown data set {name!r}")
 
 
 def part_table2():
@@ -207,9 +221,6 @@ def part_table2():
 
 CASES = {
     # name: (data, rank, solver, also run the Table II continuation protocol)
-    "piano_hals": ("piano", 3, "hals", True),
-    "piano_mu": ("piano", 3, "mu", True),
-    "piano_gcd": ("piano", 3, "gcd", True),
     "mhll_hals": ("MHLL", 3, "hals", True),
     "mhll_mu": ("MHLL", 3, "mu", True),
     "mhll_gcd": ("MHLL", 3, "gcd", True),
@@ -218,8 +229,6 @@ CASES = {
     "orl_hals": ("ORL", 25, "hals", False),
 }
 PAPER_RANDOM = {  # Table II "Random" rows (mean ± std over 200 starts), standard / NMF-Merge
-    "piano_hals": "3.08 ± 0.00 / 3.08 ± 0.00 (MHLL, 257x294)", "piano_mu": "3.12 ± 0.06 / 3.10 ± 0.03 (MHLL)",
-    "piano_gcd": "3.08 ± 0.00 / 3.08 ± 0.00 (MHLL)",
     "mhll_hals": "3.08 ± 0.00 / 3.08 ± 0.00", "mhll_mu": "3.12 ± 0.06 / 3.10 ± 0.03",
     "mhll_gcd": "3.08 ± 0.00 / 3.08 ± 0.00", "mhll_alspgrad": "3.08 ± 0.00 / 3.08 ± 0.00",
     "cbcl_hals": "0.65 ± 0.00 / 0.65 ± 0.00", "orl_hals": "3.02 ± 0.00 / 3.02 ± 0.00",
@@ -254,7 +263,7 @@ def compare(a, b):
 
 
 def _nmfkit_random(X, r, seed):
-    """The start of the earlier random-start runs (kept for the committed CBCL and piano cases): one fixed
+    """The start of the earlier random-start runs (kept for the committed CBCL case): one fixed
     sweep from nmfkit's random start."""
     from nmfkit import nmf
 
@@ -660,7 +669,7 @@ def markdown(rep):
                   "|---|---|---|---|---|---|---|---|"]
         for case, c in rep["random"].items():
             m, sd, sh = (c["pipeline"][k] for k in ("stage_seconds_mean", "stage_seconds_std", "stage_share"))
-            paper = PAPER_TABLE3.get({"piano": "MHLL"}.get(c["data"], c["data"]))
+            paper = PAPER_TABLE3.get(c["data"])
             ps = " / ".join(f"{100 * v / sum(paper):.2f}" for v in paper) + " %" if paper else "—"
             lines.append(f"| {case} | " + " | ".join(f"{m[k]:.4g} ± {sd[k]:.2g}" for k in STAGES) + " | "
                          + " / ".join(f"{100 * sh[k]:.2f}" for k in STAGES) + f" % | {ps} |")
@@ -673,7 +682,7 @@ def main():
     parser.add_argument("--parts", nargs="*", default=["small", "plateau", "table2", "random"],
                         choices=["small", "plateau", "table2", "random", "grid", "tolerance", "extra", "ranks"])
     parser.add_argument("--starts", type=int, default=50, help="random starts per case")
-    parser.add_argument("--cases", nargs="*", default=["piano_hals", "piano_mu", "piano_gcd"], choices=list(CASES),
+    parser.add_argument("--cases", nargs="*", default=["mhll_hals", "mhll_mu", "mhll_gcd"], choices=list(CASES),
                         help="random-start cases (cbcl_hals takes about 1.5 min a start, orl_hals about 4)")
     parser.add_argument("--data", nargs="*", default=["MHLL", "CBCL", "ORL"], choices=["MHLL", "CBCL", "ORL"],
                         help="data sets of the grid, tolerance, extra and ranks parts")
