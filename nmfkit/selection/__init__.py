@@ -2,7 +2,8 @@
 
 One module each: :mod:`~nmfkit.selection.replicates`, :mod:`~nmfkit.selection.stability`,
 :mod:`~nmfkit.selection.crossval`, :mod:`~nmfkit.selection.survey` and
-:mod:`~nmfkit.selection.components` (consensus NMF and the bootstrap).
+:mod:`~nmfkit.selection.components` (consensus NMF and the bootstrap) and
+:mod:`~nmfkit.selection.programs` (programs in TPM units and gene scores, as cNMF reports them).
 
 Every criterion works on replicate fits made by :func:`nmfkit.nmf` with seeds spawned
 from one ``random_state`` (``numpy.random.SeedSequence``), so a survey is reproducible
@@ -21,6 +22,7 @@ Criteria (each a function of its own, used by :func:`select_rank`):
 
 from nmfkit.selection.components import bootstrap, consensus
 from nmfkit.selection.crossval import bicross_validation_error, masked_cv_error
+from nmfkit.selection.programs import gene_scores, tpm, tpm_programs
 from nmfkit.selection.replicates import Replicates, replicate_seeds, run_replicates
 from nmfkit.selection.stability import (
                                         consensus_matrix,
@@ -33,4 +35,5 @@ from nmfkit.selection.survey import CRITERIA, RankSurvey, knee, permuted, select
 
 __all__ = ["replicate_seeds", "run_replicates", "Replicates", "consensus_matrix", "cophenetic_correlation",
            "dispersion", "match_runs", "silhouette_stability", "bicross_validation_error", "masked_cv_error", "knee",
-           "permuted", "CRITERIA", "RankSurvey", "select_rank", "consensus", "bootstrap"]
+           "permuted", "CRITERIA", "RankSurvey", "select_rank", "consensus", "bootstrap", "tpm", "gene_scores",
+           "tpm_programs"]

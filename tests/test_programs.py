@@ -1,0 +1,71 @@
+"""cNMF's program outputs against their definitions: TPM, programs in TPM units, z-scored gene scores."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from nmfkit._validation import InvalidInputError
+from nmfkit.selection import gene_scores, tpm, tpm_programs
+
+
+def planted(n=60, genes=40, k=3, seed=0):
+    rng = np.random.default_rng(seed)
+    U = rng.random((n, k)) + 0.05
+    S = rng.random((k, genes)) * (rng.random((k, genes)) < 0.6)
+    return U, S
+
+
+def test_tpm_rows_sum_to_a_million_and_sparse_stays_sparse():
+    C = np.random.default_rng(1).poisson(2.0, (20, 30)) + np.eye(20, 30, dtype=int)
+    T = tpm(C)
+    np.testing.assert_allclose(T.sum(axis=1), 1e6)
+    Ts = tpm(sp.csr_matrix(C))
+    assert sp.issparse(Ts)
+    np.testing.assert_allclose(Ts.toarray(), T)
+    with pytest.raises(InvalidInputError, match="no counts"):
+        tpm(np.vstack([C, np.zeros(30)]))
+
+
+def test_tpm_programs_recover_planted_spectra():
+    U, S = planted()
+    Un = U / U.sum(axis=1, keepdims=True)
+    T = Un @ S  # exactly a mixture of the programs with usages summing to one per cell
+    P = tpm_programs(U * 7.0, T)  # the usages' scale does not matter: they are normalised per cell
+    np.testing.assert_allclose(P, S / S.sum(axis=1, keepdims=True) * 1e6, rtol=1e-8, atol=1e-6)
+    np.testing.assert_allclose(P.sum(axis=1), 1e6)
+    assert P.min() >= 0
+
+
+def test_tpm_programs_is_the_nonnegative_least_squares_fit():
+    rng = np.random.default_rng(3)
+    U, S = planted(seed=3)
+    T = U / U.sum(axis=1, keepdims=True) @ S + 0.05 * rng.random((60, 40))
+    P = tpm_programs(U, T)
+    Un = U / U.sum(axis=1, keepdims=True)
+    from scipy.optimize import nnls
+
+    Sfit = np.column_stack([nnls(Un, T[:, j])[0] for j in range(T.shape[1])])
+    np.testing.assert_allclose(P, Sfit / Sfit.sum(axis=1, keepdims=True) * 1e6, rtol=1e-6, atol=1e-6)
+
+
+def test_gene_scores_regress_z_scored_tpm_on_usages():
+    rng = np.random.default_rng(4)
+    U, _ = planted(seed=4)
+    T = rng.random((60, 25)) * 100
+    T[:, 5] = 3.0  # a gene that never varies scores zero
+    B = gene_scores(U, sp.csr_matrix(T))
+    Z = (T - T.mean(axis=0)) / np.where(T.std(axis=0) > 0, T.std(axis=0), 1.0)
+    Z[:, 5] = 0.0
+    coef, *_ = np.linalg.lstsq(U, Z, rcond=None)
+    np.testing.assert_allclose(B, coef, atol=1e-10)
+    assert np.all(B[:, 5] == 0)
+    # scaling a program's usage by c divides its scores by c and leaves the others alone
+    D = np.diag([2.0, 1.0, 0.5])
+    np.testing.assert_allclose(gene_scores(U @ D, T), np.linalg.inv(D) @ B, atol=1e-10)
+
+
+def test_usages_are_validated():
+    with pytest.raises(InvalidInputError, match="shape"):
+        gene_scores(np.ones((5, 2)), np.ones((6, 3)))
+    with pytest.raises(InvalidInputError, match="non-negative"):
+        tpm_programs(-np.ones((6, 2)), np.ones((6, 3)))
