@@ -5,7 +5,7 @@ import pytest
 import scipy.sparse as sp
 
 from nmfkit._validation import InvalidInputError
-from nmfkit.selection import gene_scores, tpm, tpm_programs
+from nmfkit.selection import gene_scores, scale_genes, tpm, tpm_programs, variable_genes
 
 
 def planted(n=60, genes=40, k=3, seed=0):
@@ -69,3 +69,56 @@ def test_usages_are_validated():
         gene_scores(np.ones((5, 2)), np.ones((6, 3)))
     with pytest.raises(InvalidInputError, match="non-negative"):
         tpm_programs(-np.ones((6, 2)), np.ones((6, 3)))
+
+
+def overdispersed_counts(seed=0, cells=400, genes=300, noisy=30):
+    """Poisson genes plus ``noisy`` genes with cell-to-cell gamma noise (negative binomial, over-dispersed)."""
+    rng = np.random.default_rng(seed)
+    mu = rng.lognormal(0.5, 1.0, genes)
+    rate = np.tile(mu, (cells, 1))
+    rate[:, :noisy] *= rng.gamma(0.5, 2.0, (cells, noisy))  # mean 1, variance 2: Fano grows with the mean
+    return rng.poisson(rate), noisy
+
+
+def test_variable_genes_find_the_overdispersed_ones():
+    C, noisy = overdispersed_counts()
+    T = tpm(C)
+    out = variable_genes(T, n_genes=noisy)
+    assert out["mask"].sum() == noisy
+    assert np.mean(out["order"] < noisy) >= 0.9  # nearly all selected genes are the planted over-dispersed ones
+    # sparse input gives the same choice
+    assert np.array_equal(variable_genes(sp.csr_matrix(T), n_genes=noisy)["order"], out["order"])
+
+
+def test_variable_genes_follow_the_expected_fano_definition():
+    rng = np.random.default_rng(2)
+    T = rng.gamma(2.0, 1.0, (50, 60)) * rng.lognormal(0, 1, 60)
+    out = variable_genes(T, n_genes=10)
+    m, v = T.mean(axis=0), T.var(axis=0)
+    f = v / m
+    top = np.argsort(-m)[:20]
+    A = np.min(np.sqrt(v[top]) / m[top])
+    lo_m, hi_m = np.quantile(m, [0.1, 0.9])
+    lo_f, hi_f = np.quantile(f, [0.1, 0.9])
+    box = (f > lo_f) & (f < hi_f) & (m > lo_m) & (m < hi_m)
+    B2 = np.median(f[box])
+    ratio = f / (A**2 * m + B2)
+    assert out["A"] == pytest.approx(A) and out["B"] ** 2 == pytest.approx(B2)
+    np.testing.assert_allclose(out["fano_ratio"], ratio)
+    assert set(out["order"]) == set(np.argsort(-ratio)[:10])
+
+
+def test_scale_genes_gives_unit_sample_variance_and_keeps_zeros():
+    C, _ = overdispersed_counts(seed=5)
+    C[:, 7] = 0
+    C[0, 7] = 4  # a gene with a single count still scales; a constant gene is left alone
+    C[:, 8] = 3
+    keep = np.arange(20)
+    S = scale_genes(C, keep)
+    sd = S.std(axis=0, ddof=1)
+    np.testing.assert_allclose(np.delete(sd, 8), 1.0)
+    np.testing.assert_array_equal(S[:, 8], 3.0)
+    assert np.all((S == 0) == (C[:, keep] == 0))
+    Ss = scale_genes(sp.csr_matrix(C), keep)
+    assert sp.issparse(Ss)
+    np.testing.assert_allclose(Ss.toarray(), S)
