@@ -28,8 +28,9 @@ from nmfkit._validation import InvalidInputError
 from nmfkit.fit import nmf as fit_nmf
 from nmfkit.methods.persistent import persistent_nmf
 from nmfkit.selection import consensus as fit_consensus
+from nmfkit.selection.programs import gene_scores, scale_genes, tpm, tpm_programs, variable_genes
 
-__all__ = ["nmf", "consensus", "persistent", "top_genes", "program_names", "stored"]
+__all__ = ["nmf", "consensus", "gene_programs", "persistent", "top_genes", "program_names", "stored"]
 
 _BLOCK_ROWS = 10_000  # rows read at a time from a backed AnnData
 
@@ -273,6 +274,90 @@ def consensus(adata: Any, n_components: int, *, n_runs: int = 20, layer: str | N
                    component_silhouette=np.asarray(result.extras["component_silhouette"], dtype=float),
                    n_runs=int(n_runs))
     _store(adata, key_added, result.W, result.H, mask, summary)
+    return adata if copy else None
+
+
+def gene_programs(adata: Any, ranks: Any, n_components: int | None = None, *, n_runs: int = 20,
+                  n_genes: int = 2000, density_threshold: float = 0.5, layer: str | None = None,
+                  use_raw: bool = False, key_added: str = "programs", copy: bool = False, random_state: Any = 0,
+                  **kwargs: Any) -> Any:
+    """cNMF's workflow on raw counts: over-dispersed genes, consensus programs per rank, TPM programs, gene scores.
+
+    1. TPM per cell; the ``n_genes`` most over-dispersed genes (:func:`nmfkit.selection.variable_genes`);
+       their counts scaled to unit variance (:func:`nmfkit.selection.scale_genes`).
+    2. For every rank in ``ranks``: :func:`nmfkit.consensus` of ``n_runs`` replicates with the
+       local-density filter; its stability (silhouette of the clustered replicate programs) and
+       prediction error ``||X - W H||^2`` form the k-selection table.
+    3. At ``n_components`` (default: the rank of highest stability, the smaller on ties): the usages
+       refitted by NNLS, the programs on the variable genes, in TPM units over every gene
+       (:func:`nmfkit.selection.tpm_programs`) and as z-scored gene scores
+       (:func:`nmfkit.selection.gene_scores`).
+
+    Stores ``obsm["X_<key>"]`` (usages), ``varm["<KEY>_components"]`` (programs on the variable genes,
+    zeros elsewhere), ``varm["<KEY>_tpm"]`` and ``varm["<KEY>_scores"]`` (every gene),
+    ``var["<key>_variable"]`` and ``uns["<key>"]`` (the fit's summary, ``k_selection`` with ``ranks``,
+    ``stability`` and ``prediction_error``, and the chosen ``n_components``).
+
+    Parameters
+    ----------
+    adata : AnnData
+        Raw counts (cells x genes) in ``adata.X``, a layer or ``adata.raw``.
+    ranks : sequence of int
+        Ranks to survey (cNMF's ``-k``).
+    n_components : int, optional
+        The rank to report; must be one of ``ranks``.
+    n_runs : int, default=20
+        Replicates per rank.
+    n_genes : int, default=2000
+        Over-dispersed genes factorized.
+    density_threshold : float, default=0.5
+        Local-density filter of the replicate programs (``2`` keeps all).
+    layer, use_raw : see :func:`nmf`
+    key_added : str, default="programs"
+    copy, random_state : see :func:`nmf`
+    **kwargs
+        Passed to :func:`nmfkit.consensus` (``n_jobs``, the replicates' fit options).
+
+    Returns
+    -------
+    AnnData or None
+
+    References
+    ----------
+    .. [1] D. Kotliar et al., "Identifying gene expression programs of cell-type identity and
+       cellular activity with single-cell RNA-Seq", eLife 8 (2019) e43803. :doi:`10.7554/eLife.43803`
+    """
+    ks = sorted({int(k) for k in np.atleast_1d(ranks)})
+    if not ks or ks[0] < 1:
+        msg = f"tl.gene_programs: ranks must be positive integers; got {ranks!r}."
+        raise InvalidInputError(msg)
+    if n_components is not None and int(n_components) not in ks:
+        msg = f"tl.gene_programs: n_components={n_components} is not among ranks={ks}."
+        raise InvalidInputError(msg)
+    X, _, where = _data(adata, layer, use_raw, None, "tl.gene_programs")
+    T = tpm(X)
+    chosen_genes = variable_genes(T, n_genes)["mask"]
+    Xn = scale_genes(X, chosen_genes)
+    fits = {k: fit_consensus(Xn, k, n_runs, density_threshold=density_threshold, random_state=random_state,
+                             **kwargs) for k in ks}
+    stability = np.array([fits[k].extras["stability"] for k in ks], dtype=float)
+    error = np.array([2.0 * fits[k].extras["loss_value"] for k in ks], dtype=float)
+    if n_components is None:
+        finite = np.where(np.isfinite(stability), stability, -np.inf)
+        n_components = ks[int(np.argmax(finite))]
+    result = fits[int(n_components)]
+    W = np.asarray(result.W, dtype=float)
+    adata = adata.copy() if copy else adata
+    params = _params("gene_programs", int(n_components), where, None, random_state,
+                     {"n_runs": n_runs, "n_genes": n_genes, "density_threshold": density_threshold, **kwargs})
+    summary = _summary(result, params)
+    summary.update(k_selection={"ranks": np.array(ks), "stability": stability, "prediction_error": error},
+                   stability=float(result.extras["stability"]), kept=float(result.extras["kept"]),
+                   n_components=int(n_components), n_runs=int(n_runs))
+    _store(adata, key_added, W, result.H, chosen_genes, summary)
+    adata.varm[f"{key_added.upper()}_tpm"] = tpm_programs(W, T).T
+    adata.varm[f"{key_added.upper()}_scores"] = gene_scores(W, T).T
+    adata.var[f"{key_added}_variable"] = chosen_genes
     return adata if copy else None
 
 

@@ -122,3 +122,38 @@ def test_scale_genes_gives_unit_sample_variance_and_keeps_zeros():
     Ss = scale_genes(sp.csr_matrix(C), keep)
     assert sp.issparse(Ss)
     np.testing.assert_allclose(Ss.toarray(), S)
+
+
+def test_tl_gene_programs_runs_the_cnmf_workflow_and_recovers_planted_programs():
+    anndata = pytest.importorskip("anndata")
+    from nmfkit import tl
+    from nmfkit.metrics import match_components
+
+    rng = np.random.default_rng(7)
+    cells, genes, k = 300, 150, 3
+    labels = np.repeat(np.arange(k), cells // k)
+    U = 0.1 * rng.random((cells, k))
+    U[np.arange(cells), labels] += 1.0  # each cell mostly one program
+    S = rng.gamma(0.3, 1.0, (k, genes)) * (rng.random((k, genes)) < 0.5) + 1e-3
+    S /= S.sum(axis=1, keepdims=True)
+    depth = rng.integers(2000, 5000, cells)[:, None]
+    counts = rng.poisson(depth * (U / U.sum(axis=1, keepdims=True)) @ S)
+    adata = anndata.AnnData(sp.csr_matrix(counts.astype(np.float32)))
+    tl.gene_programs(adata, ranks=[2, 3, 4], n_runs=6, n_genes=100, random_state=0)
+    info = adata.uns["programs"]
+    sel = info["k_selection"]
+    assert list(sel["ranks"]) == [2, 3, 4] and len(sel["stability"]) == 3 and len(sel["prediction_error"]) == 3
+    assert info["n_components"] == [2, 3, 4][int(np.argmax(sel["stability"]))]  # the default: highest stability
+    assert np.all(np.diff(sel["prediction_error"]) < 0)  # more programs, smaller error
+    tl.gene_programs(adata, ranks=[2, 3, 4], n_components=3, n_runs=6, n_genes=100, random_state=0)
+    W = adata.obsm["X_programs"]
+    assert W.shape == (cells, 3) and adata.varm["PROGRAMS_tpm"].shape == (genes, 3)
+    assert adata.varm["PROGRAMS_scores"].shape == (genes, 3) and adata.var["programs_variable"].sum() == 100
+    # the programs in TPM units are the planted ones (every gene, not only the variable ones)
+    P = adata.varm["PROGRAMS_tpm"].T
+    m = match_components(S.T, P.T)
+    assert m["min_cosine"] > 0.95
+    # the gene scores agree with their definition on the stored usages
+    np.testing.assert_allclose(adata.varm["PROGRAMS_scores"].T, gene_scores(W, tpm(adata.X)), atol=1e-8)
+    with pytest.raises(InvalidInputError, match="not among ranks"):
+        tl.gene_programs(adata, ranks=[2, 3], n_components=5)
