@@ -1,7 +1,8 @@
 """Plots of :mod:`nmfkit.tl` results in scanpy's look (scanpy draws them; ``pip install scanpy``).
 
 - :func:`usage`: each program's usage coloured on an embedding (``sc.pl.embedding``);
-- :func:`top_genes`: each program's top genes by loading (``sc.pl.pca_loadings``'s layout).
+- :func:`top_genes`: each program's top genes by loading (``sc.pl.pca_loadings``'s layout);
+- :func:`k_selection`: cNMF's k-selection plot of :func:`nmfkit.tl.gene_programs` (matplotlib).
 
 Both read what the tools stored and leave ``adata`` unchanged; like scanpy's plots they take
 ``show`` and ``save`` and return the axes when ``show=False``.
@@ -16,7 +17,7 @@ import numpy as np
 from nmfkit._validation import InvalidInputError
 from nmfkit.tl import program_names, stored
 
-__all__ = ["usage", "top_genes"]
+__all__ = ["usage", "top_genes", "k_selection"]
 
 
 def _scanpy() -> Any:
@@ -105,3 +106,51 @@ def top_genes(adata: Any, key: str = "nmf", *, programs: Any = None, n_genes: in
     view.varm["PCs"] = C
     return sc.pl.pca_loadings(view, components=[j + 1 for j in chosen], include_lowest=False,
                               n_points=n_genes, **kwargs)
+
+
+def k_selection(adata: Any, key: str = "programs", *, ax: Any = None, show: bool = False,
+                save: str | None = None) -> Any:
+    """cNMF's k-selection plot: stability and prediction error against the rank, the chosen rank marked.
+
+    Stability (left axis) is the silhouette of the clustered replicate programs; the
+    prediction error (right axis) is ``||X - W H||^2`` of the consensus at each rank
+    (:func:`nmfkit.tl.gene_programs` stores both in ``uns["<key>"]["k_selection"]``).
+
+    Parameters
+    ----------
+    adata : AnnData
+    key : str, default="programs"
+    ax : matplotlib Axes, optional
+    show : bool, default=False
+        Call ``matplotlib.pyplot.show()``.
+    save : str, optional
+        Write the figure to this file.
+
+    Returns
+    -------
+    (Axes, Axes)
+        The stability and error axes.
+    """
+    info = adata.uns.get(key) if hasattr(adata, "uns") else None
+    if not info or "k_selection" not in info:
+        msg = f"adata.uns has no {key!r} k-selection; run nmfkit.tl.gene_programs(adata, ranks, key_added={key!r})."
+        raise KeyError(msg)
+    import matplotlib.pyplot as plt
+
+    sel = info["k_selection"]
+    ks = np.asarray(sel["ranks"])
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.5), layout="constrained")
+    ax.plot(ks, sel["stability"], "o-", color="tab:blue", label="stability")
+    ax.set_xlabel("rank k")
+    ax.set_ylabel("stability (silhouette)", color="tab:blue")
+    err = ax.twinx()
+    err.plot(ks, sel["prediction_error"], "s-", color="tab:red", label="error")
+    err.set_ylabel("prediction error", color="tab:red")
+    ax.axvline(int(info["n_components"]), ls="--", color="gray", lw=0.8)
+    ax.set_title(f"{key}: chosen k = {int(info['n_components'])}", fontsize=9)
+    if save:
+        ax.figure.savefig(save, dpi=150)
+    if show:
+        plt.show()
+    return ax, err

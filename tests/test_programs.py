@@ -157,3 +157,23 @@ def test_tl_gene_programs_runs_the_cnmf_workflow_and_recovers_planted_programs()
     np.testing.assert_allclose(adata.varm["PROGRAMS_scores"].T, gene_scores(W, tpm(adata.X)), atol=1e-8)
     with pytest.raises(InvalidInputError, match="not among ranks"):
         tl.gene_programs(adata, ranks=[2, 3], n_components=5)
+
+
+def test_k_selection_plot_draws_the_stored_table(tmp_path):
+    anndata = pytest.importorskip("anndata")
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from nmfkit import pl
+
+    adata = anndata.AnnData(np.ones((3, 2)))
+    adata.uns["programs"] = {"n_components": 3, "k_selection": {
+        "ranks": np.array([2, 3, 4]), "stability": np.array([0.5, 0.9, 0.7]),
+        "prediction_error": np.array([30.0, 20.0, 15.0])}}
+    ax, err = pl.k_selection(adata, save=str(tmp_path / "k.png"))
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), [0.5, 0.9, 0.7])
+    np.testing.assert_array_equal(err.lines[0].get_ydata(), [30.0, 20.0, 15.0])
+    assert (tmp_path / "k.png").stat().st_size > 0
+    with pytest.raises(KeyError, match="gene_programs"):
+        pl.k_selection(anndata.AnnData(np.ones((3, 2))))
