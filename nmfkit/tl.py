@@ -322,6 +322,13 @@ def gene_programs(adata: Any, ranks: Any, n_components: int | None = None, *, n_
     -------
     AnnData or None
 
+    Notes
+    -----
+    Differences from the cnmf package: the usages are refitted by exact non-negative least
+    squares (cnmf runs scikit-learn's NMF with the spectra fixed), the density filter keeps
+    programs at or below the threshold (cnmf: strictly below), and the consensus k-means is seeded
+    with 0 (cnmf: 1).
+
     References
     ----------
     .. [1] D. Kotliar et al., "Identifying gene expression programs of cell-type identity and
