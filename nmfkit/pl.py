@@ -2,7 +2,8 @@
 
 - :func:`usage`: each program's usage coloured on an embedding (``sc.pl.embedding``);
 - :func:`top_genes`: each program's top genes by loading (``sc.pl.pca_loadings``'s layout);
-- :func:`k_selection`: cNMF's k-selection plot of :func:`nmfkit.tl.gene_programs` (matplotlib).
+- :func:`k_selection`: cNMF's k-selection plot of :func:`nmfkit.tl.gene_programs` (matplotlib);
+- :func:`clustergram`: cNMF's consensus clustergram of the same (matplotlib, scipy's linkage).
 
 Both read what the tools stored and leave ``adata`` unchanged; like scanpy's plots they take
 ``show`` and ``save`` and return the axes when ``show=False``.
@@ -17,7 +18,7 @@ import numpy as np
 from nmfkit._validation import InvalidInputError
 from nmfkit.tl import program_names, stored
 
-__all__ = ["usage", "top_genes", "k_selection"]
+__all__ = ["usage", "top_genes", "k_selection", "clustergram"]
 
 
 def _scanpy() -> Any:
@@ -154,3 +155,61 @@ def k_selection(adata: Any, key: str = "programs", *, ax: Any = None, show: bool
     if show:
         plt.show()
     return ax, err
+
+
+def clustergram(adata: Any, key: str = "programs", *, save: str | None = None, show: bool = False) -> Any:
+    """cNMF's consensus clustergram: distances between the replicate programs, grouped by consensus cluster.
+
+    The programs the density filter kept are ordered by cluster and, within a cluster, by
+    average-linkage clustering; the Euclidean distances between them (unit-norm programs)
+    are drawn with the cluster of each row, next to the histogram of every replicate
+    program's local density and the filter's threshold.
+
+    Parameters
+    ----------
+    adata : AnnData
+        With ``uns["<key>"]["replicates"]`` from :func:`nmfkit.tl.gene_programs`.
+    key : str, default="programs"
+    save : str, optional
+        Write the figure to this file.
+    show : bool, default=False
+        Call ``matplotlib.pyplot.show()``.
+
+    Returns
+    -------
+    Figure
+    """
+    info = adata.uns.get(key) if hasattr(adata, "uns") else None
+    if not info or "replicates" not in info:
+        msg = f"adata.uns has no {key!r} replicates; run nmfkit.tl.gene_programs(adata, ranks, key_added={key!r})."
+        raise KeyError(msg)
+    import matplotlib.pyplot as plt
+    from scipy.cluster.hierarchy import leaves_list, linkage
+    from scipy.spatial.distance import pdist, squareform
+
+    rep = info["replicates"]
+    P, labels = np.asarray(rep["components"], dtype=float), np.asarray(rep["labels"])
+    kept = labels >= 0
+    order = []
+    for g in np.unique(labels[kept]):
+        idx = np.flatnonzero(labels == g)
+        order += list(idx[leaves_list(linkage(P[idx], "average"))] if idx.size > 1 else idx)
+    D = squareform(pdist(P[order]))
+    fig, (lab_ax, ax, hist_ax) = plt.subplots(1, 3, figsize=(10, 4.5), layout="constrained",
+                                              gridspec_kw={"width_ratios": [0.3, 6, 3]})
+    lab_ax.imshow(labels[order][:, None], aspect="auto", cmap="tab20", interpolation="none")
+    lab_ax.set_axis_off()
+    im = ax.imshow(D, cmap="viridis", interpolation="none")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(f"{len(order)} replicate programs kept, {int(info['n_components'])} clusters", fontsize=9)
+    fig.colorbar(im, ax=ax, shrink=0.8, label="distance")
+    density = np.asarray(rep["local_density"], dtype=float)
+    hist_ax.hist(density, bins=40)
+    hist_ax.axvline(float(rep["density_threshold"]), ls="--", color="k")
+    hist_ax.set_xlabel(f"local density ({int((~kept).sum())} of {labels.size} removed)")
+    if save:
+        fig.savefig(save, dpi=150)
+    if show:
+        plt.show()
+    return fig

@@ -296,7 +296,9 @@ def gene_programs(adata: Any, ranks: Any, n_components: int | None = None, *, n_
     Stores ``obsm["X_<key>"]`` (usages), ``varm["<KEY>_components"]`` (programs on the variable genes,
     zeros elsewhere), ``varm["<KEY>_tpm"]`` and ``varm["<KEY>_scores"]`` (every gene),
     ``var["<key>_variable"]`` and ``uns["<key>"]`` (the fit's summary, ``k_selection`` with ``ranks``,
-    ``stability`` and ``prediction_error``, and the chosen ``n_components``).
+    ``stability`` and ``prediction_error``, the chosen ``n_components``, and ``replicates``: the
+    pooled replicate programs of that rank with their clusters and local densities, for
+    :func:`nmfkit.pl.clustergram`).
 
     Parameters
     ----------
@@ -360,7 +362,11 @@ def gene_programs(adata: Any, ranks: Any, n_components: int | None = None, *, n_
     summary = _summary(result, params)
     summary.update(k_selection={"ranks": np.array(ks), "stability": stability, "prediction_error": error},
                    stability=float(result.extras["stability"]), kept=float(result.extras["kept"]),
-                   n_components=int(n_components), n_runs=int(n_runs))
+                   n_components=int(n_components), n_runs=int(n_runs),
+                   replicates={"components": np.asarray(result.extras["replicate_components"], dtype=np.float32),
+                               "labels": np.asarray(result.extras["replicate_labels"]),
+                               "local_density": np.asarray(result.extras["local_density"], dtype=float),
+                               "density_threshold": float(density_threshold)})
     _store(adata, key_added, W, result.H, chosen_genes, summary)
     adata.varm[f"{key_added.upper()}_tpm"] = tpm_programs(W, T).T
     adata.varm[f"{key_added.upper()}_scores"] = gene_scores(W, T).T

@@ -155,6 +155,21 @@ def test_tl_gene_programs_runs_the_cnmf_workflow_and_recovers_planted_programs()
     assert m["min_cosine"] > 0.95
     # the gene scores agree with their definition on the stored usages
     np.testing.assert_allclose(adata.varm["PROGRAMS_scores"].T, gene_scores(W, tpm(adata.X)), atol=1e-8)
+    # the replicate programs behind the consensus: every run's k programs, clustered or filtered out
+    rep = adata.uns["programs"]["replicates"]
+    assert rep["components"].shape == (6 * 3, 100)
+    kept = rep["labels"] >= 0
+    assert kept.mean() == pytest.approx(adata.uns["programs"]["kept"])
+    assert np.array_equal(~kept, rep["local_density"] > rep["density_threshold"])
+    assert set(rep["labels"][kept]) == {0, 1, 2}
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from nmfkit import pl
+
+    fig = pl.clustergram(adata)
+    assert fig.axes[1].images[0].get_array().shape == (int(kept.sum()), int(kept.sum()))
     with pytest.raises(InvalidInputError, match="not among ranks"):
         tl.gene_programs(adata, ranks=[2, 3], n_components=5)
 

@@ -21,6 +21,13 @@ from nmfkit.solvers import nnls_project
 __all__ = ["consensus", "bootstrap"]
 
 
+def _pooled_labels(keep: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The consensus cluster of every pooled component; -1 for those the density filter dropped."""
+    out = np.full(keep.shape[0], -1, dtype=int)
+    out[keep] = labels
+    return out
+
+
 @shared_docs
 def consensus(X: Any, n_components: int, n_runs: int = 20, *, density_threshold: float = 0.5,
               neighbors_fraction: float = 0.3, random_state: Any = 0, n_jobs: int = 1, progress: bool = False,
@@ -59,7 +66,10 @@ def consensus(X: Any, n_components: int, n_runs: int = 20, *, density_threshold:
         ``W`` (refit usages), ``H`` (consensus components); ``extras``:
         ``stability`` (silhouette of the clustering, in [-1, 1]),
         ``component_silhouette``, ``kept`` (share of components kept),
-        ``local_density`` (per pooled component), ``n_runs``.
+        ``local_density`` (per pooled component), ``replicate_components`` (the pooled
+        unit-norm components, ``n_runs * n_components`` rows), ``replicate_labels`` (their
+        consensus cluster, -1 where the density filter dropped them), ``density_threshold``,
+        ``n_runs``.
     """
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_samples
@@ -111,6 +121,9 @@ def consensus(X: Any, n_components: int, n_runs: int = 20, *, density_threshold:
                                                                       float(np.mean(sil[labels == g]))
                                                                       for g in range(k)],
                                              "kept": float(keep.mean()), "local_density": density,
+                                             "replicate_components": pooled,
+                                             "replicate_labels": _pooled_labels(keep, labels),
+                                             "density_threshold": float(density_threshold),
                                              "n_runs": n_runs, "replicates_converged": n_converged,
                                              "loss_value": loss, "beta_loss": 2.0,
                                              "loss": "frobenius", "solver": "consensus of replicates",
