@@ -277,10 +277,56 @@ def consensus(adata: Any, n_components: int, *, n_runs: int = 20, layer: str | N
     return adata if copy else None
 
 
+_RANK_KEYS = ("stability", "loss_value", "kept", "local_density", "replicate_components", "replicate_labels",
+              "component_silhouette", "density_threshold", "n_runs")
+
+
+def _checkpointed_rank(folder: Any, k: int, fingerprint: dict, fit: Any) -> Any:
+    """The consensus at rank ``k``: from ``folder/rank_<k>.npz`` when it holds this survey's, else fitted and saved."""
+    import json
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from nmfkit.driver import FitResult
+
+    if folder is None:
+        return fit()
+    path = Path(folder) / f"rank_{k}.npz"
+    if path.exists():
+        with np.load(path, allow_pickle=False) as f:
+            saved = json.loads(str(f["fingerprint"]))
+            if saved != fingerprint:
+                diff = sorted(key for key in fingerprint if saved.get(key) != fingerprint[key])
+                msg = (f"tl.gene_programs: checkpoint {path} was made with other data or settings ({', '.join(diff)} "
+                       "differ); use another checkpoint folder or remove it.")
+                raise InvalidInputError(msg)
+            extras = {key: f[key] for key in _RANK_KEYS}
+            extras.update({key: float(extras[key]) for key in ("stability", "loss_value", "kept", "density_threshold")})
+            return FitResult(f["W"], f["H"], n_iter=int(f["n_iter"]), converged=bool(f["converged"]),
+                             stop_reason=str(f["stop_reason"]), objective=float(f["objective"]),
+                             extras={"method": "consensus", **extras})
+    result = fit()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".rank_{k}.", suffix=".npz", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            arrays: dict[str, Any] = {key: np.asarray(result.extras[key]) for key in _RANK_KEYS}
+            arrays.update(W=np.asarray(result.W), H=np.asarray(result.H), n_iter=result.n_iter,
+                          converged=result.converged, stop_reason=result.stop_reason, objective=result.objective,
+                          fingerprint=json.dumps(fingerprint))
+            np.savez(out, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return result
+
+
 def gene_programs(adata: Any, ranks: Any, n_components: int | None = None, *, n_runs: int = 20,
                   n_genes: int = 2000, density_threshold: float = 0.5, layer: str | None = None,
                   use_raw: bool = False, key_added: str = "programs", copy: bool = False, random_state: Any = 0,
-                  **kwargs: Any) -> Any:
+                  checkpoint: Any = None, **kwargs: Any) -> Any:
     """cNMF's workflow on raw counts: over-dispersed genes, consensus programs per rank, TPM programs, gene scores.
 
     1. TPM per cell; the ``n_genes`` most over-dispersed genes (:func:`nmfkit.selection.variable_genes`);
@@ -317,6 +363,10 @@ def gene_programs(adata: Any, ranks: Any, n_components: int | None = None, *, n_
     layer, use_raw : see :func:`nmf`
     key_added : str, default="programs"
     copy, random_state : see :func:`nmf`
+    checkpoint : str or path, optional
+        A folder that keeps every finished rank (``rank_<k>.npz``, written atomically): an
+        interrupted survey run again with the same data and settings resumes from the ranks
+        already done, with the same result; other settings are refused.
     **kwargs
         Passed to :func:`nmfkit.consensus` (``n_jobs``, the replicates' fit options).
 
@@ -347,8 +397,14 @@ def gene_programs(adata: Any, ranks: Any, n_components: int | None = None, *, n_
     T = tpm(X)
     chosen_genes = variable_genes(T, n_genes)["mask"]
     Xn = scale_genes(X, chosen_genes)
-    fits = {k: fit_consensus(Xn, k, n_runs, density_threshold=density_threshold, random_state=random_state,
-                             **kwargs) for k in ks}
+    fingerprint = {"n_runs": int(n_runs), "n_genes": int(n_genes), "density_threshold": float(density_threshold),
+                   "random_state": repr(random_state), "kwargs": repr(sorted(kwargs.items())),
+                   "shape": list(X.shape), "genes": np.flatnonzero(chosen_genes).tolist(),
+                   "data_sum": float(Xn.sum())}
+    fits = {}
+    for k in ks:
+        fits[k] = _checkpointed_rank(checkpoint, k, fingerprint, lambda k=k: fit_consensus(
+            Xn, k, n_runs, density_threshold=density_threshold, random_state=random_state, **kwargs))
     stability = np.array([fits[k].extras["stability"] for k in ks], dtype=float)
     error = np.array([2.0 * fits[k].extras["loss_value"] for k in ks], dtype=float)
     if n_components is None:

@@ -192,3 +192,41 @@ def test_k_selection_plot_draws_the_stored_table(tmp_path):
     assert (tmp_path / "k.png").stat().st_size > 0
     with pytest.raises(KeyError, match="gene_programs"):
         pl.k_selection(anndata.AnnData(np.ones((3, 2))))
+
+
+def test_an_interrupted_survey_resumes_to_the_same_result(tmp_path, monkeypatch):
+    anndata = pytest.importorskip("anndata")
+    from nmfkit import tl
+    from nmfkit.selection import components
+
+    rng = np.random.default_rng(11)
+    counts = rng.poisson(rng.gamma(0.5, 4.0, (1, 80)) * rng.gamma(2.0, 1.0, (120, 1)) + rng.random((120, 80)))
+    counts[:, 0] += 1
+    base = anndata.AnnData(counts.astype(float))
+    ckpt = tmp_path / "survey"
+    fresh = tl.gene_programs(base, ranks=[2, 3, 4], n_runs=4, n_genes=40, copy=True)
+
+    calls = []
+    real = components.consensus
+
+    def interrupted(X, k, *args, **kwargs):  # the survey dies while fitting rank 4
+        calls.append(k)
+        if k == 4:
+            raise KeyboardInterrupt
+        return real(X, k, *args, **kwargs)
+
+    monkeypatch.setattr(tl, "fit_consensus", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        tl.gene_programs(base, ranks=[2, 3, 4], n_runs=4, n_genes=40, checkpoint=ckpt, copy=True)
+    assert sorted(p.name for p in ckpt.iterdir()) == ["rank_2.npz", "rank_3.npz"]  # no half-written file
+    calls.clear()
+    monkeypatch.setattr(tl, "fit_consensus", lambda X, k, *a, **kw: (calls.append(k), real(X, k, *a, **kw))[1])
+    resumed = tl.gene_programs(base, ranks=[2, 3, 4], n_runs=4, n_genes=40, checkpoint=ckpt, copy=True)
+    assert calls == [4]  # only the unfinished rank was fitted again
+    for name in ("stability", "prediction_error"):
+        got, want = (a.uns["programs"]["k_selection"][name] for a in (resumed, fresh))
+        np.testing.assert_allclose(got, want)
+    np.testing.assert_allclose(resumed.obsm["X_programs"], fresh.obsm["X_programs"])
+    np.testing.assert_allclose(resumed.varm["PROGRAMS_scores"], fresh.varm["PROGRAMS_scores"])
+    with pytest.raises(InvalidInputError, match="n_runs"):
+        tl.gene_programs(base, ranks=[2, 3], n_runs=5, n_genes=40, checkpoint=ckpt, copy=True)
