@@ -61,21 +61,33 @@ def knn_graph(X: Any, n_neighbors: int = 5, *, weight: str = "heat", power: floa
     -------
     csr_matrix of shape (n_samples, n_samples)
     """
+    Xd, dist, idx = _neighbours(X, n_neighbors)
+    w = _heat(Xd, dist, power) if weight == "heat" else np.ones(dist.size)
+    A = _directed(w, idx)
+    return A.maximum(A.T).tocsr()
+
+
+def _neighbours(X: Any, n_neighbors: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The samples as a dense array, and each one's ``n_neighbors`` nearest others: distances and indices (n, k)."""
     from sklearn.neighbors import NearestNeighbors
 
     Xd = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=float)
-    n = Xd.shape[0]
-    k = min(n_neighbors, n - 1)
+    k = min(n_neighbors, Xd.shape[0] - 1)
     dist, idx = NearestNeighbors(n_neighbors=k + 1).fit(Xd).kneighbors(Xd)
-    rows = np.repeat(np.arange(n), k)
-    d = dist[:, 1:].ravel()
-    if weight == "heat":
-        dmax = float(sample_distances(Xd).max())
-        w = np.exp(-(d * d) / max(dmax, 1e-300) ** power)
-    else:
-        w = np.ones_like(d)
-    A = sp.csr_matrix((w, (rows, idx[:, 1:].ravel())), shape=(n, n))
-    return A.maximum(A.T).tocsr()
+    return Xd, dist[:, 1:], idx[:, 1:]
+
+
+def _heat(Xd: np.ndarray, dist: np.ndarray, power: float) -> np.ndarray:
+    """``exp(-d^2 / d_max^power)`` of the neighbour distances, ``d_max`` the largest pairwise distance (flat)."""
+    d = dist.ravel()
+    dmax = float(sample_distances(Xd).max())
+    return np.exp(-(d * d) / max(dmax, 1e-300) ** power)
+
+
+def _directed(values: np.ndarray, idx: np.ndarray) -> sp.csr_matrix:
+    """The directed graph with ``values`` (flat, row-major) on the edges from each sample to its neighbours ``idx``."""
+    n, k = idx.shape
+    return sp.csr_matrix((values, (np.repeat(np.arange(n), k), idx.ravel())), shape=(n, n))
 
 
 def _level_weights(weights: Any) -> np.ndarray:
@@ -121,22 +133,15 @@ def tnmf_graph(X: Any, n_neighbors: int = 10, *, weights: Any = (1, 0, 1, 0, 1, 
        topological nonnegative matrix factorization", J. Comput. Appl. Math. 445
        (2024) 115842. :doi:`10.1016/j.cam.2024.115842`
     """
-    from sklearn.neighbors import NearestNeighbors
-
     w = _level_weights(weights)
-    Xd = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=float)
-    n = Xd.shape[0]
-    k = min(n_neighbors, n - 1)
-    dist, idx = NearestNeighbors(n_neighbors=k + 1).fit(Xd).kneighbors(Xd)
-    d = dist[:, 1:].ravel()
-    dmax = float(sample_distances(Xd).max())
-    kern = np.exp(-(d * d) / max(dmax, 1e-300) ** power)
+    Xd, dist, idx = _neighbours(X, n_neighbors)
+    kern = _heat(Xd, dist, power)
     lo, hi = float(kern.min()), float(kern.max())
     L = w.size
     vals = np.zeros_like(kern)
     for i in range(L):
         vals += w[L - 1 - i] * (kern >= lo + (i / L) * (hi - lo))
-    A = sp.csr_matrix((vals, (np.repeat(np.arange(n), k), idx[:, 1:].ravel())), shape=(n, n))
+    A = _directed(vals, idx)
     A.eliminate_zeros()
     return fuzzy_union(A)
 
@@ -162,15 +167,11 @@ def ktnmf_graph(X: Any, *, weights: Any = (1, 0, 1, 0, 1, 0, 1, 1)) -> sp.csr_ma
     ----------
     .. [1] Y. Hozumi and G.-W. Wei, J. Comput. Appl. Math. 445 (2024) 115842.
     """
-    from sklearn.neighbors import NearestNeighbors
-
     w = _level_weights(weights)
-    Xd = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=float)
-    n = Xd.shape[0]
-    k = min(w.size, n - 1)
-    _, idx = NearestNeighbors(n_neighbors=k + 1).fit(Xd).kneighbors(Xd)
+    _, _, idx = _neighbours(X, w.size)
+    n, k = idx.shape
     per_rank = np.cumsum(w[::-1])[::-1][:k]  # q-th neighbour: w_q + ... + w_L
-    A = sp.csr_matrix((np.tile(per_rank, n), (np.repeat(np.arange(n), k), idx[:, 1:].ravel())), shape=(n, n))
+    A = _directed(np.tile(per_rank, n), idx)
     A.eliminate_zeros()
     return fuzzy_union(A)
 
