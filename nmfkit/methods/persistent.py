@@ -47,6 +47,7 @@ from nmfkit.graphs import (
 from nmfkit.initialization import NNDSVD, get_initializer
 from nmfkit.losses import BetaDivergence
 from nmfkit.penalties import L2, GraphLaplacian, Proximity
+from nmfkit.selection.stability import unit_rows
 from nmfkit.solvers import MU, LinMU, Problem, nnls_bpp, nnls_project
 from nmfkit.stopping import AnyOf, FixedSweeps, MaxIter, RelativeObjectiveChange
 
@@ -503,7 +504,7 @@ def select_scale(embeddings: Any, n_clusters: int, *, random_state: Any = 0, n_i
     _, seed = V.check_random_state(random_state, "select_scale")
     scores, labels = np.full(E.shape[0], -1.0), []
     for t, W in enumerate(E):
-        Wn = W / np.maximum(np.linalg.norm(W, axis=1, keepdims=True), 1e-300)
+        Wn = unit_rows(W)
         lab = KMeans(n_clusters=c, n_init=n_init, random_state=seed).fit_predict(Wn)
         labels.append(lab)
         if len(np.unique(lab)) >= 2:
