@@ -282,44 +282,34 @@ _RANK_KEYS = ("stability", "loss_value", "kept", "local_density", "replicate_com
 
 
 def _checkpointed_rank(folder: Any, k: int, fingerprint: dict, fit: Any) -> Any:
-    """The consensus at rank ``k``: from ``folder/rank_<k>.npz`` when it holds this survey's, else fitted and saved."""
-    import json
-    import os
-    import tempfile
+    """The consensus at rank ``k``: from ``folder/rank_<k>.npz`` when it holds this survey's, else fitted and saved.
+
+    The file is an :class:`nmfkit.checkpoint.Checkpoint` (atomic write, fingerprint checked on load).
+    """
     from pathlib import Path
 
+    from nmfkit.backend import get_backend
+    from nmfkit.checkpoint import Checkpoint
     from nmfkit.driver import FitResult
 
     if folder is None:
         return fit()
-    path = Path(folder) / f"rank_{k}.npz"
-    if path.exists():
-        with np.load(path, allow_pickle=False) as f:
-            saved = json.loads(str(f["fingerprint"]))
-            if saved != fingerprint:
-                diff = sorted(key for key in fingerprint if saved.get(key) != fingerprint[key])
-                msg = (f"tl.gene_programs: checkpoint {path} was made with other data or settings ({', '.join(diff)} "
-                       "differ); use another checkpoint folder or remove it.")
-                raise InvalidInputError(msg)
-            extras = {key: f[key] for key in _RANK_KEYS}
-            extras.update({key: float(extras[key]) for key in ("stability", "loss_value", "kept", "density_threshold")})
-            return FitResult(f["W"], f["H"], n_iter=int(f["n_iter"]), converged=bool(f["converged"]),
-                             stop_reason=str(f["stop_reason"]), objective=float(f["objective"]),
-                             extras={"method": "consensus", **extras})
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    ckpt = Checkpoint(Path(folder) / f"rank_{k}.npz", 1, fingerprint)
+    like = np.zeros(1)
+    backend = get_backend(like)
+    if ckpt.exists():
+        state, n_iter, _, _ = ckpt.load(backend, like)
+        extras = {key: state[key] for key in _RANK_KEYS}
+        extras.update({key: float(extras[key]) for key in ("stability", "loss_value", "kept", "density_threshold")})
+        return FitResult(state["W"], state["H"], n_iter=n_iter, converged=bool(state["converged"]),
+                         stop_reason=str(state["stop_reason"]), objective=float(state["objective"]),
+                         extras={"method": "consensus", **extras})
     result = fit()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".rank_{k}.", suffix=".npz", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            arrays: dict[str, Any] = {key: np.asarray(result.extras[key]) for key in _RANK_KEYS}
-            arrays.update(W=np.asarray(result.W), H=np.asarray(result.H), n_iter=result.n_iter,
-                          converged=result.converged, stop_reason=result.stop_reason, objective=result.objective,
-                          fingerprint=json.dumps(fingerprint))
-            np.savez(out, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    state = {key: np.asarray(result.extras[key]) for key in _RANK_KEYS}  # arrays: NaN-safe, unlike JSON scalars
+    state.update(W=np.asarray(result.W), H=np.asarray(result.H), converged=np.asarray(result.converged),
+                 stop_reason=np.asarray(result.stop_reason), objective=np.asarray(result.objective))
+    ckpt.save(result.n_iter, state, [], 0.0, backend)
     return result
 
 
