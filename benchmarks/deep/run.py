@@ -249,6 +249,34 @@ def unmixing_scores(W, H, M, A):
             "mean_sad_degrees": float(np.mean(angles[r, c])), "abundance_rmse": rmse, "matched": c.tolist()}
 
 
+def load_samson():
+    """Samson (156 bands x 9025 pixels, floored at 1e-9 as the reference code does) and its ground truth:
+    ``(X, M, A, gt)`` with the endmembers M (bands x 3), abundances A (3 x pixels) and the raw .mat."""
+    import scipy.io
+
+    V = np.asarray(scipy.io.loadmat(DATA / "hyperspectral/samson_1.mat")["V"], dtype=float)
+    gt = scipy.io.loadmat(DATA / "hyperspectral/samson_end3_groundtruth.mat")
+    return np.maximum(V, 1e-9), np.asarray(gt["M"], float), np.asarray(gt["A"], float), gt
+
+
+# the min-vol and centric studies' sweeps (200 multilayer + 800 deep); min-vol's ADMM as in the reference demos
+STUDY_SWEEPS = {"max_iter": 800, "init_iter": 200, "reset_seed": True}
+MINVOL_ADMM = {"min_vol": True, "rho": 100.0, "admm_tol": 1e-6, "admm_max_iter": 200, "newton_tol": 1e-7}
+
+
+def fit_deep(data, ranks, seed, alpha=None):
+    """Deep KL-NMF (``alpha=None``) or min-vol deep KL-NMF at ``alpha~`` per layer, the study's settings;
+    ``(result, seconds)``."""
+    from nmfkit.methods import deep_nmf
+
+    opts = {} if alpha is None else {**MINVOL_ADMM, "alphas": list(alpha)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t0 = time.perf_counter()
+        r = deep_nmf(data, ranks, 1, random_state=seed, **STUDY_SWEEPS, **opts)
+        return r, time.perf_counter() - t0
+
+
 def part_hsi(results: Path) -> dict:
     import matplotlib
 
@@ -259,10 +287,7 @@ def part_hsi(results: Path) -> dict:
     from nmfkit import nmf
     from nmfkit.methods import deep_nmf, layer_features, multilayer_nmf
 
-    V = np.asarray(scipy.io.loadmat(DATA / "hyperspectral/samson_1.mat")["V"], dtype=float)
-    gt = scipy.io.loadmat(DATA / "hyperspectral/samson_end3_groundtruth.mat")
-    M, A = np.asarray(gt["M"], float), np.asarray(gt["A"], float)
-    X = np.maximum(V, 1e-9)
+    X, M, A, gt = load_samson()
     out = {"samson": {}}
     kept = {}
     for ranks in ([4, 2], [3, 2]):
@@ -331,20 +356,14 @@ def minvol_moffett(results: Path, chosen: float) -> dict:
     import matplotlib.pyplot as plt
     import scipy.io
 
-    from nmfkit.methods import deep_nmf, layer_features
+    from nmfkit.methods import layer_features
 
     Xm = np.maximum(np.asarray(scipy.io.loadmat(DATA / "hyperspectral/moffett_159x2500.mat")["X"], dtype=float), 1e-9)
     moffett, maps = {}, []
     for label, short, alpha in (("deep KL-NMF", "deep", None), ("min-vol, paper demo [4, 1]", "min-vol [4, 1]", (4.0, 1.0)),
                                 (f"min-vol, Samson's best [{chosen:g}, {chosen:g}]", f"min-vol [{chosen:g}]",
                                  (chosen, chosen))):
-        opts = {} if alpha is None else {"min_vol": True, "alphas": list(alpha), "rho": 100.0, "admm_tol": 1e-6,
-                                         "admm_max_iter": 200, "newton_tol": 1e-7}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            t0 = time.perf_counter()
-            r = deep_nmf(Xm, [4, 2], 1, max_iter=800, init_iter=200, random_state=2023, reset_seed=True, **opts)
-            secs = time.perf_counter() - t0
+        r, secs = fit_deep(Xm, [4, 2], 2023, alpha)
         moffett[label] = {"alpha_tilde": alpha, "layer_errors": r.extras["layer_errors"], "seconds": secs,
                           "min_endmember_angle": min_angle_degrees(r.W)}
         F = layer_features(r)
@@ -366,34 +385,17 @@ def part_minvol(results: Path, seeds=(2023, 1)) -> dict:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import scipy.io
 
-    from nmfkit.methods import deep_nmf, layer_features
+    from nmfkit.methods import layer_features
 
-    V = np.asarray(scipy.io.loadmat(DATA / "hyperspectral/samson_1.mat")["V"], dtype=float)
-    gt = scipy.io.loadmat(DATA / "hyperspectral/samson_end3_groundtruth.mat")
-    M, A = np.asarray(gt["M"], float), np.asarray(gt["A"], float)
-    X = np.maximum(V, 1e-9)
-    common = {"max_iter": 800, "init_iter": 200, "reset_seed": True}
-    mv_opts = {"min_vol": True, "rho": 100.0, "admm_tol": 1e-6, "admm_max_iter": 200, "newton_tol": 1e-7}
-
-    def fit(data, ranks, seed, alpha=None):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            t0 = time.perf_counter()
-            if alpha is None:
-                r = deep_nmf(data, ranks, 1, random_state=seed, **common)
-            else:
-                r = deep_nmf(data, ranks, 1, alphas=list(alpha), random_state=seed, **common, **mv_opts)
-            return r, time.perf_counter() - t0
-
+    X, M, A, gt = load_samson()
     rows, best = [], {}
     for ranks in ([3, 2], [4, 2]):
         key = "x".join(map(str, ranks))
         for seed in seeds:
             settings = [None] + [(a, a) for a in MINVOL_ALPHAS]
             for alpha in settings:
-                r, secs = fit(X, ranks, seed, alpha)
+                r, secs = fit_deep(X, ranks, seed, alpha)
                 s = unmixing_scores(r.W, r.H, M, A)
                 row = {"ranks": key, "seed": seed, "alpha_tilde": None if alpha is None else alpha[0],
                        "mean_sad_degrees": s["mean_sad_degrees"], "abundance_rmse": s["abundance_rmse"],
@@ -417,7 +419,7 @@ def part_minvol(results: Path, seeds=(2023, 1)) -> dict:
                 "seconds": float(np.mean([r["seconds"] for r in sel]))}
     # Samson maps: truth, plain deep and the best min-vol run at ranks [4, 2] (layer 1)
     row, mv = best["4x2"]
-    dp, _ = fit(X, [4, 2], row["seed"])
+    dp, _ = fit_deep(X, [4, 2], row["seed"])
     maps = [("truth " + str(np.asarray(gt["cood"][i][0]).ravel()[0]), A[i]) for i in range(3)]
     Fd, Fm = layer_features(dp), layer_features(mv)
     maps += [(f"deep #{k + 1}", Fd[0][k] / np.maximum(Fd[0].sum(axis=0), 1e-300)) for k in range(4)]
@@ -444,14 +446,10 @@ def part_centric(seeds=(2023, 1)) -> dict:
     layer by layer: layer-centric ``D(W_{l-1} | W_l H_l)`` (``W_0 = X``) and data-centric
     ``D(X | W_l H_l ... H_1)``, and by unmixing against the ground truth.
     """
-    import scipy.io
 
     from nmfkit.methods import deep_nmf
 
-    V = np.asarray(scipy.io.loadmat(DATA / "hyperspectral/samson_1.mat")["V"], dtype=float)
-    gt = scipy.io.loadmat(DATA / "hyperspectral/samson_end3_groundtruth.mat")
-    M, A = np.asarray(gt["M"], float), np.asarray(gt["A"], float)
-    X = np.maximum(V, 1e-9)
+    X, M, A, gt = load_samson()
     rows = []
     for ranks in ([3, 2], [4, 2]):
         for seed in seeds:
@@ -459,8 +457,7 @@ def part_centric(seeds=(2023, 1)) -> dict:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     t0 = time.perf_counter()
-                    r = deep_nmf(X, ranks, 1, model=model, max_iter=800, init_iter=200, random_state=seed,
-                                 reset_seed=True)
+                    r = deep_nmf(X, ranks, 1, model=model, random_state=seed, **STUDY_SWEEPS)
                     secs = time.perf_counter() - t0
                 Ws, Hs = r.extras["W_layers"], r.extras["H_layers"]
                 layer, data, prev, chain = [], [], X, None
