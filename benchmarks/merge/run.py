@@ -262,16 +262,7 @@ def compare(a, b):
             "share_worse": float(np.mean(diff > 1e-4)), "mean": float(np.mean(b)), "std": float(np.std(b))}
 
 
-def _nmfkit_random(X, r, seed):
-    """The start of the earlier random-start runs (kept for the committed CBCL case): one fixed
-    sweep from nmfkit's random start."""
-    from nmfkit import nmf
-
-    start = nmf(X, r, init="random", random_state=seed, max_iter=1, stop="fixed")
-    return start.W, start.H
-
-
-def part_random(case, n_starts, nmfjl_starts=True):
+def part_random(case, n_starts):
     """Standard NMF (tol 1e-4) and NMF-Merge from the same random starts.
 
     Protocols: ``pipeline`` runs NMF-Merge from the random start with its defaults
@@ -287,7 +278,7 @@ def part_random(case, n_starts, nmfjl_starts=True):
     algo = HALS(alpha=0.0) if solver == "hals" else solver
     rows, Ws, Wp, Wc = [], [], [], []
     for seed in range(n_starts):
-        W0, H0 = random_start(X, r, seed) if name == "MHLL" or nmfjl_starts else _nmfkit_random(X, r, seed)
+        W0, H0 = random_start(X, r, seed)
         t0 = time.perf_counter()
         s = standard(X, r, algo, W=W0, H=H0)
         t_std = time.perf_counter() - t0
@@ -309,7 +300,7 @@ def part_random(case, n_starts, nmfjl_starts=True):
               f"NMF-Merge {row['fe_pipeline']:.4f} ({t_pipe:.1f} s)", flush=True)
     fs = [row["fe_standard"] for row in rows]
     out = {"data": name, "rank": r, "solver": solver, "starts": n_starts, "paper": PAPER_RANDOM[case],
-           "start": "NMF.jl randinit" if name == "MHLL" or nmfjl_starts else "nmfkit random + 1 sweep",
+           "start": "NMF.jl randinit",
            "standard": {"mean": float(np.mean(fs)), "std": float(np.std(fs)),
                         "seconds_mean": float(np.mean([row["seconds_standard"] for row in rows])),
                         "consistency": consistency(Ws, fs)},
@@ -702,6 +693,17 @@ def main():
     rep = json.loads(path.read_text()) if path.exists() else {}
     rep["command"] = f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'default')} python benchmarks/merge/run.py " \
                      + " ".join(sys.argv[1:])
+
+    def save() -> None:
+        write_atomic(path, json.dumps(rep, indent=2, default=float) + "\n")
+
+    def merged_into(part: str):
+        """A callback that folds a part's partial result into ``rep[part]`` and saves (long parts save as they go)."""
+        def save_part(out: dict) -> None:
+            rep[part] = {**rep.get(part, {}), **out}
+            save()
+        return save_part
+
     for part in args.parts:
         t0 = time.perf_counter()
         if part == "small":
@@ -715,38 +717,28 @@ def main():
 
             def save_row(row, grid=grid):
                 grid[f"{row['data']} {row['solver']} {row['init']}"] = row
-                write_atomic(path, json.dumps(rep, indent=2, default=float) + "\n")
+                save()
                 write_atomic(args.out / "merge.md", markdown(rep))
 
             part_grid(args.data, args.solvers, args.budget, save_row)
         elif part in ("tolerance", "extra"):
             starts = {k: int(v) for k, v in (a.split("=") for a in args.sens_starts)}
             starts = {k: starts.get(k, 3) for k in args.data}
-
-            def save_part(out, part=part):
-                rep[part] = {**rep.get(part, {}), **out}
-                write_atomic(path, json.dumps(rep, indent=2, default=float) + "\n")
-
-            part_sensitivity(part, args.data, starts, save_part)
+            part_sensitivity(part, args.data, starts, merged_into(part))
             plot_sensitivity(rep, args.out)
         elif part == "ranks":
             wanted = {"CBCL": [45, 47, 49, 51, 53], "ORL": [21, 23, 25, 27, 29], "MHLL": [2, 3, 4, 5, 6]}
-
-            def save_ranks(out):
-                rep["ranks"] = {**rep.get("ranks", {}), **out}
-                write_atomic(path, json.dumps(rep, indent=2, default=float) + "\n")
-
-            part_ranks({k: wanted[k] for k in args.data}, save_ranks)
+            part_ranks({k: wanted[k] for k in args.data}, merged_into("ranks"))
             plot_sensitivity(rep, args.out)
         elif part == "random":
             rep["random"] = {k: v for k, v in rep.get("random", {}).items() if "pipeline" in v}
             for case in args.cases:
                 rep["random"][case] = part_random(case, args.starts)
-                write_atomic(path, json.dumps(rep, indent=2, default=float) + "\n")
+                save()
             plot_consistency(rep, args.out)
         rep.setdefault("commands", {})[part] = rep["command"]
         print(f"[{part}] done in {time.perf_counter() - t0:.1f} s", flush=True)
-        write_atomic(path, json.dumps(rep, indent=2, default=float) + "\n")
+        save()
     if not args.parts:  # redraw the plots from the stored results
         plot_sensitivity(rep, args.out)
         plot_consistency(rep, args.out)
