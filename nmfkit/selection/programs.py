@@ -139,6 +139,11 @@ def scale_genes(counts: Any, genes: Any = None) -> Any:
     return np.asarray(X, dtype=float) * inv
 
 
+def _dense64(T: Any) -> np.ndarray:
+    """``T`` as a dense float64 array, sparse or dense, whatever its dtype (the refits run in float64)."""
+    return np.asarray(T.toarray() if sp.issparse(T) else T, dtype=float)
+
+
 def _usages(usages: Any, n_cells: int, caller: str) -> np.ndarray:
     U = np.asarray(usages, dtype=float)
     if U.ndim != 2 or U.shape[0] != n_cells:
@@ -176,7 +181,7 @@ def gene_scores(usages: Any, tpm_data: Any) -> np.ndarray:
     """
     T, _ = V.check_data(tpm_data, caller="gene_scores")
     U = _usages(usages, T.shape[0], "gene_scores")
-    Td = T.toarray() if sp.issparse(T) else np.asarray(T, dtype=float)
+    Td = _dense64(T)
     mean, std = Td.mean(axis=0), Td.std(axis=0)
     Z = np.where(std > 0, (Td - mean) / np.where(std > 0, std, 1.0), 0.0)
     return np.linalg.pinv(U) @ Z
@@ -202,7 +207,7 @@ def tpm_programs(usages: Any, tpm_data: Any) -> np.ndarray:
     U = _usages(usages, T.shape[0], "tpm_programs")
     sums = U.sum(axis=1, keepdims=True)
     Un = np.divide(U, sums, out=np.zeros_like(U), where=sums > 0)  # a cell using no program: no information
-    Td = T.toarray() if sp.issparse(T) else np.asarray(T, dtype=float)
+    Td = _dense64(T)
     S = nnls_project(Td.T, Un.T).T
     totals = S.sum(axis=1, keepdims=True)
     return np.divide(S, totals, out=np.zeros_like(S), where=totals > 0) * 1e6
