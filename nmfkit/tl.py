@@ -414,6 +414,7 @@ def gene_programs(adata: Any, ranks: Any, n_components: int | None = None, *, n_
                                "local_density": np.asarray(result.extras["local_density"], dtype=float),
                                "density_threshold": float(density_threshold)})
     _store(adata, key_added, W, result.H, chosen_genes, summary)
+    T = T.toarray() if sp.issparse(T) else T  # both refits over every gene work on it dense: densify once
     adata.varm[f"{key_added.upper()}_tpm"] = tpm_programs(W, T).T
     adata.varm[f"{key_added.upper()}_scores"] = gene_scores(W, T).T
     adata.var[f"{key_added}_variable"] = chosen_genes
