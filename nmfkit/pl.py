@@ -138,17 +138,11 @@ def k_selection(adata: Any, key: str = "programs", *, ax: Any = None, show: bool
         raise KeyError(msg)
     import matplotlib.pyplot as plt
 
+    from nmfkit.plotting import plot_k_selection
+
     sel = info["k_selection"]
-    ks = np.asarray(sel["ranks"])
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 3.5), layout="constrained")
-    ax.plot(ks, sel["stability"], "o-", color="tab:blue", label="stability")
-    ax.set_xlabel("rank k")
-    ax.set_ylabel("stability (silhouette)", color="tab:blue")
-    err = ax.twinx()
-    err.plot(ks, sel["prediction_error"], "s-", color="tab:red", label="error")
-    err.set_ylabel("prediction error", color="tab:red")
-    ax.axvline(int(info["n_components"]), ls="--", color="gray", lw=0.8)
+    ax, err = plot_k_selection(sel["ranks"], sel["stability"], sel["prediction_error"], int(info["n_components"]),
+                               ax=ax)
     ax.set_title(f"{key}: chosen k = {int(info['n_components'])}", fontsize=9)
     if save:
         ax.figure.savefig(save, dpi=150)
@@ -184,30 +178,12 @@ def clustergram(adata: Any, key: str = "programs", *, save: str | None = None, s
         msg = f"adata.uns has no {key!r} replicates; run nmfkit.tl.gene_programs(adata, ranks, key_added={key!r})."
         raise KeyError(msg)
     import matplotlib.pyplot as plt
-    from scipy.cluster.hierarchy import leaves_list, linkage
-    from scipy.spatial.distance import pdist, squareform
+
+    from nmfkit.plotting import plot_clustergram
 
     rep = info["replicates"]
-    P, labels = np.asarray(rep["components"], dtype=float), np.asarray(rep["labels"])
-    kept = labels >= 0
-    order = []
-    for g in np.unique(labels[kept]):
-        idx = np.flatnonzero(labels == g)
-        order += list(idx[leaves_list(linkage(P[idx], "average"))] if idx.size > 1 else idx)
-    D = squareform(pdist(P[order]))
-    fig, (lab_ax, ax, hist_ax) = plt.subplots(1, 3, figsize=(10, 4.5), layout="constrained",
-                                              gridspec_kw={"width_ratios": [0.3, 6, 3]})
-    lab_ax.imshow(labels[order][:, None], aspect="auto", cmap="tab20", interpolation="none")
-    lab_ax.set_axis_off()
-    im = ax.imshow(D, cmap="viridis", interpolation="none")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_title(f"{len(order)} replicate programs kept, {int(info['n_components'])} clusters", fontsize=9)
-    fig.colorbar(im, ax=ax, shrink=0.8, label="distance")
-    density = np.asarray(rep["local_density"], dtype=float)
-    hist_ax.hist(density, bins=40)
-    hist_ax.axvline(float(rep["density_threshold"]), ls="--", color="k")
-    hist_ax.set_xlabel(f"local density ({int((~kept).sum())} of {labels.size} removed)")
+    fig = plot_clustergram(rep["components"], rep["labels"], rep["local_density"], float(rep["density_threshold"]),
+                           int(info["n_components"]))
     if save:
         fig.savefig(save, dpi=150)
     if show:

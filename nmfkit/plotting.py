@@ -11,7 +11,7 @@ import numpy as np
 
 __all__ = ["plot_convergence", "plot_component_images", "plot_top_features", "plot_usage", "plot_merge_penalties",
            "plot_layer_errors", "plot_deep_layers", "plot_barcode", "plot_scale_embeddings", "plot_scores_by_scale",
-           "plot_rank_survey"]
+           "plot_rank_survey", "plot_k_selection", "plot_clustergram"]
 
 
 def _plt() -> Any:
@@ -323,4 +323,83 @@ def plot_rank_survey(survey: Any) -> Any:
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
     fig.suptitle(f"rank survey: recommended {survey.recommended}", fontsize=9)
+    return fig
+
+
+def plot_k_selection(ranks: Any, stability: Any, error: Any, chosen: int | None = None, ax: Any = None) -> Any:
+    """cNMF's k-selection plot: stability (left axis) and prediction error (right axis) against the rank.
+
+    Parameters
+    ----------
+    ranks, stability, error : array-like of shape (n_ranks,)
+        Silhouette of the clustered replicate programs and ``||X - U S||^2`` per rank.
+    chosen : int, optional
+        The chosen rank, marked by a dashed line.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    (Axes, Axes)
+        The stability and error axes.
+    """
+    _, ax = _axes(ax, (5, 3.5))
+    ks = np.asarray(ranks)
+    ax.plot(ks, stability, "o-", color="tab:blue", label="stability")
+    ax.set_xlabel("rank k")
+    ax.set_ylabel("stability (silhouette)", color="tab:blue")
+    err = ax.twinx()
+    err.plot(ks, error, "s-", color="tab:red", label="error")
+    err.set_ylabel("prediction error", color="tab:red")
+    if chosen is not None:
+        ax.axvline(int(chosen), ls="--", color="gray", lw=0.8)
+        ax.set_title(f"chosen k = {int(chosen)}", fontsize=9)
+    return ax, err
+
+
+def plot_clustergram(components: Any, labels: Any, local_density: Any, density_threshold: float,
+                     n_clusters: int) -> Any:
+    """cNMF's consensus clustergram: distances between replicate programs, grouped by consensus cluster.
+
+    The programs the density filter kept are ordered by cluster and, within a cluster, by
+    average-linkage clustering; their Euclidean distances are drawn with the cluster of each row,
+    beside the histogram of every replicate program's local density and the filter's threshold.
+
+    Parameters
+    ----------
+    components : array-like of shape (n_programs, n_features)
+        The pooled unit-norm replicate programs.
+    labels : array-like of int, shape (n_programs,)
+        Consensus cluster of each; -1 where the density filter dropped it.
+    local_density : array-like of shape (n_programs,)
+    density_threshold : float
+    n_clusters : int
+
+    Returns
+    -------
+    Figure
+    """
+    from scipy.cluster.hierarchy import leaves_list, linkage
+    from scipy.spatial.distance import pdist, squareform
+
+    plt = _plt()
+    P, labels = np.asarray(components, dtype=float), np.asarray(labels)
+    kept = labels >= 0
+    order: list = []
+    for g in np.unique(labels[kept]):
+        idx = np.flatnonzero(labels == g)
+        order += list(idx[leaves_list(linkage(P[idx], "average"))] if idx.size > 1 else idx)
+    D = squareform(pdist(P[order]))
+    fig, (lab_ax, ax, hist_ax) = plt.subplots(1, 3, figsize=(10, 4.5), layout="constrained",
+                                              gridspec_kw={"width_ratios": [0.3, 6, 3]})
+    lab_ax.imshow(labels[order][:, None], aspect="auto", cmap="tab20", interpolation="none")
+    lab_ax.set_axis_off()
+    im = ax.imshow(D, cmap="viridis", interpolation="none")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(f"{len(order)} replicate programs kept, {int(n_clusters)} clusters", fontsize=9)
+    fig.colorbar(im, ax=ax, shrink=0.8, label="distance")
+    density = np.asarray(local_density, dtype=float)
+    hist_ax.hist(density, bins=40)
+    hist_ax.axvline(float(density_threshold), ls="--", color="k")
+    hist_ax.set_xlabel(f"local density ({int((~kept).sum())} of {labels.size} removed)")
     return fig

@@ -28,7 +28,7 @@ from nmfkit._validation import InvalidInputError
 from nmfkit.fit import nmf as fit_nmf
 from nmfkit.methods.persistent import persistent_nmf
 from nmfkit.selection import consensus as fit_consensus
-from nmfkit.selection.programs import gene_scores, scale_genes, tpm, tpm_programs, variable_genes
+from nmfkit.selection.programs import gene_programs as _gene_programs
 
 __all__ = ["nmf", "consensus", "gene_programs", "persistent", "top_genes", "program_names", "stored"]
 
@@ -277,60 +277,21 @@ def consensus(adata: Any, n_components: int, *, n_runs: int = 20, layer: str | N
     return adata if copy else None
 
 
-_RANK_KEYS = ("stability", "loss_value", "kept", "local_density", "replicate_components", "replicate_labels",
-              "component_silhouette", "density_threshold", "n_runs")
-
-
-def _checkpointed_rank(folder: Any, k: int, fingerprint: dict, fit: Any) -> Any:
-    """The consensus at rank ``k``: from ``folder/rank_<k>.npz`` when it holds this survey's, else fitted and saved.
-
-    The file is an :class:`nmfkit.checkpoint.Checkpoint` (atomic write, fingerprint checked on load).
-    """
-    from pathlib import Path
-
-    from nmfkit.backend import get_backend
-    from nmfkit.checkpoint import Checkpoint
-    from nmfkit.driver import FitResult
-
-    if folder is None:
-        return fit()
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    ckpt = Checkpoint(Path(folder) / f"rank_{k}.npz", 1, fingerprint)
-    like = np.zeros(1)
-    backend = get_backend(like)
-    if ckpt.exists():
-        state, n_iter, _, _ = ckpt.load(backend, like)
-        extras = {key: state[key] for key in _RANK_KEYS}
-        extras.update({key: float(extras[key]) for key in ("stability", "loss_value", "kept", "density_threshold")})
-        return FitResult(state["W"], state["H"], n_iter=n_iter, converged=bool(state["converged"]),
-                         stop_reason=str(state["stop_reason"]), objective=float(state["objective"]),
-                         extras={"method": "consensus", **extras})
-    result = fit()
-    state = {key: np.asarray(result.extras[key]) for key in _RANK_KEYS}  # arrays: NaN-safe, unlike JSON scalars
-    state.update(W=np.asarray(result.W), H=np.asarray(result.H), converged=np.asarray(result.converged),
-                 stop_reason=np.asarray(result.stop_reason), objective=np.asarray(result.objective))
-    ckpt.save(result.n_iter, state, [], 0.0, backend)
-    return result
-
 
 def gene_programs(adata: Any, ranks: Any, n_components: int | None = None, *, n_runs: int = 20,
                   n_genes: int = 2000, density_threshold: float = 0.5, layer: str | None = None,
                   use_raw: bool = False, key_added: str = "programs", copy: bool = False, random_state: Any = 0,
                   checkpoint: Any = None, **kwargs: Any) -> Any:
-    """cNMF's workflow on raw counts: over-dispersed genes, consensus programs per rank, TPM programs, gene scores.
+    """cNMF's workflow on raw counts (:func:`nmfkit.selection.gene_programs`), stored in ``adata``.
 
-    1. TPM per cell; the ``n_genes`` most over-dispersed genes (:func:`nmfkit.selection.variable_genes`);
-       their counts scaled to unit variance (:func:`nmfkit.selection.scale_genes`).
-    2. For every rank in ``ranks``: :func:`nmfkit.consensus` of ``n_runs`` replicates with the
-       local-density filter; its stability (silhouette of the clustered replicate programs) and
-       prediction error ``||X - W H||^2`` form the k-selection table.
-    3. At ``n_components`` (default: the rank of highest stability, the smaller on ties): the usages
-       refitted by NNLS, the programs on the variable genes, in TPM units over every gene
-       (:func:`nmfkit.selection.tpm_programs`) and as z-scored gene scores
-       (:func:`nmfkit.selection.gene_scores`).
+    TPM, the ``n_genes`` most over-dispersed genes scaled to unit variance, a consensus of
+    ``n_runs`` replicates at every rank with cNMF's k-selection statistics, and at
+    ``n_components`` (default: the most stable rank) the programs ordered by total usage, in
+    TPM units and as z-scored gene scores over every gene, with the usages refitted as cnmf's
+    final step. A sparse matrix stays sparse throughout.
 
-    Stores ``obsm["X_<key>"]`` (usages), ``varm["<KEY>_components"]`` (programs on the variable genes,
-    zeros elsewhere), ``varm["<KEY>_tpm"]`` and ``varm["<KEY>_scores"]`` (every gene),
+    Stores ``obsm["X_<key>"]`` (usages), ``varm["<KEY>_components"]`` (consensus programs on the
+    variable genes, zeros elsewhere), ``varm["<KEY>_tpm"]`` and ``varm["<KEY>_scores"]`` (every gene),
     ``var["<key>_variable"]`` and ``uns["<key>"]`` (the fit's summary, ``k_selection`` with ``ranks``,
     ``stability`` and ``prediction_error``, the chosen ``n_components``, and ``replicates``: the
     pooled replicate programs of that rank with their clusters and local densities, for
@@ -366,58 +327,33 @@ def gene_programs(adata: Any, ranks: Any, n_components: int | None = None, *, n_
 
     Notes
     -----
-    Differences from the cnmf package: the usages are refitted by exact non-negative least
-    squares (cnmf runs scikit-learn's NMF with the spectra fixed), the density filter keeps
-    programs at or below the threshold (cnmf: strictly below), and the consensus k-means is seeded
-    with 0 (cnmf: 1).
+    Differences from cnmf 1.7.1 are listed in :func:`nmfkit.selection.gene_programs`.
 
     References
     ----------
     .. [1] D. Kotliar et al., "Identifying gene expression programs of cell-type identity and
        cellular activity with single-cell RNA-Seq", eLife 8 (2019) e43803. :doi:`10.7554/eLife.43803`
     """
-    ks = sorted({int(k) for k in np.atleast_1d(ranks)})
-    if not ks or ks[0] < 1:
-        msg = f"tl.gene_programs: ranks must be positive integers; got {ranks!r}."
-        raise InvalidInputError(msg)
-    if n_components is not None and int(n_components) not in ks:
-        msg = f"tl.gene_programs: n_components={n_components} is not among ranks={ks}."
-        raise InvalidInputError(msg)
     X, _, where = _data(adata, layer, use_raw, None, "tl.gene_programs")
-    T = tpm(X)
-    chosen_genes = variable_genes(T, n_genes)["mask"]
-    Xn = scale_genes(X, chosen_genes)
-    fingerprint = {"n_runs": int(n_runs), "n_genes": int(n_genes), "density_threshold": float(density_threshold),
-                   "random_state": repr(random_state), "kwargs": repr(sorted(kwargs.items())),
-                   "shape": list(X.shape), "genes": np.flatnonzero(chosen_genes).tolist(),
-                   "data_sum": float(Xn.sum())}
-    fits = {}
-    for k in ks:
-        fits[k] = _checkpointed_rank(checkpoint, k, fingerprint, lambda k=k: fit_consensus(
-            Xn, k, n_runs, density_threshold=density_threshold, random_state=random_state, **kwargs))
-    stability = np.array([fits[k].extras["stability"] for k in ks], dtype=float)
-    error = np.array([2.0 * fits[k].extras["loss_value"] for k in ks], dtype=float)
-    if n_components is None:
-        finite = np.where(np.isfinite(stability), stability, -np.inf)
-        n_components = ks[int(np.argmax(finite))]
-    result = fits[int(n_components)]
-    W = np.asarray(result.W, dtype=float)
+    gp = _gene_programs(X, ranks, n_components, n_runs=n_runs, n_genes=n_genes, density_threshold=density_threshold,
+                        random_state=random_state, checkpoint=checkpoint, **kwargs)
+    result = gp.consensus
     adata = adata.copy() if copy else adata
-    params = _params("gene_programs", int(n_components), where, None, random_state,
+    params = _params("gene_programs", gp.n_components, where, None, random_state,
                      {"n_runs": n_runs, "n_genes": n_genes, "density_threshold": density_threshold, **kwargs})
     summary = _summary(result, params)
-    summary.update(k_selection={"ranks": np.array(ks), "stability": stability, "prediction_error": error},
+    summary.update(k_selection={"ranks": np.array(gp.ranks), "stability": gp.stability,
+                                "prediction_error": gp.prediction_error},
                    stability=float(result.extras["stability"]), kept=float(result.extras["kept"]),
-                   n_components=int(n_components), n_runs=int(n_runs),
+                   n_components=gp.n_components, n_runs=int(n_runs),
                    replicates={"components": np.asarray(result.extras["replicate_components"], dtype=np.float32),
                                "labels": np.asarray(result.extras["replicate_labels"]),
                                "local_density": np.asarray(result.extras["local_density"], dtype=float),
                                "density_threshold": float(density_threshold)})
-    _store(adata, key_added, W, result.H, chosen_genes, summary)
-    T = T.toarray() if sp.issparse(T) else T  # both refits over every gene work on it dense: densify once
-    adata.varm[f"{key_added.upper()}_tpm"] = tpm_programs(W, T).T
-    adata.varm[f"{key_added.upper()}_scores"] = gene_scores(W, T).T
-    adata.var[f"{key_added}_variable"] = chosen_genes
+    _store(adata, key_added, gp.usages, gp.spectra, gp.genes, summary)
+    adata.varm[f"{key_added.upper()}_tpm"] = gp.tpm.T
+    adata.varm[f"{key_added.upper()}_scores"] = gp.scores.T
+    adata.var[f"{key_added}_variable"] = gp.genes
     return adata if copy else None
 
 

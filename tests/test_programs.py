@@ -31,9 +31,10 @@ def test_tpm_programs_recover_planted_spectra():
     Un = U / U.sum(axis=1, keepdims=True)
     T = Un @ S  # exactly a mixture of the programs with usages summing to one per cell
     P = tpm_programs(U * 7.0, T)  # the usages' scale does not matter: they are normalised per cell
-    np.testing.assert_allclose(P, S / S.sum(axis=1, keepdims=True) * 1e6, rtol=1e-8, atol=1e-6)
-    np.testing.assert_allclose(P.sum(axis=1), 1e6)
+    np.testing.assert_allclose(P, S, rtol=1e-8, atol=1e-10)
     assert P.min() >= 0
+    N = tpm_programs(U, sp.csr_matrix(T), normalize=True)  # sparse TPM, each program scaled to 10^6
+    np.testing.assert_allclose(N, S / S.sum(axis=1, keepdims=True) * 1e6, rtol=1e-8, atol=1e-6)
 
 
 def test_tpm_programs_is_the_nonnegative_least_squares_fit():
@@ -45,7 +46,8 @@ def test_tpm_programs_is_the_nonnegative_least_squares_fit():
     from scipy.optimize import nnls
 
     Sfit = np.column_stack([nnls(Un, T[:, j])[0] for j in range(T.shape[1])])
-    np.testing.assert_allclose(P, Sfit / Sfit.sum(axis=1, keepdims=True) * 1e6, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(P, Sfit, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(tpm_programs(U, sp.csr_matrix(T)), P, rtol=1e-10, atol=1e-12)
 
 
 def test_gene_scores_regress_z_scored_tpm_on_usages():
@@ -153,8 +155,14 @@ def test_tl_gene_programs_runs_the_cnmf_workflow_and_recovers_planted_programs()
     P = adata.varm["PROGRAMS_tpm"].T
     m = match_components(S.T, P.T)
     assert m["min_cosine"] > 0.95
-    # the gene scores agree with their definition on the stored usages
-    np.testing.assert_allclose(adata.varm["PROGRAMS_scores"].T, gene_scores(W, tpm(adata.X)), atol=1e-8)
+    # the stored outputs are those of the pure workflow; the gene scores agree with their definition on the
+    # consensus usages (cnmf scores before its final usage refit)
+    from nmfkit.selection import gene_programs
+
+    gp = gene_programs(adata.X, ranks=[2, 3, 4], n_components=3, n_runs=6, n_genes=100, random_state=0)
+    np.testing.assert_allclose(W, gp.usages)
+    np.testing.assert_allclose(adata.varm["PROGRAMS_scores"].T, gp.scores)
+    np.testing.assert_allclose(gp.scores, gene_scores(gp.consensus.W, tpm(adata.X).toarray()), atol=1e-8)
     # the replicate programs behind the consensus: every run's k programs, clustered or filtered out
     rep = adata.uns["programs"]["replicates"]
     assert rep["components"].shape == (6 * 3, 100)
@@ -215,12 +223,12 @@ def test_an_interrupted_survey_resumes_to_the_same_result(tmp_path, monkeypatch)
             raise KeyboardInterrupt
         return real(X, k, *args, **kwargs)
 
-    monkeypatch.setattr(tl, "fit_consensus", interrupted)
+    monkeypatch.setattr(components, "consensus", interrupted)
     with pytest.raises(KeyboardInterrupt):
         tl.gene_programs(base, ranks=[2, 3, 4], n_runs=4, n_genes=40, checkpoint=ckpt, copy=True)
     assert sorted(p.name for p in ckpt.iterdir()) == ["rank_2.npz", "rank_3.npz"]  # no half-written file
     calls.clear()
-    monkeypatch.setattr(tl, "fit_consensus", lambda X, k, *a, **kw: (calls.append(k), real(X, k, *a, **kw))[1])
+    monkeypatch.setattr(components, "consensus", lambda X, k, *a, **kw: (calls.append(k), real(X, k, *a, **kw))[1])
     resumed = tl.gene_programs(base, ranks=[2, 3, 4], n_runs=4, n_genes=40, checkpoint=ckpt, copy=True)
     assert calls == [4]  # only the unfinished rank was fitted again
     for name in ("stability", "prediction_error"):

@@ -2,7 +2,7 @@
 
 One module per command: :mod:`~nmfkit.cli.fit` (``fit``, ``demo``),
 :mod:`~nmfkit.cli.datasets`, :mod:`~nmfkit.cli.deep`, :mod:`~nmfkit.cli.merge`,
-:mod:`~nmfkit.cli.persistent` and :mod:`~nmfkit.cli.rank` (``rank``,
+:mod:`~nmfkit.cli.persistent`, :mod:`~nmfkit.cli.programs` and :mod:`~nmfkit.cli.rank` (``rank``,
 ``consensus``). Each registers itself with :func:`command` and takes its shared
 options from :mod:`nmfkit.cli.shared`; the fit pipeline they share (progress,
 factors, summary, plots, report) is :func:`fit_to_folder`. Nothing outside
@@ -29,7 +29,7 @@ __all__ = ["main", "build_parser", "command", "UsageError", "Progress", "fit_to_
            "component_usage", "image_options", "image_layout"]
 
 #: the command modules, in the order ``nmfkit --help`` lists their commands
-COMMAND_MODULES = ("fit", "datasets", "deep", "merge", "persistent", "rank")
+COMMAND_MODULES = ("fit", "datasets", "deep", "merge", "persistent", "programs", "rank")
 
 
 def build_parser() -> argparse.ArgumentParser:

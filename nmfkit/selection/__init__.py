@@ -20,9 +20,17 @@ Criteria (each a function of its own, used by :func:`select_rank`):
 - a permuted-data baseline (Frigyesi & Höglund 2008).
 """
 
-from nmfkit.selection.components import bootstrap, consensus
+from nmfkit.selection.components import bootstrap, cluster_components, consensus
 from nmfkit.selection.crossval import bicross_validation_error, masked_cv_error
-from nmfkit.selection.programs import gene_scores, scale_genes, tpm, tpm_programs, variable_genes
+from nmfkit.selection.programs import (
+                                      GenePrograms,
+                                      gene_programs,
+                                      gene_scores,
+                                      scale_genes,
+                                      tpm,
+                                      tpm_programs,
+                                      variable_genes,
+)
 from nmfkit.selection.replicates import Replicates, replicate_seeds, run_replicates
 from nmfkit.selection.stability import (
                                         consensus_matrix,
@@ -36,4 +44,5 @@ from nmfkit.selection.survey import CRITERIA, RankSurvey, knee, permuted, select
 __all__ = ["replicate_seeds", "run_replicates", "Replicates", "consensus_matrix", "cophenetic_correlation",
            "dispersion", "match_runs", "silhouette_stability", "bicross_validation_error", "masked_cv_error", "knee",
            "permuted", "CRITERIA", "RankSurvey", "select_rank", "consensus", "bootstrap", "tpm", "gene_scores",
-           "tpm_programs", "variable_genes", "scale_genes"]
+           "tpm_programs", "variable_genes", "scale_genes", "gene_programs", "GenePrograms",
+           "cluster_components"]

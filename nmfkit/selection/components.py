@@ -7,18 +7,21 @@ import warnings
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from nmfkit import _validation as V
 from nmfkit._docs import shared_docs
 from nmfkit._progress import track
 from nmfkit._validation import InvalidInputError
+from nmfkit.backend import get_backend
 from nmfkit.driver import FitResult
+from nmfkit.losses import BetaDivergence
 from nmfkit.metrics import match_components
 from nmfkit.selection.replicates import dense, fit_replicate, replicate_seeds, run_replicates
 from nmfkit.selection.stability import unit_rows
 from nmfkit.solvers import nnls_project
 
-__all__ = ["consensus", "bootstrap"]
+__all__ = ["consensus", "bootstrap", "cluster_components"]
 
 
 def _pooled_labels(keep: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -26,6 +29,56 @@ def _pooled_labels(keep: np.ndarray, labels: np.ndarray) -> np.ndarray:
     out = np.full(keep.shape[0], -1, dtype=int)
     out[keep] = labels
     return out
+
+
+def cluster_components(pooled: np.ndarray, n_components: int, n_neighbors: int, density_threshold: float) -> dict:
+    """cNMF's clustering of pooled replicate programs: local-density filter, k-means, cluster medians.
+
+    Parameters
+    ----------
+    pooled : ndarray of shape (n_programs, n_features)
+        Unit-L2-norm replicate programs.
+    n_components : int
+        Clusters (k-means, 10 starts, seed 0).
+    n_neighbors : int
+        Neighbours whose mean Euclidean distance is a program's local density.
+    density_threshold : float
+        Programs whose local density exceeds it are dropped (``2`` keeps all).
+
+    Returns
+    -------
+    dict
+        ``keep`` (bool, per pooled program), ``local_density``, ``labels`` (cluster of each kept
+        program), ``H`` (the cluster medians scaled to unit sum, (k, n_features)) and ``silhouette``
+        (per kept program; None for a single cluster).
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.metrics import silhouette_samples
+
+    k = n_components
+    D = np.sqrt(np.maximum(2.0 - 2.0 * pooled @ pooled.T, 0.0))
+    np.fill_diagonal(D, np.inf)
+    density = np.sort(D, axis=1)[:, :n_neighbors].mean(axis=1)
+    keep = density <= density_threshold
+    if keep.sum() < k:
+        msg = (f"Only {int(keep.sum())} of {len(pooled)} components pass density_threshold={density_threshold}; "
+               f"need at least n_components={k}. Raise density_threshold.")
+        raise InvalidInputError(msg)
+    kept = pooled[keep]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # fewer distinct points than k: answered below
+        labels = KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(kept)
+    groups = len(np.unique(labels))
+    if groups < k:
+        msg = (f"The replicates' components form only {groups} distinct group{'s' if groups != 1 else ''}, fewer "
+               f"than n_components={k}: the data support at most rank {groups}. Choose a smaller n_components.")
+        raise InvalidInputError(msg)
+    H = np.vstack([np.median(kept[labels == g], axis=0) for g in range(k)])
+    H = H / np.maximum(H.sum(axis=1, keepdims=True), np.finfo(float).tiny)
+    # one cluster has no silhouette: stability is then undefined (NaN), not a warning
+    sil = silhouette_samples(kept, labels) if k > 1 else None
+    return {"keep": keep, "local_density": density, "labels": labels, "H": H, "silhouette": sil}
 
 
 @shared_docs
@@ -71,44 +124,20 @@ def consensus(X: Any, n_components: int, n_runs: int = 20, *, density_threshold:
         consensus cluster, -1 where the density filter dropped them), ``density_threshold``,
         ``n_runs``.
     """
-    from sklearn.cluster import KMeans
-    from sklearn.metrics import silhouette_samples
-
-
     Xv, _ = V.check_data(X, caller="consensus")
     k = V.check_n_components(n_components, Xv.shape, "consensus")
     V.check_interval(n_runs, "n_runs", "consensus", kind="int", low=2)
-    Xd = dense(Xv)
+    Xd = Xv if sp.issparse(Xv) else dense(Xv)  # sparse stays sparse: its replicates, refit and loss never densify
     runs = run_replicates(Xd, k, n_runs, random_state=random_state, n_jobs=n_jobs, progress=progress,
                           device=device, **fit_params)
     pooled = np.vstack([unit_rows(H) for _, H, _ in runs])
     n_nb = max(1, int(round(neighbors_fraction * n_runs)))
-    D = np.sqrt(np.maximum(2.0 - 2.0 * pooled @ pooled.T, 0.0))
-    np.fill_diagonal(D, np.inf)
-    density = np.sort(D, axis=1)[:, :n_nb].mean(axis=1)
-    keep = density <= density_threshold
-    if keep.sum() < k:
-        msg = (f"Only {int(keep.sum())} of {len(pooled)} components pass density_threshold={density_threshold}; "
-               f"need at least n_components={k}. Raise density_threshold.")
-        raise InvalidInputError(msg)
-    kept = pooled[keep]
-    with warnings.catch_warnings():
-        from sklearn.exceptions import ConvergenceWarning  # loaded when needed
-        warnings.simplefilter("ignore", ConvergenceWarning)  # fewer distinct points than k: answered below
-        labels = KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(kept)
-    groups = len(np.unique(labels))
-    if groups < k:
-        msg = (f"The replicates' components form only {groups} distinct group{'s' if groups != 1 else ''}, fewer "
-               f"than n_components={k}: the data support at most rank {groups} (rank of X: "
-               f"{np.linalg.matrix_rank(Xd)}). Choose a smaller n_components.")
-        raise InvalidInputError(msg)
-    H = np.vstack([np.median(kept[labels == g], axis=0) for g in range(k)])
-    H = H / np.maximum(H.sum(axis=1, keepdims=True), np.finfo(float).tiny)
+    clusters = cluster_components(pooled, k, n_nb, density_threshold)
+    keep, labels, H, sil = clusters["keep"], clusters["labels"], clusters["H"], clusters["silhouette"]
+    density = clusters["local_density"]
     W = nnls_project(Xd, H)
+    loss = float(BetaDivergence(2.0).value(Xd, W, H, backend=get_backend(W)))  # 0.5 ||X - W H||^2, no dense W H
     W, H = W.astype(Xv.dtype, copy=False), H.astype(Xv.dtype, copy=False)  # float32 data, float32 factors
-    # one cluster has no silhouette: stability is then undefined (NaN), not a warning
-    sil = silhouette_samples(kept, labels) if k > 1 else None
-    loss = 0.5 * float(np.sum((Xd - W @ H) ** 2))
     n_converged = sum(runs.converged)
     reason = (f"consensus of {n_runs} replicates ({int(keep.sum())} of {len(pooled)} components kept); "
               f"{n_converged} of {n_runs} replicates converged")

@@ -9,6 +9,9 @@ every gene's z-scored TPM on the usages). This module computes both from any usa
 
 from __future__ import annotations
 
+import math
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -16,9 +19,9 @@ import scipy.sparse as sp
 
 from nmfkit import _validation as V
 from nmfkit._validation import InvalidInputError
-from nmfkit.solvers import nnls_project
 
-__all__ = ["tpm", "variable_genes", "scale_genes", "gene_scores", "tpm_programs"]
+__all__ = ["tpm", "variable_genes", "scale_genes", "gene_scores", "tpm_programs", "gene_programs",
+           "GenePrograms"]
 
 
 def tpm(counts: Any) -> Any:
@@ -50,13 +53,15 @@ def tpm(counts: Any) -> Any:
 
 def _gene_moments(T: Any) -> tuple[np.ndarray, np.ndarray]:
     """Per-gene mean and population variance, sparse or dense, without densifying."""
-    mean = np.asarray(T.mean(axis=0), dtype=float).ravel()
     if sp.issparse(T):
-        sq = np.asarray(T.multiply(T).mean(axis=0), dtype=float).ravel()
+        T = T.astype(np.float64)  # float32 squares summed over many cells lose digits
+        mean = np.asarray(T.mean(axis=0)).ravel()
+        sq = np.asarray(T.multiply(T).mean(axis=0)).ravel()
         var = sq - mean**2
         # E[x^2] - m^2 leaves round-off where the gene is constant: a coefficient of variation below 1e-6 is 0
         return mean, np.where(var > 1e-12 * mean**2, var, 0.0)
-    return mean, np.asarray(T, dtype=float).var(axis=0)
+    T = np.asarray(T, dtype=float)
+    return T.mean(axis=0), T.var(axis=0)
 
 
 def variable_genes(tpm_data: Any, n_genes: int = 2000) -> dict:
@@ -139,11 +144,6 @@ def scale_genes(counts: Any, genes: Any = None) -> Any:
     return np.asarray(X, dtype=float) * inv
 
 
-def _dense64(T: Any) -> np.ndarray:
-    """``T`` as a dense float64 array, sparse or dense, whatever its dtype (the refits run in float64)."""
-    return np.asarray(T.toarray() if sp.issparse(T) else T, dtype=float)
-
-
 def _usages(usages: Any, n_cells: int, caller: str) -> np.ndarray:
     U = np.asarray(usages, dtype=float)
     if U.ndim != 2 or U.shape[0] != n_cells:
@@ -155,12 +155,20 @@ def _usages(usages: Any, n_cells: int, caller: str) -> np.ndarray:
     return U
 
 
+def _t_times(T: Any, M: np.ndarray) -> np.ndarray:
+    """``T^T M`` (genes x programs) in float64 for sparse or dense ``T``, never densifying a sparse ``T``."""
+    if sp.issparse(T):
+        return np.asarray((T.T @ M), dtype=float)
+    return np.asarray(T, dtype=float).T @ M
+
+
 def gene_scores(usages: Any, tpm_data: Any) -> np.ndarray:
     """cNMF's gene scores: every gene's z-scored TPM regressed on the usages (least squares, no intercept).
 
     ``Z = (T - mean) / std`` per gene (population standard deviation, as cNMF's
     TPM statistics), then ``scores = pinv(U) Z``. A gene that never varies gets
-    zero scores.
+    zero scores. ``Z`` is never formed: ``pinv(U) Z = (pinv(U) T - pinv(U) 1 mean^T) / std``,
+    so a sparse ``T`` stays sparse (memory of the order of its non-zeros).
 
     Parameters
     ----------
@@ -181,23 +189,28 @@ def gene_scores(usages: Any, tpm_data: Any) -> np.ndarray:
     """
     T, _ = V.check_data(tpm_data, caller="gene_scores")
     U = _usages(usages, T.shape[0], "gene_scores")
-    Td = _dense64(T)
-    mean, std = Td.mean(axis=0), Td.std(axis=0)
-    Z = np.where(std > 0, (Td - mean) / np.where(std > 0, std, 1.0), 0.0)
-    return np.linalg.pinv(U) @ Z
+    mean, var = _gene_moments(T)
+    std = np.sqrt(var)
+    P = np.linalg.pinv(U)  # (k, n)
+    PT = _t_times(T, P.T).T - P.sum(axis=1)[:, None] * mean[None, :]
+    return np.where(std > 0, PT / np.where(std > 0, std, 1.0), 0.0)
 
 
-def tpm_programs(usages: Any, tpm_data: Any) -> np.ndarray:
+def tpm_programs(usages: Any, tpm_data: Any, *, normalize: bool = False) -> np.ndarray:
     """cNMF's programs in TPM units: spectra refitted to the TPM data with the usages fixed.
 
-    The usages are scaled to sum to one per cell, the spectra ``S >= 0`` minimise
-    ``||T - U S||_F`` (non-negative least squares, one gene at a time, all genes
-    together), and each program is scaled to sum to 10^6.
+    The usages are scaled to sum to one per cell and the spectra ``S >= 0``
+    minimise ``||T - U S||_F`` exactly (non-negative least squares, every gene at
+    once, from ``U^T U`` and ``U^T T``: a sparse ``T`` is never densified). As
+    the usages sum to one and every cell's TPM to 10^6, each program sums to
+    about 10^6; ``normalize=True`` makes that exact.
 
     Parameters
     ----------
     usages : array-like of shape (n_cells, n_programs)
     tpm_data : {array-like, sparse matrix} of shape (n_cells, n_genes)
+    normalize : bool, default=False
+        Scale every program to sum to 10^6 (cnmf's ``normalize_tpm_spectra``, off there too).
 
     Returns
     -------
@@ -207,7 +220,283 @@ def tpm_programs(usages: Any, tpm_data: Any) -> np.ndarray:
     U = _usages(usages, T.shape[0], "tpm_programs")
     sums = U.sum(axis=1, keepdims=True)
     Un = np.divide(U, sums, out=np.zeros_like(U), where=sums > 0)  # a cell using no program: no information
-    Td = _dense64(T)
-    S = nnls_project(Td.T, Un.T).T
+    S = _nnls(Un.T @ Un, _t_times(T, Un).T)
+    if not normalize:
+        return S
     totals = S.sum(axis=1, keepdims=True)
     return np.divide(S, totals, out=np.zeros_like(S), where=totals > 0) * 1e6
+
+
+def _nnls(G: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Every column ``x >= 0`` minimising ``0.5 x^T G x - b^T x`` (block principal pivoting), shape of ``B``."""
+    from nmfkit.backend import get_backend
+    from nmfkit.solvers.anls import nnls_bpp, well_posed
+
+    backend = get_backend(G)
+    B = np.ascontiguousarray(B)
+    return np.asarray(nnls_bpp(well_posed(G, backend), B, B > 0, backend))
+
+
+#: the per-rank results a checkpoint keeps (with W, H and the stop information)
+_RANK_KEYS = ("stability", "loss_value", "kept", "local_density", "replicate_components", "replicate_labels",
+              "component_silhouette", "density_threshold", "n_runs", "selection_stability", "selection_error")
+
+
+@dataclass
+class GenePrograms:
+    """What :func:`gene_programs` returns: the k-selection survey and the programs at the chosen rank.
+
+    Attributes
+    ----------
+    ranks : list of int
+        The ranks surveyed.
+    stability, prediction_error : ndarray of shape (n_ranks,)
+        cNMF's k-selection statistics: the silhouette of every replicate program clustered into k
+        groups (no density filter, as cnmf's plot), and ``||X - U S||_F^2`` of the usages refitted
+        to those clusters' medians, on the scaled counts.
+    n_components : int
+        The rank the programs below are for.
+    usages : ndarray of shape (n_cells, n_components)
+        cNMF's final usages: refitted (NNLS) to the TPM of the variable genes scaled by their standard
+        deviation, against the TPM programs scaled alike. Programs are ordered by total usage.
+    spectra : ndarray of shape (n_components, n_variable_genes)
+        The consensus programs on the variable genes (cluster medians, each summing to one).
+    tpm : ndarray of shape (n_components, n_genes)
+        Programs in TPM units over every gene (:func:`tpm_programs`).
+    scores : ndarray of shape (n_components, n_genes)
+        Z-scored gene scores over every gene (:func:`gene_scores`).
+    genes : ndarray of bool, shape (n_genes,)
+        The variable genes (the columns of ``spectra``, in input order).
+    consensus : FitResult
+        The consensus at ``n_components`` on the scaled counts, programs in the order above
+        (``extras``: replicate programs, their labels and local densities, stability, ...).
+    fits : dict
+        The consensus of every rank surveyed (programs in clustering order).
+    elapsed : float
+        Seconds of the whole workflow.
+    """
+
+    ranks: list
+    stability: np.ndarray
+    prediction_error: np.ndarray
+    n_components: int
+    usages: np.ndarray
+    spectra: np.ndarray
+    tpm: np.ndarray
+    scores: np.ndarray
+    genes: np.ndarray
+    consensus: Any
+    fits: dict = field(repr=False, default_factory=dict)
+    elapsed: float = 0.0
+
+    def top_genes(self, n: int = 100) -> np.ndarray:
+        """Indices of the ``n`` highest-scoring genes of every program, best first: shape (n, n_components)."""
+        return np.argsort(-self.scores, axis=1, kind="stable")[:, :n].T
+
+    def plot_k_selection(self, ax: Any = None) -> Any:
+        """cNMF's k-selection plot (:func:`nmfkit.plotting.plot_k_selection`); returns the two axes."""
+        from nmfkit.plotting import plot_k_selection
+
+        return plot_k_selection(self.ranks, self.stability, self.prediction_error, self.n_components, ax=ax)
+
+    def plot_clustergram(self) -> Any:
+        """cNMF's consensus clustergram at the chosen rank (:func:`nmfkit.plotting.plot_clustergram`)."""
+        from nmfkit.plotting import plot_clustergram
+
+        ex = self.consensus.extras
+        return plot_clustergram(ex["replicate_components"], ex["replicate_labels"], ex["local_density"],
+                                ex["density_threshold"], self.n_components)
+
+
+def _rank(X: Any, k: int, n_runs: int, density_threshold: float, neighbors_fraction: float, random_state: Any,
+          n_jobs: int, progress: bool, fit_params: dict) -> Any:
+    """The consensus at rank ``k`` plus cNMF's k-selection statistics (clustering with no density filter)."""
+    from nmfkit.backend import get_backend
+    from nmfkit.losses import BetaDivergence
+    from nmfkit.selection.components import cluster_components, consensus
+    from nmfkit.solvers import nnls_project
+
+    result = consensus(X, k, n_runs, density_threshold=density_threshold, neighbors_fraction=neighbors_fraction,
+                       random_state=random_state, n_jobs=n_jobs, progress=progress, **fit_params)
+    pooled = np.asarray(result.extras["replicate_components"], dtype=float)
+    n_nb = max(1, int(round(neighbors_fraction * n_runs)))
+    every = cluster_components(pooled, k, n_nb, 2.0)  # cnmf's k-selection keeps every replicate program
+    W = nnls_project(X, every["H"])
+    error = 2.0 * float(BetaDivergence(2.0).value(X, W, every["H"], backend=get_backend(W)))
+    sil = every["silhouette"]
+    result.extras.update(selection_stability=math.nan if sil is None else float(np.mean(sil)),
+                         selection_error=error)
+    return result
+
+
+def _checkpointed(folder: Any, k: int, fingerprint: dict, fit: Any) -> tuple[Any, bool]:
+    """The rank-``k`` result from ``folder/rank_<k>.npz`` when it holds this survey's, else fitted and saved.
+
+    Returns the result and whether it came from the checkpoint. The file is an
+    :class:`nmfkit.checkpoint.Checkpoint` (atomic write, fingerprint checked on load).
+    """
+    from pathlib import Path
+
+    from nmfkit.backend import get_backend
+    from nmfkit.checkpoint import Checkpoint
+    from nmfkit.driver import FitResult
+
+    if folder is None:
+        return fit(), False
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    ckpt = Checkpoint(Path(folder) / f"rank_{k}.npz", 1, fingerprint)
+    like = np.zeros(1)
+    backend = get_backend(like)
+    if ckpt.exists():
+        state, n_iter, _, _ = ckpt.load(backend, like)
+        extras = {key: state[key] for key in _RANK_KEYS}
+        extras.update({key: float(extras[key]) for key in ("stability", "loss_value", "kept", "density_threshold",
+                                                            "selection_stability", "selection_error")})
+        extras["n_runs"] = int(extras["n_runs"])
+        return FitResult(state["W"], state["H"], n_iter=n_iter, converged=bool(state["converged"]),
+                         stop_reason=str(state["stop_reason"]), objective=float(state["objective"]),
+                         extras={"method": "consensus", **extras}), True
+    result = fit()
+    state = {key: np.asarray(result.extras[key]) for key in _RANK_KEYS}  # arrays: NaN-safe, unlike JSON scalars
+    state.update(W=np.asarray(result.W), H=np.asarray(result.H), converged=np.asarray(result.converged),
+                 stop_reason=np.asarray(result.stop_reason), objective=np.asarray(result.objective))
+    ckpt.save(result.n_iter, state, [], 0.0, backend)
+    return result, False
+
+
+def _ordered(result: Any) -> Any:
+    """The consensus with its programs ordered by total usage (cnmf's order), largest first."""
+    from dataclasses import replace
+
+    W, H = np.asarray(result.W, dtype=float), np.asarray(result.H, dtype=float)
+    sums = W.sum(axis=1, keepdims=True)
+    share = np.divide(W, sums, out=np.zeros_like(W), where=sums > 0).sum(axis=0)
+    order = np.argsort(-share, kind="stable")
+    rank_of = np.empty_like(order)
+    rank_of[order] = np.arange(order.size)
+    labels = np.asarray(result.extras["replicate_labels"])
+    extras = dict(result.extras)
+    extras.update(replicate_labels=np.where(labels >= 0, rank_of[np.maximum(labels, 0)], -1),
+                  component_silhouette=[float(np.asarray(result.extras["component_silhouette"])[g]) for g in order])
+    return replace(result, W=W[:, order], H=H[order], extras=extras)
+
+
+def gene_programs(counts: Any, ranks: Any, n_components: int | None = None, *, n_runs: int = 20,
+                  n_genes: int = 2000, density_threshold: float = 0.5, neighbors_fraction: float = 0.3,
+                  random_state: Any = 0, n_jobs: int = 1, progress: bool = False, checkpoint: Any = None,
+                  **fit_params: Any) -> GenePrograms:
+    """cNMF's whole workflow on raw counts: variable genes, consensus programs per rank, TPM programs, gene scores.
+
+    1. TPM per cell (:func:`tpm`); the ``n_genes`` most over-dispersed genes
+       (:func:`variable_genes`); their counts scaled to unit variance (:func:`scale_genes`).
+    2. For every rank: :func:`nmfkit.consensus` of ``n_runs`` replicates with the local-density
+       filter, and cNMF's k-selection statistics (see :class:`GenePrograms`).
+    3. At ``n_components`` (default: the most stable rank, the smaller on ties): the programs
+       ordered by total usage, in TPM units (:func:`tpm_programs`) and as gene scores
+       (:func:`gene_scores`) over every gene, and the usages refitted as cnmf's final step.
+
+    A sparse ``counts`` stays sparse throughout: memory grows with its non-zeros, not with
+    cells x genes.
+
+    Parameters
+    ----------
+    counts : {array-like, sparse matrix} of shape (n_cells, n_genes)
+        Raw counts; every cell needs a count.
+    ranks : sequence of int
+        Ranks to survey (cnmf's ``-k``).
+    n_components : int, optional
+        The rank to report; one of ``ranks``.
+    n_runs : int, default=20
+        Replicates per rank.
+    n_genes : int, default=2000
+        Over-dispersed genes factorized (all expressed genes when there are fewer).
+    density_threshold : float, default=0.5
+        Local-density filter of the replicate programs (``2`` keeps all).
+    neighbors_fraction : float, default=0.3
+        Neighbours of the local density, as a fraction of ``n_runs``.
+    random_state : int, Generator or None, default=0
+    n_jobs : int, default=1
+        Parallel processes for the replicates.
+    progress : bool, default=False
+        A bar per rank and a line per finished rank on stderr.
+    checkpoint : str or path, optional
+        A folder that keeps every finished rank (``rank_<k>.npz``, written atomically): the same
+        call on the same data resumes from the ranks already done, with the same result; a call
+        with other data or settings is refused.
+    **fit_params
+        For the replicates (:func:`nmfkit.nmf`; default ``init="random"``, ``max_iter=1000``).
+
+    Returns
+    -------
+    GenePrograms
+
+    Notes
+    -----
+    Differences from cnmf 1.7.1: every refit (usages, TPM programs, final usages) is exact
+    non-negative least squares (cnmf runs scikit-learn's coordinate descent with the other
+    factor fixed, to its tolerance); the replicates use nmfkit's default solver (cnmf:
+    scikit-learn's ``cd``); the density filter keeps programs at or below the threshold (cnmf:
+    strictly below); the k-means is seeded with 0 (cnmf: 1).
+
+    References
+    ----------
+    .. [1] D. Kotliar et al., "Identifying gene expression programs of cell-type identity and
+       cellular activity with single-cell RNA-Seq", eLife 8 (2019) e43803. :doi:`10.7554/eLife.43803`
+    """
+    import sys
+
+    started = time.perf_counter()
+    ks = sorted({int(k) for k in np.atleast_1d(ranks)})
+    if not ks or ks[0] < 1:
+        msg = f"gene_programs: ranks must be positive integers; got {ranks!r}."
+        raise InvalidInputError(msg)
+    if n_components is not None and int(n_components) not in ks:
+        msg = f"gene_programs: n_components={n_components} is not among ranks={ks}."
+        raise InvalidInputError(msg)
+    V.check_interval(n_runs, "n_runs", "gene_programs", kind="int", low=2)
+    X, _ = V.check_data(counts, caller="gene_programs")
+    if sp.issparse(X):
+        X = sp.csr_matrix(X)
+    T = tpm(X)
+    chosen = variable_genes(T, n_genes)["mask"]
+    Xn = scale_genes(X, chosen)
+    empty = np.asarray(Xn.sum(axis=1)).ravel() == 0
+    if empty.any():
+        msg = (f"gene_programs: {int(empty.sum())} cell(s) have no counts in the {int(chosen.sum())} variable genes; "
+               "remove them or raise n_genes.")
+        raise InvalidInputError(msg)
+    fingerprint = {"n_runs": int(n_runs), "n_genes": int(n_genes), "density_threshold": float(density_threshold),
+                   "neighbors_fraction": float(neighbors_fraction), "random_state": repr(random_state),
+                   "fit_params": repr(sorted(fit_params.items())), "shape": list(X.shape),
+                   "genes": np.flatnonzero(chosen).tolist(), "data_sum": float(Xn.sum())}
+    fits = {}
+    for i, k in enumerate(ks):
+        t = time.perf_counter()
+        fits[k], resumed = _checkpointed(checkpoint, k, fingerprint, lambda k=k: _rank(
+            Xn, k, n_runs, density_threshold, neighbors_fraction, random_state, n_jobs, progress, fit_params))
+        if progress:
+            ex = fits[k].extras
+            how = "from the checkpoint" if resumed else f"{time.perf_counter() - t:.1f} s"
+            print(f"nmfkit: rank {k} ({i + 1} of {len(ks)}): stability {ex['selection_stability']:.3f}, "
+                  f"error {ex['selection_error']:.4g} ({how})", file=sys.stderr, flush=True)
+    stability = np.array([fits[k].extras["selection_stability"] for k in ks], dtype=float)
+    error = np.array([fits[k].extras["selection_error"] for k in ks], dtype=float)
+    if n_components is None:
+        n_components = ks[int(np.argmax(np.where(np.isfinite(stability), stability, -np.inf)))]
+    result = _ordered(fits[int(n_components)])
+    W = np.asarray(result.W, dtype=float)
+    programs_tpm = tpm_programs(W, T)
+    scores = gene_scores(W, T)
+    # cnmf's last step: usages refitted to the variable genes' TPM scaled by its sample standard deviation,
+    # against the TPM programs scaled by the population one (cnmf's refit_usage=True)
+    _, var = _gene_moments(T[:, chosen])
+    n = T.shape[0]
+    sd0 = np.sqrt(var)
+    sd1 = sd0 * math.sqrt(n / max(n - 1, 1))
+    S = programs_tpm[:, chosen] / np.where(sd0 > 0, sd0, 1.0)
+    Sx = S / np.where(sd1 > 0, sd1, 1.0)  # (T / sd1) S^T = T (S / sd1)^T
+    B = np.asarray(T[:, chosen] @ Sx.T, dtype=float).T
+    usages = _nnls(S @ S.T, B).T
+    return GenePrograms(ranks=ks, stability=stability, prediction_error=error, n_components=int(n_components),
+                        usages=usages, spectra=np.asarray(result.H, dtype=float), tpm=programs_tpm, scores=scores,
+                        genes=chosen, consensus=result, fits=fits, elapsed=time.perf_counter() - started)

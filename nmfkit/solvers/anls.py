@@ -164,14 +164,16 @@ class ANLSBPP(QuadraticSolver):
 
 
 def nnls_project(X: Any, H: Any, backend: Any = None) -> Any:
-    """The exact ``argmin_{W >= 0} ||X - W H||_F`` for dense ``X`` (n, m) and ``H`` (k, m): W of shape (n, k).
+    """The exact ``argmin_{W >= 0} ||X - W H||_F`` for ``X`` (n, m), dense or sparse, and ``H`` (k, m): W (n, k).
 
     Every row of ``W`` is an independent non-negative least-squares problem,
-    solved together by :func:`nnls_bpp` on the Gram matrix ``H H^T``.
+    solved together by :func:`nnls_bpp` on the Gram matrix ``H H^T`` and ``H X^T``
+    (a sparse ``X`` is never densified).
     """
     if backend is None:
         backend = get_backend(H)
-    G, B = H @ H.T, H @ X.T
+    G = H @ H.T
+    B = backend.matmul(X, H.T).T if backend.is_sparse(X) else H @ X.T
     return nnls_bpp(G, B, B > 0, backend).T
 
 
