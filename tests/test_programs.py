@@ -238,3 +238,123 @@ def test_an_interrupted_survey_resumes_to_the_same_result(tmp_path, monkeypatch)
     np.testing.assert_allclose(resumed.varm["PROGRAMS_scores"], fresh.varm["PROGRAMS_scores"])
     with pytest.raises(InvalidInputError, match="n_runs"):
         tl.gene_programs(base, ranks=[2, 3], n_runs=5, n_genes=40, checkpoint=ckpt, copy=True)
+
+
+def planted_counts(cells=240, genes=90, k=3, seed=5):
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(k), cells // k)
+    U = 0.1 * rng.random((cells, k))
+    U[np.arange(cells), labels] += 1.0
+    S = rng.gamma(0.3, 1.0, (k, genes)) * (rng.random((k, genes)) < 0.5) + 1e-3
+    S /= S.sum(axis=1, keepdims=True)
+    depth = rng.integers(1500, 4000, cells)[:, None]
+    return rng.poisson(depth * (U / U.sum(axis=1, keepdims=True)) @ S).astype(float)
+
+
+def test_gene_programs_outputs_follow_their_definitions():
+    from scipy.optimize import nnls
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    from nmfkit.selection import gene_programs
+
+    C = planted_counts()
+    gp = gene_programs(sp.csr_matrix(C), [2, 3, 4], n_runs=5, n_genes=60, random_state=1)
+    T = tpm(C)
+    genes = variable_genes(T, 60)["mask"]
+    Xn = scale_genes(C, genes)
+    assert np.array_equal(gp.genes, genes)
+    for i, k in enumerate(gp.ranks):
+        ex = gp.fits[k].extras
+        P = np.asarray(ex["replicate_components"])
+        assert P.shape == (5 * k, 60)
+        np.testing.assert_allclose(np.linalg.norm(P, axis=1), 1.0)
+        # k-selection stability: silhouette of every replicate program (no density filter) in k k-means clusters
+        labels = KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(P)
+        assert gp.stability[i] == pytest.approx(silhouette_score(P, labels), abs=1e-9)
+        # prediction error: usages refitted by NNLS to the clusters' medians (unit sums), on the scaled counts
+        H = np.vstack([np.median(P[labels == g], axis=0) for g in range(k)])
+        H /= H.sum(axis=1, keepdims=True)
+        Wref = np.vstack([nnls(H.T, x)[0] for x in Xn])
+        assert gp.prediction_error[i] == pytest.approx(np.sum((Xn - Wref @ H) ** 2), rel=1e-6)
+        # density filter: a program is kept when its mean distance to its round(0.3 * runs) nearest is <= 0.5
+        D = np.linalg.norm(P[:, None] - P[None], axis=2)
+        np.fill_diagonal(D, np.inf)
+        density = np.sort(D, axis=1)[:, :2].mean(axis=1)
+        np.testing.assert_allclose(ex["local_density"], density, atol=1e-7)
+        assert np.array_equal(np.asarray(ex["replicate_labels"]) >= 0, density <= 0.5)
+    assert gp.n_components == gp.ranks[int(np.argmax(gp.stability))]
+    # the consensus usages are exact NNLS against the consensus programs, ordered by total usage
+    W, H = np.asarray(gp.consensus.W), gp.spectra
+    np.testing.assert_allclose(W, np.vstack([nnls(H.T, x)[0] for x in Xn]), rtol=1e-6, atol=1e-8)
+    share = (W / W.sum(axis=1, keepdims=True)).sum(axis=0)
+    assert np.all(np.diff(share) <= 0)
+    np.testing.assert_allclose(H.sum(axis=1), 1.0)
+    # TPM programs and gene scores from the consensus usages; final usages as cnmf's last refit
+    np.testing.assert_allclose(gp.tpm, tpm_programs(W, T), rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(gp.scores, gene_scores(W, T), atol=1e-8)
+    sd0 = T[:, genes].std(axis=0)
+    sd1 = T[:, genes].std(axis=0, ddof=1)
+    S = gp.tpm[:, genes] / sd0
+    final = np.vstack([nnls(S.T, x)[0] for x in T[:, genes] / sd1])
+    np.testing.assert_allclose(gp.usages, final, rtol=1e-6, atol=1e-8 * final.max())
+    # dense input gives the same programs
+    gd = gene_programs(C, [2, 3, 4], n_runs=5, n_genes=60, random_state=1)
+    np.testing.assert_allclose(gd.scores, gp.scores, rtol=1e-6, atol=1e-8)
+    assert gd.n_components == gp.n_components
+    # another seed, other replicates
+    other = gene_programs(C, [3], n_runs=5, n_genes=60, random_state=2)
+    assert not np.allclose(other.fits[3].extras["replicate_components"], gp.fits[3].extras["replicate_components"])
+
+
+def test_gene_programs_refuses_what_it_cannot_use():
+    from nmfkit.selection import gene_programs
+
+    C = planted_counts()
+    with pytest.raises(InvalidInputError, match="not among ranks"):
+        gene_programs(C, [2, 3], n_components=4)
+    with pytest.raises(InvalidInputError, match="ranks must be positive"):
+        gene_programs(C, [0, 2])
+    with pytest.raises(InvalidInputError, match="n_runs"):
+        gene_programs(C, [2], n_runs=1)
+    with pytest.raises(InvalidInputError, match="no counts"):
+        gene_programs(np.vstack([C, np.zeros(C.shape[1])]), [2])
+
+
+def test_programs_command_writes_every_output_and_resumes(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    from nmfkit.cli import main
+
+    C = planted_counts()
+    path = tmp_path / "counts.csv"
+    np.savetxt(path, C, delimiter=",", fmt="%d")
+    out = tmp_path / "res"
+    args = [str(path), "--ranks", "2:4", "--runs", "4", "--genes", "60", "--out", str(out), "--quiet"]
+    assert main(["programs", *args]) == 0
+    names = {p.name for p in out.iterdir()}
+    assert names == {"k_selection.tsv", "k_selection.png", "clustergram.png", "usages.tsv", "usages_raw.tsv",
+                     "spectra.tsv", "programs_tpm.tsv", "gene_scores.tsv", "top_genes.tsv", "variable_genes.txt",
+                     "summary.json", "report.html"}
+    assert not (tmp_path / "res.checkpoint").exists()  # the default checkpoint is removed once the outputs exist
+    import json
+
+    summary = json.loads((out / "summary.json").read_text())
+    k = summary["n_components"]
+    usages = np.loadtxt(out / "usages.tsv", skiprows=1, usecols=range(1, k + 1))
+    np.testing.assert_allclose(usages.sum(axis=1), 1.0, atol=1e-8)
+    scores = np.loadtxt(out / "gene_scores.tsv", skiprows=1, usecols=range(1, k + 1))
+    assert scores.shape == (C.shape[1], k)
+    assert len((out / "variable_genes.txt").read_text().split()) == 60
+    # an explicit checkpoint folder is kept and a second run resumes from it, to the same result
+    ckpt = tmp_path / "ck"
+    assert main(["programs", *args, "--force", "--checkpoint", str(ckpt), "--rank", "3"]) == 0
+    first = (out / "gene_scores.tsv").read_text()
+    assert sorted(p.name for p in ckpt.iterdir()) == ["rank_2.npz", "rank_3.npz", "rank_4.npz"]
+    args[-1:] = []  # not quiet: say that it resumes
+    assert main(["programs", *args, "--force", "--checkpoint", str(ckpt), "--rank", "3"]) == 0
+    assert "resuming" in capsys.readouterr().out
+    assert (out / "gene_scores.tsv").read_text() == first
+    capsys.readouterr()
+    assert main(["programs", str(path), "--ranks", "2:x", "--out", str(tmp_path / "bad")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--ranks" in err
