@@ -215,7 +215,7 @@ def test_an_interrupted_survey_resumes_to_the_same_result(tmp_path, monkeypatch)
     fresh = tl.gene_programs(base, ranks=[2, 3, 4], n_runs=4, n_genes=40, copy=True)
 
     calls = []
-    real = components.consensus
+    real = components.consensus_of
 
     def interrupted(X, k, *args, **kwargs):  # the survey dies while fitting rank 4
         calls.append(k)
@@ -223,12 +223,12 @@ def test_an_interrupted_survey_resumes_to_the_same_result(tmp_path, monkeypatch)
             raise KeyboardInterrupt
         return real(X, k, *args, **kwargs)
 
-    monkeypatch.setattr(components, "consensus", interrupted)
+    monkeypatch.setattr(components, "consensus_of", interrupted)
     with pytest.raises(KeyboardInterrupt):
         tl.gene_programs(base, ranks=[2, 3, 4], n_runs=4, n_genes=40, checkpoint=ckpt, copy=True)
     assert sorted(p.name for p in ckpt.iterdir()) == ["rank_2.npz", "rank_3.npz"]  # no half-written file
     calls.clear()
-    monkeypatch.setattr(components, "consensus", lambda X, k, *a, **kw: (calls.append(k), real(X, k, *a, **kw))[1])
+    monkeypatch.setattr(components, "consensus_of", lambda X, k, *a, **kw: (calls.append(k), real(X, k, *a, **kw))[1])
     resumed = tl.gene_programs(base, ranks=[2, 3, 4], n_runs=4, n_genes=40, checkpoint=ckpt, copy=True)
     assert calls == [4]  # only the unfinished rank was fitted again
     for name in ("stability", "prediction_error"):

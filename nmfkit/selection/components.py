@@ -21,7 +21,7 @@ from nmfkit.selection.replicates import dense, fit_replicate, replicate_seeds, r
 from nmfkit.selection.stability import unit_rows
 from nmfkit.solvers import nnls_project
 
-__all__ = ["consensus", "bootstrap", "cluster_components"]
+__all__ = ["consensus", "consensus_of", "bootstrap", "cluster_components"]
 
 
 def _pooled_labels(keep: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -130,15 +130,28 @@ def consensus(X: Any, n_components: int, n_runs: int = 20, *, density_threshold:
     Xd = Xv if sp.issparse(Xv) else dense(Xv)  # sparse stays sparse: its replicates, refit and loss never densify
     runs = run_replicates(Xd, k, n_runs, random_state=random_state, n_jobs=n_jobs, progress=progress,
                           device=device, **fit_params)
-    pooled = np.vstack([unit_rows(H) for _, H, _ in runs])
+    return consensus_of(Xd, k, [H for _, H, _ in runs], runs.converged, density_threshold=density_threshold,
+                        neighbors_fraction=neighbors_fraction, dtype=Xv.dtype)
+
+
+def consensus_of(X: Any, n_components: int, programs: list, converged: list, *, density_threshold: float = 0.5,
+                 neighbors_fraction: float = 0.3, dtype: Any = None) -> Any:
+    """Steps 2-4 of :func:`consensus` from replicates already fitted: their programs ``H`` and convergence.
+
+    ``X`` (sparse or dense NumPy, validated) is what the replicates factorized; the result is
+    :func:`consensus`'s, factors in ``dtype`` (default X's).
+    """
+    k, n_runs = n_components, len(programs)
+    pooled = np.vstack([unit_rows(H) for H in programs])
     n_nb = max(1, int(round(neighbors_fraction * n_runs)))
     clusters = cluster_components(pooled, k, n_nb, density_threshold)
     keep, labels, H, sil = clusters["keep"], clusters["labels"], clusters["H"], clusters["silhouette"]
     density = clusters["local_density"]
-    W = nnls_project(Xd, H)
-    loss = float(BetaDivergence(2.0).value(Xd, W, H, backend=get_backend(W)))  # 0.5 ||X - W H||^2, no dense W H
-    W, H = W.astype(Xv.dtype, copy=False), H.astype(Xv.dtype, copy=False)  # float32 data, float32 factors
-    n_converged = sum(runs.converged)
+    W = nnls_project(X, H)
+    loss = float(BetaDivergence(2.0).value(X, W, H, backend=get_backend(W)))  # 0.5 ||X - W H||^2, no dense W H
+    dtype = X.dtype if dtype is None else dtype
+    W, H = W.astype(dtype, copy=False), H.astype(dtype, copy=False)  # float32 data, float32 factors
+    n_converged = sum(bool(c) for c in converged)
     reason = (f"consensus of {n_runs} replicates ({int(keep.sum())} of {len(pooled)} components kept); "
               f"{n_converged} of {n_runs} replicates converged")
     if n_converged < n_runs:

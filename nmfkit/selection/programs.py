@@ -308,17 +308,16 @@ class GenePrograms:
                                 ex["density_threshold"], self.n_components)
 
 
-def _rank(X: Any, k: int, n_runs: int, density_threshold: float, neighbors_fraction: float, random_state: Any,
-          n_jobs: int, progress: bool, fit_params: dict) -> Any:
-    """The consensus at rank ``k`` plus cNMF's k-selection statistics (clustering with no density filter)."""
+def _add_selection_stats(X: Any, result: Any, n_runs: int, neighbors_fraction: float) -> Any:
+    """cNMF's k-selection statistics of a consensus, added to its extras: the silhouette of every replicate
+    program clustered into k groups (no density filter) and the error of the usages refitted to them."""
     from nmfkit.backend import get_backend
     from nmfkit.losses import BetaDivergence
-    from nmfkit.selection.components import cluster_components, consensus
+    from nmfkit.selection.components import cluster_components
     from nmfkit.solvers import nnls_project
 
-    result = consensus(X, k, n_runs, density_threshold=density_threshold, neighbors_fraction=neighbors_fraction,
-                       random_state=random_state, n_jobs=n_jobs, progress=progress, **fit_params)
     pooled = np.asarray(result.extras["replicate_components"], dtype=float)
+    k = result.H.shape[0]
     n_nb = max(1, int(round(neighbors_fraction * n_runs)))
     every = cluster_components(pooled, k, n_nb, 2.0)  # cnmf's k-selection keeps every replicate program
     W = nnls_project(X, every["H"])
@@ -329,39 +328,85 @@ def _rank(X: Any, k: int, n_runs: int, density_threshold: float, neighbors_fract
     return result
 
 
-def _checkpointed(folder: Any, k: int, fingerprint: dict, fit: Any) -> tuple[Any, bool]:
-    """The rank-``k`` result from ``folder/rank_<k>.npz`` when it holds this survey's, else fitted and saved.
-
-    Returns the result and whether it came from the checkpoint. The file is an
-    :class:`nmfkit.checkpoint.Checkpoint` (atomic write, fingerprint checked on load).
-    """
+def _checkpoint(folder: Any, k: int, fingerprint: dict) -> Any:
+    """The :class:`nmfkit.checkpoint.Checkpoint` of rank ``k`` in ``folder`` (created), or None without a folder."""
     from pathlib import Path
 
-    from nmfkit.backend import get_backend
     from nmfkit.checkpoint import Checkpoint
-    from nmfkit.driver import FitResult
 
     if folder is None:
-        return fit(), False
+        return None
     Path(folder).mkdir(parents=True, exist_ok=True)
-    ckpt = Checkpoint(Path(folder) / f"rank_{k}.npz", 1, fingerprint)
+    return Checkpoint(Path(folder) / f"rank_{k}.npz", 1, fingerprint)
+
+
+def _load_rank(ckpt: Any) -> Any:
+    """The rank's result kept in ``ckpt`` (fingerprint checked), or None when there is none."""
+    from nmfkit.backend import get_backend
+    from nmfkit.driver import FitResult
+
+    if ckpt is None or not ckpt.exists():
+        return None
     like = np.zeros(1)
-    backend = get_backend(like)
-    if ckpt.exists():
-        state, n_iter, _, _ = ckpt.load(backend, like)
-        extras = {key: state[key] for key in _RANK_KEYS}
-        extras.update({key: float(extras[key]) for key in ("stability", "loss_value", "kept", "density_threshold",
-                                                            "selection_stability", "selection_error")})
-        extras["n_runs"] = int(extras["n_runs"])
-        return FitResult(state["W"], state["H"], n_iter=n_iter, converged=bool(state["converged"]),
-                         stop_reason=str(state["stop_reason"]), objective=float(state["objective"]),
-                         extras={"method": "consensus", **extras}), True
-    result = fit()
+    state, n_iter, _, _ = ckpt.load(get_backend(like), like)
+    extras = {key: state[key] for key in _RANK_KEYS}
+    extras.update({key: float(extras[key]) for key in ("stability", "loss_value", "kept", "density_threshold",
+                                                        "selection_stability", "selection_error")})
+    extras["n_runs"] = int(extras["n_runs"])
+    return FitResult(state["W"], state["H"], n_iter=n_iter, converged=bool(state["converged"]),
+                     stop_reason=str(state["stop_reason"]), objective=float(state["objective"]),
+                     extras={"method": "consensus", **extras})
+
+
+def _save_rank(ckpt: Any, result: Any) -> None:
+    """Keep a finished rank in ``ckpt`` (atomic write); nothing without a checkpoint."""
+    from nmfkit.backend import get_backend
+
+    if ckpt is None:
+        return
     state = {key: np.asarray(result.extras[key]) for key in _RANK_KEYS}  # arrays: NaN-safe, unlike JSON scalars
     state.update(W=np.asarray(result.W), H=np.asarray(result.H), converged=np.asarray(result.converged),
                  stop_reason=np.asarray(result.stop_reason), objective=np.asarray(result.objective))
-    ckpt.save(result.n_iter, state, [], 0.0, backend)
-    return result, False
+    ckpt.save(result.n_iter, state, [], 0.0, get_backend(np.zeros(1)))
+
+
+def _survey(X: Any, todo: list, n_runs: int, random_state: Any, n_jobs: int, progress: bool, fit_params: dict) -> Any:
+    """Yield ``(k, programs, converged)`` for every rank in ``todo``, in order, from one pool of replicates.
+
+    Every replicate of every rank is one task of the same pool, so a slow replicate of one rank does
+    not hold the other processes back until the next rank starts. ``device`` in ``fit_params`` runs
+    each rank's replicates as one batch there instead (:func:`nmfkit.selection.run_replicates`).
+    """
+    from joblib import Parallel, delayed
+
+    from nmfkit._progress import track
+    from nmfkit.selection.replicates import replicate_programs, replicate_seeds, run_replicates
+
+    params = dict(fit_params)
+    device = params.pop("device", None)
+    if device is not None:
+        for k in todo:
+            batch = run_replicates(X, k, n_runs, random_state=random_state, device=device, progress=progress, **params)
+            yield k, [H for _, H, _ in batch], batch.converged
+        return
+    params = {"init": "random", "max_iter": 1000, **params}  # run_replicates' defaults: the same replicates
+    seeds = replicate_seeds(random_state, n_runs)
+    jobs = (delayed(replicate_programs)(X, k, s, params) for k in todo for s in seeds)
+    done = iter(track(Parallel(n_jobs=n_jobs, return_as="generator")(jobs), total=len(todo) * n_runs,
+                      desc="replicates", unit="replicates", enabled=progress))
+    for k in todo:
+        runs = [next(done) for _ in seeds]
+        yield k, [H for H, _ in runs], [c for _, c in runs]
+
+
+def _say(progress: bool, k: int, ks: list, result: Any, how: str) -> None:
+    """One line on stderr per finished rank (when ``progress``)."""
+    import sys
+
+    if progress:
+        ex = result.extras
+        print(f"nmfkit: rank {k} ({ks.index(k) + 1} of {len(ks)}): stability {ex['selection_stability']:.3f}, "
+              f"error {ex['selection_error']:.4g} ({how})", file=sys.stderr, flush=True)
 
 
 def _ordered(result: Any) -> Any:
@@ -443,8 +488,6 @@ def gene_programs(counts: Any, ranks: Any, n_components: int | None = None, *, n
     .. [1] D. Kotliar et al., "Identifying gene expression programs of cell-type identity and
        cellular activity with single-cell RNA-Seq", eLife 8 (2019) e43803. :doi:`10.7554/eLife.43803`
     """
-    import sys
-
     started = time.perf_counter()
     ks = sorted({int(k) for k in np.atleast_1d(ranks)})
     if not ks or ks[0] < 1:
@@ -455,6 +498,7 @@ def gene_programs(counts: Any, ranks: Any, n_components: int | None = None, *, n
         raise InvalidInputError(msg)
     V.check_interval(n_runs, "n_runs", "gene_programs", kind="int", low=2)
     X, _ = V.check_data(counts, caller="gene_programs")
+    n_jobs = V.check_interval(n_jobs, "n_jobs", "gene_programs", kind="int", low=-1)
     if sp.issparse(X):
         X = sp.csr_matrix(X)
     T = tpm(X)
@@ -465,20 +509,28 @@ def gene_programs(counts: Any, ranks: Any, n_components: int | None = None, *, n
         msg = (f"gene_programs: {int(empty.sum())} cell(s) have no counts in the {int(chosen.sum())} variable genes; "
                "remove them or raise n_genes.")
         raise InvalidInputError(msg)
+    V.check_n_components(ks[-1], Xn.shape, "gene_programs")
     fingerprint = {"n_runs": int(n_runs), "n_genes": int(n_genes), "density_threshold": float(density_threshold),
                    "neighbors_fraction": float(neighbors_fraction), "random_state": repr(random_state),
                    "fit_params": repr(sorted(fit_params.items())), "shape": list(X.shape),
                    "genes": np.flatnonzero(chosen).tolist(), "data_sum": float(Xn.sum())}
-    fits = {}
-    for i, k in enumerate(ks):
-        t = time.perf_counter()
-        fits[k], resumed = _checkpointed(checkpoint, k, fingerprint, lambda k=k: _rank(
-            Xn, k, n_runs, density_threshold, neighbors_fraction, random_state, n_jobs, progress, fit_params))
-        if progress:
-            ex = fits[k].extras
-            how = "from the checkpoint" if resumed else f"{time.perf_counter() - t:.1f} s"
-            print(f"nmfkit: rank {k} ({i + 1} of {len(ks)}): stability {ex['selection_stability']:.3f}, "
-                  f"error {ex['selection_error']:.4g} ({how})", file=sys.stderr, flush=True)
+    from nmfkit.selection.components import consensus_of
+
+    fits: dict = {}
+    ckpts = {k: _checkpoint(checkpoint, k, fingerprint) for k in ks}
+    for k in ks:
+        loaded = _load_rank(ckpts[k])
+        if loaded is not None:
+            fits[k] = loaded
+            _say(progress, k, ks, loaded, "from the checkpoint")
+    todo = [k for k in ks if k not in fits]
+    t = time.perf_counter()
+    for k, programs, converged in _survey(Xn, todo, n_runs, random_state, n_jobs, progress, fit_params):
+        result = consensus_of(Xn, k, programs, converged, density_threshold=density_threshold,
+                              neighbors_fraction=neighbors_fraction)
+        fits[k] = _add_selection_stats(Xn, result, n_runs, neighbors_fraction)
+        _save_rank(ckpts[k], fits[k])
+        _say(progress, k, ks, fits[k], f"{time.perf_counter() - t:.1f} s since the survey started")
     stability = np.array([fits[k].extras["selection_stability"] for k in ks], dtype=float)
     error = np.array([fits[k].extras["selection_error"] for k in ks], dtype=float)
     if n_components is None:

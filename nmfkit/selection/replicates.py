@@ -44,6 +44,13 @@ def fit_replicate(X: Any, k: int, seed: int, params: dict) -> tuple[np.ndarray, 
     return np.asarray(res.W), np.asarray(res.H), float(res.extras["loss_value"]), bool(res.converged)
 
 
+def replicate_programs(X: Any, k: int, seed: int, params: dict) -> tuple[np.ndarray, bool]:
+    """:func:`fit_replicate` keeping only ``(H, converged)``: what a consensus needs, and little to send back
+    from a worker process (``W`` has a row per sample)."""
+    _, H, _, converged = fit_replicate(X, k, seed, params)
+    return H, converged
+
+
 def _replicates(runs: Sequence, converged: Sequence[bool]) -> Replicates:
     out = Replicates(runs)
     out.converged = [bool(c) for c in converged]
