@@ -13,8 +13,12 @@ Parts:
   (gene scores Hungarian-matched by cosine) and of the usages (per matched program, Pearson correlation
   across cells of the usages normalised per cell).
 - ``atlas``: 200 000 cells resampled from the mouse counts (cells drawn with replacement, every count of
-  a drawn cell redrawn as Poisson(count), so the matrix stays as sparse as the real one and no two cells
-  are copies), through ``nmfkit programs`` with the same settings; wall time and peak memory.
+  a drawn cell redrawn as Poisson(count), so the matrix stays sparse and no two cells are copies),
+  through ``nmfkit programs`` with the same settings; wall time and peak memory.
+
+Cells with no counts and genes never detected are dropped from the mouse counts first (scanpy's
+``filter_genes(min_cells=1)``): with fewer genes than the 2000 asked for, cnmf keeps undetected genes
+among its over-dispersed ones and its final usage refit divides by their zero standard deviation.
 
 Set up cnmf's environment once::
 
@@ -107,10 +111,15 @@ def mouse(workdir: Path) -> tuple[Path, dict]:
     d = load_mouse_10k()
     X = sp.csr_matrix(d.X, dtype=np.float32)
     keep = np.asarray(X.sum(axis=1)).ravel() > 0  # cnmf and nmfkit both refuse cells with no counts
+    # genes never detected are dropped too (scanpy's filter_genes(min_cells=1)): with fewer genes than the
+    # 2000 asked for, cnmf keeps them among its over-dispersed genes and its final usage refit divides by
+    # their zero standard deviation (every usage NaN)
+    genes = np.asarray(X.sum(axis=0)).ravel() > 0
+    X = X[keep][:, genes]
     path = workdir / "mouse_10k.h5ad"
-    write_h5ad(X[keep], np.asarray(d.sample_names)[keep], d.feature_names, path)
-    return path, {"cells": int(keep.sum()), "genes": X.shape[1], "dropped_empty_cells": int((~keep).sum()),
-                  "nnz": int(X[keep].nnz)}
+    write_h5ad(X, np.asarray(d.sample_names)[keep], np.asarray(d.feature_names)[genes], path)
+    return path, {"cells": X.shape[0], "genes": X.shape[1], "dropped_empty_cells": int((~keep).sum()),
+                  "dropped_undetected_genes": int((~genes).sum()), "nnz": int(X.nnz)}
 
 
 def pbmc(workdir: Path) -> tuple[Path, dict]:
@@ -133,7 +142,7 @@ def atlas_counts(n_cells: int, seed: int = 0):
     from nmfkit.datasets import load_mouse_10k
 
     X = sp.csr_matrix(load_mouse_10k().X, dtype=np.float32)
-    X = X[np.asarray(X.sum(axis=1)).ravel() > 0]
+    X = X[np.asarray(X.sum(axis=1)).ravel() > 0][:, np.asarray(X.sum(axis=0)).ravel() > 0]
     rng = np.random.default_rng(seed)
     A = X[rng.integers(0, X.shape[0], n_cells)]
     A.data = rng.poisson(A.data).astype(np.float32)
@@ -230,7 +239,8 @@ def part_atlas(args: argparse.Namespace, rep: dict, workdir: Path) -> None:
     A = atlas_counts(args.atlas_cells)
     from nmfkit.datasets import load_mouse_10k
 
-    genes = load_mouse_10k().feature_names
+    d = load_mouse_10k()
+    genes = np.asarray(d.feature_names)[np.asarray(d.X.sum(axis=0)).ravel() > 0]
     path = workdir / "atlas.h5ad"
     write_h5ad(A, [f"cell{i}" for i in range(A.shape[0])], genes, path)
     made = time.perf_counter() - t
