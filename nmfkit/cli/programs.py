@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +51,17 @@ def programs_command(args: argparse.Namespace) -> int:
     checkpoint = Path(args.checkpoint) if args.checkpoint else out.with_name(out.name + ".checkpoint")
     if not args.quiet and any(checkpoint.glob("rank_*.npz")):
         print(f"nmfkit programs: resuming from {checkpoint}/", flush=True)
-    gp = gene_programs(matrix.X, ranks, args.n_components, n_runs=args.n_runs, n_genes=args.n_genes,
-                       density_threshold=args.density_threshold, random_state=args.random_state,
-                       n_jobs=args.n_jobs, progress=not args.quiet, checkpoint=checkpoint, max_iter=args.max_iter)
+    try:
+        gp = gene_programs(matrix.X, ranks, args.n_components, n_runs=args.n_runs, n_genes=args.n_genes,
+                           density_threshold=args.density_threshold, random_state=args.random_state,
+                           n_jobs=args.n_jobs, progress=not args.quiet, checkpoint=checkpoint,
+                           max_iter=args.max_iter)
+    except KeyboardInterrupt:
+        done = sorted(int(p.stem.split("_")[1]) for p in checkpoint.glob("rank_*.npz"))
+        if done:
+            print(f"nmfkit programs: ranks {', '.join(map(str, done))} are kept in {checkpoint}/; the same command "
+                  "resumes from them.", file=sys.stderr, flush=True)
+        raise
     genes = np.asarray(matrix.col_names, dtype=object)
     k = gp.n_components
     names = [f"program_{i + 1}" for i in range(k)]
@@ -101,8 +110,11 @@ def _report(gp: Any, matrix: Any, args: argparse.Namespace, top: np.ndarray, gen
     best = gp.ranks[int(np.nanargmax(gp.stability))] if np.isfinite(gp.stability).any() else None
     why = (f"the most stable of ranks {gp.ranks[0]}-{gp.ranks[-1]}" if args.n_components is None
            else f"given (the most stable rank was {best})")
-    report.section("Programs", f"{k} programs, {why}; {matrix.shape[0]} cells, {int(gp.genes.sum())} over-dispersed "
-                   f"genes factorized, {args.n_runs} replicates per rank, {gp.elapsed:.0f} s in all.")
+    n_var = int(gp.genes.sum())
+    genes_said = (f"the {n_var} most over-dispersed genes" if n_var == args.n_genes else
+                  f"every one of the {n_var} expressed genes (fewer than --genes {args.n_genes})")
+    report.section("Programs", f"{k} programs, {why}; {matrix.shape[0]} cells, {genes_said} factorized, "
+                   f"{args.n_runs} replicates per rank, {gp.elapsed:.0f} s in all.")
     ax, _ = gp.plot_k_selection()
     ax.figure.savefig(folder / "k_selection.png", dpi=150)
     report.figure(ax.figure, "Stability (silhouette of every replicate program clustered into k groups) and "

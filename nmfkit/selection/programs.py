@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -392,11 +393,16 @@ def _survey(X: Any, todo: list, n_runs: int, random_state: Any, n_jobs: int, pro
     params = {"init": "random", "max_iter": 1000, **params}  # run_replicates' defaults: the same replicates
     seeds = replicate_seeds(random_state, n_runs)
     jobs = (delayed(replicate_programs)(X, k, s, params) for k in todo for s in seeds)
-    done = iter(track(Parallel(n_jobs=n_jobs, return_as="generator")(jobs), total=len(todo) * n_runs,
-                      desc="replicates", unit="replicates", enabled=progress))
-    for k in todo:
-        runs = [next(done) for _ in seeds]
-        yield k, [H for H, _ in runs], [c for _, c in runs]
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+    done = iter(track(results, total=len(todo) * n_runs, desc="replicates", unit="replicates", enabled=progress))
+    try:
+        for k in todo:
+            runs = [next(done) for _ in seeds]
+            yield k, [H for H, _ in runs], [c for _, c in runs]
+    finally:
+        with warnings.catch_warnings():  # stopped early (Ctrl-C): the replicates still running are cancelled
+            warnings.filterwarnings("ignore", message=".*tasks which were still being processed")
+            results.close()
 
 
 def _say(progress: bool, k: int, ks: list, result: Any, how: str) -> None:
