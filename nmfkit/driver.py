@@ -150,7 +150,8 @@ def run(method: Iterative, state: Any, *, stop: StoppingRule, backend: Backend |
     backend : Backend
         Used for the only host synchronisations: objective values when due.
     callback : callable, optional
-        ``callback(CallbackInfo)`` after every sweep; True or StopIteration stops.
+        ``callback(CallbackInfo)`` after every sweep; any true return (a NumPy or torch bool
+        included) or StopIteration stops, None and false values go on.
     verbose : int, default=0
         Print a progress row at each objective evaluation.
     record_every : int, optional
@@ -214,7 +215,7 @@ def run(method: Iterative, state: Any, *, stop: StoppingRule, backend: Backend |
             progress_info = CallbackInfo(n_iter, method.factors(state), time.perf_counter() - started,
                                          history[-1].objective if new_record else None)
             try:
-                if callback(progress_info) is True:
+                if _asks_to_stop(callback(progress_info)):
                     outcome = Stop("callback requested stop", False)
             except StopIteration:
                 outcome = Stop("callback requested stop", False)
@@ -238,3 +239,18 @@ def run(method: Iterative, state: Any, *, stop: StoppingRule, backend: Backend |
     info = {"n_iter": n_iter, "converged": outcome.converged, "stop_reason": outcome.reason,
             "objective": history[-1].objective, "history": history, "elapsed": elapsed}
     return state, info
+
+
+def _asks_to_stop(answer: Any) -> bool:
+    """Whether a callback's return asks the loop to stop: any true value (``numpy.bool_(True)``, a 0-d tensor);
+    None goes on. A value with no single truth value (an array of several entries) is refused, by name."""
+    if answer is None:
+        return False
+    try:
+        return bool(answer)
+    except (TypeError, ValueError, RuntimeError):
+        from nmfkit._validation import InvalidInputError
+
+        msg = (f"A callback returned {type(answer).__name__!s} {answer!r:.60}, which is neither true nor false; "
+               "return True (or raise StopIteration) to stop the fit, None or False to go on.")
+        raise InvalidInputError(msg) from None

@@ -154,7 +154,8 @@ def nmf(X: Any, n_components: int | None = None, *, beta_loss: str | float = "fr
     random_state : int, Generator, RandomState or None, default=None
         The only source of randomness (random init, NNDSVDar fill, randomized SVD).
     callback : callable, default=None
-        Called after every sweep with a :class:`CallbackInfo`; return True to stop.
+        Called after every sweep with a :class:`CallbackInfo`; return any true value (``True``,
+        ``numpy.bool_(True)``) or raise StopIteration to stop, None or a false value to go on.
     verbose : int, default=0
         Print a progress table.
 

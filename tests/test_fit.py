@@ -8,6 +8,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from nmfkit import FitResult, nmf
+from nmfkit._validation import InvalidInputError
 from nmfkit.backend import get_backend
 from nmfkit.fit import run
 from nmfkit.initialization import CustomInit
@@ -51,6 +52,21 @@ def test_callback_can_stop_by_return_or_stopiteration(X):
             raise StopIteration
 
     assert nmf(X, 3, callback=cb2, max_iter=100).n_iter == 2
+
+
+def test_any_true_callback_return_stops_the_fit(X):
+    # a NumPy comparison returns numpy.bool_, not True: it must stop the fit all the same
+    res = nmf(X, 3, callback=lambda info: np.float64(info.n_iter) >= np.float64(3), max_iter=200, tol=0)
+    assert res.n_iter == 3 and res.stop_reason == "callback requested stop"
+    assert nmf(X, 3, callback=lambda info: np.bool_(info.n_iter == 5), max_iter=200, tol=0).n_iter == 5
+    with pytest.warns(ConvergenceWarning):  # a false return goes on, to max_iter
+        assert nmf(X, 3, callback=lambda info: np.bool_(False), max_iter=7, tol=0).n_iter == 7
+    from nmfkit.methods import persistent_nmf
+
+    Y = np.abs(np.random.default_rng(0).random((30, 12)))
+    assert persistent_nmf(Y, 2, max_scales=2, callback=lambda info: np.bool_(info.n_iter >= 3)).n_iter == 3
+    with pytest.raises(InvalidInputError, match="neither true nor false"):
+        nmf(X, 3, callback=lambda info: np.ones(3), max_iter=5)
 
 
 def test_callback_sees_objective_when_recorded(X):
