@@ -45,7 +45,6 @@ class GreedyCD(QuadraticSolver):
         k = W.shape[1]
         d = xp.linalg.diagonal(G)
         inv_d = xp.where(d > 0, 1.0 / xp.where(d > 0, d, 1.0), 0.0)  # no step where G_rr = 0
-        cols = xp.arange(k)[None, :]
         W = xp.asarray(W, copy=True)
         grad = W @ G - A
         S, gain = self._steps(W, grad, d, inv_d, xp)
@@ -53,6 +52,7 @@ class GreedyCD(QuadraticSolver):
         # rows still moving: the arrays below hold only them (``rows`` gives their place in W);
         # they are compacted whenever half of them have stopped, so late steps touch few rows
         rows, Wa = xp.arange(W.shape[0]), W
+        at = xp.arange(W.shape[0])
         for _ in range(k * k):
             best = xp.argmax(gain, axis=1)
             best_gain = xp.max(gain, axis=1)
@@ -61,16 +61,19 @@ class GreedyCD(QuadraticSolver):
             if n_active == 0:
                 break
             if n_active <= 0.5 * Wa.shape[0]:
-                W[rows] = Wa
+                if Wa is not W:  # the first compaction: W itself was updated in place
+                    W[rows] = Wa
                 keep = xp.nonzero(active)[0]
                 rows, Wa, grad, S, threshold = rows[keep], Wa[keep], grad[keep], S[keep], threshold[keep]
                 best, active = best[keep], active[keep]
-            onehot = xp.astype(cols == best[:, None], W.dtype)
-            s = xp.sum(S * onehot, axis=1) * xp.astype(active, W.dtype)
-            Wa = Wa + s[:, None] * onehot
-            grad = grad + s[:, None] * xp.take(G, best, axis=0)
+                at = xp.arange(Wa.shape[0])
+            # one coordinate per row: gather its step, write it, and refresh the row's gradient
+            s = S[at, best] * xp.astype(active, W.dtype)
+            Wa[at, best] = Wa[at, best] + s
+            grad += s[:, None] * xp.take(G, best, axis=0)
             S, gain = self._steps(Wa, grad, d, inv_d, xp)
-        W[rows] = Wa
+        if Wa is not W:
+            W[rows] = Wa
         return xp.maximum(W, 0.0)  # W + s is >= 0 exactly up to round-off
 
     @staticmethod
