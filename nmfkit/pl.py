@@ -113,9 +113,10 @@ def k_selection(adata: Any, key: str = "programs", *, ax: Any = None, show: bool
                 save: str | None = None) -> Any:
     """cNMF's k-selection plot: stability and prediction error against the rank, the chosen rank marked.
 
-    Stability (left axis) is the silhouette of the clustered replicate programs; the
-    prediction error (right axis) is ``||X - W H||^2`` of the consensus at each rank
-    (:func:`nmfkit.tl.gene_programs` stores both in ``uns["<key>"]["k_selection"]``).
+    Stability (left axis) is the silhouette of every replicate program clustered into k groups;
+    the prediction error (right axis) is ``||X - U S||^2`` of the usages refitted to those
+    clusters' medians, at each rank (:func:`nmfkit.tl.gene_programs` stores both in
+    ``uns["<key>"]["k_selection"]``).
 
     Parameters
     ----------

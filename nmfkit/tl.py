@@ -319,7 +319,8 @@ def gene_programs(adata: Any, ranks: Any, n_components: int | None = None, *, n_
         interrupted survey run again with the same data and settings resumes from the ranks
         already done, with the same result; other settings are refused.
     **kwargs
-        Passed to :func:`nmfkit.consensus` (``n_jobs``, the replicates' fit options).
+        Passed to :func:`nmfkit.selection.gene_programs` (``n_jobs``, ``progress``,
+        ``neighbors_fraction``, the replicates' fit options).
 
     Returns
     -------
