@@ -319,6 +319,8 @@ def test_gene_programs_refuses_what_it_cannot_use():
         gene_programs(C, [2], n_runs=1)
     with pytest.raises(InvalidInputError, match="no counts"):
         gene_programs(np.vstack([C, np.zeros(C.shape[1])]), [2])
+    with pytest.raises(InvalidInputError, match="n_jobs"):
+        gene_programs(C, [2], n_jobs=0)
 
 
 def test_programs_command_writes_every_output_and_resumes(tmp_path, capsys):

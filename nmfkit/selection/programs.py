@@ -505,6 +505,9 @@ def gene_programs(counts: Any, ranks: Any, n_components: int | None = None, *, n
     V.check_interval(n_runs, "n_runs", "gene_programs", kind="int", low=2)
     X, _ = V.check_data(counts, caller="gene_programs")
     n_jobs = V.check_interval(n_jobs, "n_jobs", "gene_programs", kind="int", low=-1)
+    if n_jobs == 0:
+        msg = "gene_programs: n_jobs must be a positive number of processes, or -1 for one per core; got 0."
+        raise InvalidInputError(msg)
     if sp.issparse(X):
         X = sp.csr_matrix(X)
     T = tpm(X)
