@@ -134,6 +134,13 @@ def consensus(X: Any, n_components: int, n_runs: int = 20, *, density_threshold:
                         neighbors_fraction=neighbors_fraction, dtype=Xv.dtype)
 
 
+def refit_usages(X: Any, H: np.ndarray) -> tuple[np.ndarray, float]:
+    """The usages ``W >= 0`` of ``X`` (sparse or dense) on the fixed programs ``H`` (exact NNLS) and
+    ``0.5 ||X - W H||_F^2``, a sparse ``X`` never densified (no dense ``W H`` either)."""
+    W = nnls_project(X, H)
+    return W, float(BetaDivergence(2.0).value(X, W, H, backend=get_backend(W)))
+
+
 def consensus_of(X: Any, n_components: int, programs: list, converged: list, *, density_threshold: float = 0.5,
                  neighbors_fraction: float = 0.3, dtype: Any = None) -> Any:
     """Steps 2-4 of :func:`consensus` from replicates already fitted: their programs ``H`` and convergence.
@@ -147,8 +154,7 @@ def consensus_of(X: Any, n_components: int, programs: list, converged: list, *, 
     clusters = cluster_components(pooled, k, n_nb, density_threshold)
     keep, labels, H, sil = clusters["keep"], clusters["labels"], clusters["H"], clusters["silhouette"]
     density = clusters["local_density"]
-    W = nnls_project(X, H)
-    loss = float(BetaDivergence(2.0).value(X, W, H, backend=get_backend(W)))  # 0.5 ||X - W H||^2, no dense W H
+    W, loss = refit_usages(X, H)
     dtype = X.dtype if dtype is None else dtype
     W, H = W.astype(dtype, copy=False), H.astype(dtype, copy=False)  # float32 data, float32 factors
     n_converged = sum(bool(c) for c in converged)

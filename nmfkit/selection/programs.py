@@ -20,6 +20,7 @@ import scipy.sparse as sp
 
 from nmfkit import _validation as V
 from nmfkit._validation import InvalidInputError
+from nmfkit.solvers import nnls_project
 
 __all__ = ["tpm", "variable_genes", "scale_genes", "gene_scores", "tpm_programs", "gene_programs",
            "GenePrograms"]
@@ -221,21 +222,11 @@ def tpm_programs(usages: Any, tpm_data: Any, *, normalize: bool = False) -> np.n
     U = _usages(usages, T.shape[0], "tpm_programs")
     sums = U.sum(axis=1, keepdims=True)
     Un = np.divide(U, sums, out=np.zeros_like(U), where=sums > 0)  # a cell using no program: no information
-    S = _nnls(Un.T @ Un, _t_times(T, Un).T)
+    S = nnls_project(T.T, Un.T).T
     if not normalize:
         return S
     totals = S.sum(axis=1, keepdims=True)
     return np.divide(S, totals, out=np.zeros_like(S), where=totals > 0) * 1e6
-
-
-def _nnls(G: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Every column ``x >= 0`` minimising ``0.5 x^T G x - b^T x`` (block principal pivoting), shape of ``B``."""
-    from nmfkit.backend import get_backend
-    from nmfkit.solvers.anls import nnls_bpp, well_posed
-
-    backend = get_backend(G)
-    B = np.ascontiguousarray(B)
-    return np.asarray(nnls_bpp(well_posed(G, backend), B, B > 0, backend))
 
 
 #: the per-rank results a checkpoint keeps (with W, H and the stop information)
@@ -312,17 +303,13 @@ class GenePrograms:
 def _add_selection_stats(X: Any, result: Any, n_runs: int, neighbors_fraction: float) -> Any:
     """cNMF's k-selection statistics of a consensus, added to its extras: the silhouette of every replicate
     program clustered into k groups (no density filter) and the error of the usages refitted to them."""
-    from nmfkit.backend import get_backend
-    from nmfkit.losses import BetaDivergence
-    from nmfkit.selection.components import cluster_components
-    from nmfkit.solvers import nnls_project
+    from nmfkit.selection.components import cluster_components, refit_usages
 
     pooled = np.asarray(result.extras["replicate_components"], dtype=float)
     k = result.H.shape[0]
     n_nb = max(1, int(round(neighbors_fraction * n_runs)))
     every = cluster_components(pooled, k, n_nb, 2.0)  # cnmf's k-selection keeps every replicate program
-    W = nnls_project(X, every["H"])
-    error = 2.0 * float(BetaDivergence(2.0).value(X, W, every["H"], backend=get_backend(W)))
+    error = 2.0 * refit_usages(X, every["H"])[1]
     sil = every["silhouette"]
     result.extras.update(selection_stability=math.nan if sil is None else float(np.mean(sil)),
                          selection_error=error)
@@ -548,16 +535,11 @@ def gene_programs(counts: Any, ranks: Any, n_components: int | None = None, *, n
     W = np.asarray(result.W, dtype=float)
     programs_tpm = tpm_programs(W, T)
     scores = gene_scores(W, T)
-    # cnmf's last step: usages refitted to the variable genes' TPM scaled by its sample standard deviation,
-    # against the TPM programs scaled by the population one (cnmf's refit_usage=True)
-    _, var = _gene_moments(T[:, chosen])
-    n = T.shape[0]
-    sd0 = np.sqrt(var)
-    sd1 = sd0 * math.sqrt(n / max(n - 1, 1))
-    S = programs_tpm[:, chosen] / np.where(sd0 > 0, sd0, 1.0)
-    Sx = S / np.where(sd1 > 0, sd1, 1.0)  # (T / sd1) S^T = T (S / sd1)^T
-    B = np.asarray(T[:, chosen] @ Sx.T, dtype=float).T
-    usages = _nnls(S @ S.T, B).T
+    # cnmf's last step: usages refitted to the variable genes' TPM scaled by its sample standard deviation
+    # (scale_genes, as sc.pp.scale without centring), against the TPM programs scaled by the population one
+    # (cnmf's refit_usage=True)
+    sd0 = np.sqrt(_gene_moments(T[:, chosen])[1])
+    usages = nnls_project(scale_genes(T, chosen), programs_tpm[:, chosen] / np.where(sd0 > 0, sd0, 1.0))
     return GenePrograms(ranks=ks, stability=stability, prediction_error=error, n_components=int(n_components),
                         usages=usages, spectra=np.asarray(result.H, dtype=float), tpm=programs_tpm, scores=scores,
                         genes=chosen, consensus=result, fits=fits, elapsed=time.perf_counter() - started)
