@@ -497,7 +497,8 @@ class PersistentNMF(_NonNegativeTransformer):
         ``None``: ``ceil(sqrt(n_samples))``.
     lambdas : (float, float, float), default=(100, 100, 1)
     n_sweeps : int, default=10
-    max_scales : int, default=None
+    max_scales : int, "auto" or None, default="auto"
+        See :func:`nmfkit.methods.persistent_nmf`; ``None`` keeps every scale.
     scale : int, default=1
         The scale whose embedding ``transform`` returns.
     faithful : bool, default=True
@@ -514,7 +515,7 @@ class PersistentNMF(_NonNegativeTransformer):
     """
 
     def __init__(self, n_components: int | None = None, *, lambdas: Any = (100.0, 100.0, 1.0), n_sweeps: int = 10,
-                 max_scales: int | None = None, scale: int = 1, faithful: bool = True, verbose: int = 0) -> None:
+                 max_scales: Any = "auto", scale: int = 1, faithful: bool = True, verbose: int = 0) -> None:
         self.n_components = n_components
         self.lambdas = lambdas
         self.n_sweeps = n_sweeps

@@ -10,7 +10,7 @@ and the one graph per scale it defines (:class:`ScaleGraphs`) are persistent NMF
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -37,8 +37,13 @@ def sample_distances(X: Any) -> np.ndarray:
     """
     X = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=float)
     sq = np.einsum("ij,ij->i", X, X)
-    D = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2.0 * (X @ X.T), 0.0))
-    D = np.maximum(D, D.T)
+    D = X @ X.T  # in place from here: one N x N array (and one temporary for the symmetrisation)
+    D *= -2.0
+    D += sq[:, None]
+    D += sq[None, :]
+    np.maximum(D, 0.0, out=D)
+    np.sqrt(D, out=D)
+    np.maximum(D, D.T, out=D)
     np.fill_diagonal(D, 0.0)
     return D
 
@@ -244,9 +249,11 @@ def death_times(D: np.ndarray) -> np.ndarray:
     """Death times of the 0-dimensional persistence of the Vietoris-Rips filtration of ``D``.
 
     Every bar is born at 0 and dies when its component merges into another: the
-    ``N - 1`` death times are the edge lengths of a minimum spanning tree (a
-    library MST). Zero distances (duplicate samples) are merged first and give
-    zero death times, which a sparse MST routine would silently drop.
+    ``N - 1`` death times are the edge lengths of a minimum spanning tree, which
+    are the merge heights of single-linkage clustering. They come from SciPy's
+    single linkage (an O(N^2) minimum-spanning-tree algorithm on the condensed
+    distances: exact values of ``D``, zero distances of duplicate samples
+    included, and no sparse copy of all N^2 pairs).
 
     Parameters
     ----------
@@ -257,23 +264,58 @@ def death_times(D: np.ndarray) -> np.ndarray:
     -------
     ndarray of shape (N - 1,), ascending
     """
-    from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
+    from scipy.cluster.hierarchy import linkage
+    from scipy.spatial.distance import squareform
 
-    N = D.shape[0]
-    if N < 2:
+    if D.shape[0] < 2:
         return np.zeros(0)
-    zero = (D == 0) & ~np.eye(N, dtype=bool)
-    n_groups, group = connected_components(sp.csr_matrix(zero), directed=False)
-    reps = np.array([np.flatnonzero(group == g)[0] for g in range(n_groups)])
-    deaths = [np.zeros(N - n_groups)]
-    if n_groups > 1:
-        tree = minimum_spanning_tree(D[np.ix_(reps, reps)])
-        deaths.append(np.asarray(tree.data, dtype=float))
-    return np.sort(np.concatenate(deaths))
+    return np.sort(linkage(squareform(D, checks=False), method="single")[:, 2])
+
+
+def spread_indices(T: int, m: int) -> np.ndarray:
+    """At most ``m`` of the scale indices ``0 .. T-1``, evenly spaced in ``log((1 + t) / (T - t))``.
+
+    The spacing is geometric at both ends: in the scale index near the finest scale
+    (``t = 0, 1, 3, 7, ...`` at ratio 2) and in the number of connected components
+    near the coarsest (``1, 2, 3, 5, 9, ...`` components), so the sparse graphs
+    that give the finest embedding and the merges of the last few clusters are
+    both kept, and the middle of the filtration, where one merge changes little,
+    is thinned. Both ends are always kept.
+
+    Parameters
+    ----------
+    T : int
+    m : int
+        At least 2.
+
+    Returns
+    -------
+    ndarray of int, ascending, ``0`` and ``T - 1`` included.
+    """
+    if m >= T:
+        return np.arange(T)
+    t = np.arange(T, dtype=float)
+    f = np.log1p(t) - np.log(T - t)
+
+    def pick(n: int) -> np.ndarray:
+        y = np.linspace(f[0], f[-1], n)
+        hi = np.clip(np.searchsorted(f, y), 1, T - 1)
+        lo = hi - 1
+        return np.unique(np.where(y - f[lo] <= f[hi] - y, lo, hi))
+
+    best, n = pick(m), m
+    while len(best) < m and n < 4 * T:  # near the ends several targets share an index: ask for more
+        n += 1
+        more = pick(n)
+        if len(more) > m:
+            break
+        best = more
+    return best
 
 
 def persistence_scales(D: np.ndarray, *, include_complete_graph: bool = True, dedupe: bool = False,
-                       max_scales: int | None = None, offset: float = 1e-9, deaths: Any = None) -> np.ndarray:
+                       max_scales: int | None = None, schedule: str = "spread", offset: float = 1e-9,
+                       deaths: Any = None) -> np.ndarray:
     """The canonical scale set: every death time, plus ``max(D) + offset`` (the complete graph).
 
     Parameters
@@ -283,9 +325,14 @@ def persistence_scales(D: np.ndarray, *, include_complete_graph: bool = True, de
     dedupe : bool, default=False
         Drop repeated death times (the reference code keeps them).
     max_scales : int, optional
-        Keep at most this many scales: the finest, the coarsest, and the death
-        times whose component count persists longest (largest gap to the next
-        death time). Not in the paper; for large N.
+        Keep at most this many scales, the finest and the coarsest always among
+        them. Not in the paper; for large N.
+    schedule : {"spread", "gaps"}, default="spread"
+        Which scales ``max_scales`` keeps: ``"spread"`` spaces them geometrically
+        from both ends of the filtration (:func:`spread_indices`: the finest
+        scales, where one merge is a large relative change of the graph, and the
+        last merges of a few clusters); ``"gaps"`` keeps the death times whose
+        component count persists longest (largest gap to the next death time).
     offset : float, default=1e-9
     deaths : array, optional
         :func:`death_times` of ``D`` when already computed.
@@ -304,6 +351,11 @@ def persistence_scales(D: np.ndarray, *, include_complete_graph: bool = True, de
         if max_scales < 2:
             msg = f"max_scales must be at least 2 (the finest and the coarsest scale); got {max_scales}."
             raise InvalidInputError(msg)
+        if schedule == "spread":
+            return eps[spread_indices(len(eps), max_scales)]
+        if schedule != "gaps":
+            msg = f"schedule must be one of 'spread', 'gaps'; got {schedule!r}."
+            raise InvalidInputError(msg)
         gaps = np.diff(eps)[1:-1]  # persistence of the component count entered at eps[1..T-2]
         keep = 1 + np.argsort(-gaps, kind="stable")[: max_scales - 2]
         eps = eps[np.sort(np.concatenate([[0], keep, [len(eps) - 1]]))]
@@ -311,15 +363,17 @@ def persistence_scales(D: np.ndarray, *, include_complete_graph: bool = True, de
 
 
 class ScaleGraphs:
-    """Heat-kernel graphs at every scale, built one at a time from one sorted edge list.
+    """Heat-kernel graphs at every scale, built one at a time: nothing is stored per scale.
 
     ``A_t[i, j] = exp(-d_ij^2 / eps_t^power)`` for ``d_ij < eps_t`` (strict, the
-    reference code's rule; ``threshold="inclusive"`` uses ``<=``), ``i != j``. The
-    pairs under a threshold form a prefix of the edge list sorted once by
-    distance, so a graph costs O(its edges) and nothing is stored per scale:
-    memory is O(N^2) for the edge list instead of three dense N x N matrices per
-    scale. Graphs with more than a quarter of all pairs (or with at most 200
-    nodes) are returned dense.
+    reference code's rule; ``threshold="inclusive"`` uses ``<=``), ``i != j``.
+    With at most ``max_edge_list`` pairs, the pairs are sorted once by distance
+    and the pairs under a threshold form a prefix of that list, so a graph costs
+    O(its edges); beyond, each graph is thresholded from ``D`` row block by row
+    block in O(N^2), without the list's 16 bytes per pair. Either way memory is
+    O(N^2) instead of three dense N x N matrices per scale. Graphs with more than
+    a quarter of all pairs (or with at most 200 nodes) are returned dense. The
+    last graph built is kept, so asking for the same scale twice builds it once.
 
     Parameters
     ----------
@@ -327,35 +381,102 @@ class ScaleGraphs:
     eps : array of shape (T,)
     power : float, default=1.5
     threshold : {"strict", "inclusive"}, default="strict"
+    deaths : array of shape (N - 1,), optional
+        :func:`death_times` of ``D`` (computed when not given); the component
+        counts come from them.
+    max_edge_list : int, default=2**23
+        The largest number of pairs kept as a sorted edge list (16 bytes each).
+    reuse_buffer : bool, default=False
+        Write every dense graph into one N x N buffer: no fresh allocation per
+        graph, but a dense graph is overwritten by the next one (copy it to keep
+        it). Persistent NMF uses one graph at a time.
     """
 
-    def __init__(self, D: np.ndarray, eps: np.ndarray, *, power: float = 1.5, threshold: str = "strict") -> None:
+    def __init__(self, D: np.ndarray, eps: np.ndarray, *, power: float = 1.5, threshold: str = "strict",
+                 deaths: Any = None, max_edge_list: int = 2**23, reuse_buffer: bool = False) -> None:
         N = D.shape[0]
-        iu, ju = np.triu_indices(N, k=1)
-        d = D[iu, ju]
-        order = np.argsort(d, kind="stable")
-        self.i, self.j, self.d = iu[order].astype(np.int32), ju[order].astype(np.int32), d[order]
+        self.reuse_buffer = reuse_buffer
+        self._buffer: np.ndarray | None = None
+        self.D, self.N = D, N
         self.eps = np.asarray(eps, dtype=float)
-        self.power, self.threshold, self.N = power, threshold, N
-        self.counts = np.searchsorted(self.d, self.eps, side="left" if threshold == "strict" else "right")
+        self.power, self.threshold = power, threshold
+        self.deaths = np.sort(np.asarray(death_times(D) if deaths is None else deaths, dtype=float))
+        self.side: Literal["left", "right"] = "left" if threshold == "strict" else "right"
+        self.d: np.ndarray | None = None
+        if N * (N - 1) // 2 <= max_edge_list:
+            iu, ju = np.triu_indices(N, k=1)
+            d = D[iu, ju]
+            order = np.argsort(d, kind="stable")
+            self.i, self.j, self.d = iu[order].astype(np.int32), ju[order].astype(np.int32), d[order]
+        self._last: tuple[int, Any, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.eps)
 
+    def _inside(self, block: np.ndarray, t: int) -> np.ndarray:
+        return block < self.eps[t] if self.threshold == "strict" else block <= self.eps[t]
+
+    def n_edges(self, t: int) -> int:
+        """Edges (unordered pairs) of the graph at scale ``t``."""
+        if self.d is not None:
+            return int(np.searchsorted(self.d, self.eps[t], side=self.side))
+        return (int(np.count_nonzero(self._inside(self.D, t))) - self.N * bool(self._inside(np.zeros(1), t)[0])) // 2
+
     def adjacency(self, t: int) -> tuple[Any, np.ndarray]:
         """``(A_t, degree_t)`` for the 0-based scale index ``t`` (``t = 0`` is the finest)."""
-        c = int(self.counts[t])
-        d = self.d[:c]
-        w = np.exp(-(d * d) / self.eps[t] ** self.power)
-        i, j, N = self.i[:c], self.j[:c], self.N
+        if self._last is not None and self._last[0] == t:
+            return self._last[1], self._last[2]
+        A, degree = self._edge_list(t) if self.d is not None else self._from_distances(t)
+        self._last = (t, A, degree)
+        return A, degree
+
+    def _dense(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """The graph as an N x N array, from ``D`` in a few in-place passes."""
+        D, N = self.D, self.N
+        A = self._buffer if self._buffer is not None else np.empty((N, N))
+        if self.reuse_buffer:
+            self._buffer = A
+        inside = np.less(D, self.eps[t]) if self.threshold == "strict" else np.less_equal(D, self.eps[t])
+        if self.eps[t] > 0:
+            np.multiply(D, D, out=A)
+            A /= -(self.eps[t] ** self.power)  # (d d) / (-s) = -(d d) / s exactly, as on the edge list
+            np.exp(A, out=A)
+            A *= inside
+        else:  # at scale 0 only duplicates (inclusive threshold) are joined, with the kernel's limit 1
+            A[...] = inside
+        np.fill_diagonal(A, 0.0)
+        return A, A.sum(axis=1)
+
+    def _edge_list(self, t: int) -> tuple[Any, np.ndarray]:
+        c = self.n_edges(t)
+        N = self.N
         if 2 * c > N * N // 4 or N <= 200:  # dense: mostly full, or small enough that sparse overhead dominates
-            A = np.zeros((N, N))
-            A[i, j] = w
-            A[j, i] = w
-            return A, A.sum(axis=1)
+            return self._dense(t)
+        d = self.d[:c]  # type: ignore[index]
+        w = np.exp(-(d * d) / self.eps[t] ** self.power) if self.eps[t] > 0 else np.ones(c)
+        i, j = self.i[:c], self.j[:c]
         A = sp.csr_matrix((np.concatenate([w, w]), (np.concatenate([i, j]), np.concatenate([j, i]))), shape=(N, N))
         degree = np.bincount(i, weights=w, minlength=N) + np.bincount(j, weights=w, minlength=N)
         return A, degree
+
+    def _from_distances(self, t: int) -> tuple[Any, np.ndarray]:
+        N, D, scale = self.N, self.D, self.eps[t] ** self.power
+        if 2 * self.n_edges(t) > N * N // 4:
+            return self._dense(t)
+        step = max(1, 2**22 // N)  # row blocks of about 4 M entries
+        cols, vals, counts = [], [], []
+        for r0 in range(0, N, step):
+            block = D[r0:r0 + step]
+            inside = self._inside(block, t)
+            inside[np.arange(block.shape[0]), np.arange(r0, r0 + block.shape[0])] = False
+            r, c = np.nonzero(inside)
+            d = block[r, c]
+            cols.append(c.astype(np.int32))
+            vals.append(np.exp(-(d * d) / scale) if scale > 0 else np.ones(len(d)))
+            counts.append(np.count_nonzero(inside, axis=1))
+        indptr = np.concatenate([[0], np.cumsum(np.concatenate(counts))])
+        A = sp.csr_matrix((np.concatenate(vals), np.concatenate(cols), indptr), shape=(N, N))
+        return A, np.asarray(A.sum(axis=1)).ravel()
 
     def laplacian_increments(self) -> list[tuple[float, float]]:
         """``||L_{t+1} - L_t||_2`` and its bound for every pair of consecutive scales (persistent NMF, §1.8 (a)).
@@ -377,24 +498,25 @@ class ScaleGraphs:
             A, degree = self.adjacency(t)
             return np.diag(degree) - (A.toarray() if sp.issparse(A) else A)
 
+        upper = self.D[np.triu_indices(self.N, k=1)]
         out = []
         previous = laplacian(0)
         for t in range(len(self) - 1):
             current = laplacian(t + 1)
             increment = float(np.max(np.abs(np.linalg.eigvalsh(current - previous))))
-            lo, hi = int(self.counts[t]), int(self.counts[t + 1])
-            new = self.d[lo:hi]
+            new = upper[~self._inside(upper, t) & self._inside(upper, t + 1)]
             step = self.eps[t + 1] - self.eps[t]
-            bound = (2.0 * lo * self.power / (np.e * self.eps[t]) * step
+            bound = (2.0 * self.n_edges(t) * self.power / (np.e * self.eps[t]) * step
                      + 2.0 * float(np.sum(np.exp(-(new * new) / self.eps[t + 1] ** self.power))))
             out.append((increment, float(bound)))
             previous = current
         return out
 
     def n_components(self, t: int) -> int:
-        """Connected components of the graph at scale ``t`` (from its edges, not its weights)."""
-        from scipy.sparse.csgraph import connected_components
+        """Connected components of the graph at scale ``t``: ``N`` minus the tree edges under the threshold.
 
-        c = int(self.counts[t])
-        G = sp.csr_matrix((np.ones(c), (self.i[:c], self.j[:c])), shape=(self.N, self.N))
-        return int(connected_components(G, directed=False)[0])
+        Kruskal's algorithm merges two components at each minimum-spanning-tree
+        edge, so the graph of the pairs under ``eps_t`` has ``N`` minus the number
+        of death times under ``eps_t`` components.
+        """
+        return self.N - int(np.searchsorted(self.deaths, self.eps[t], side=self.side))

@@ -120,27 +120,38 @@ class GraphLaplacian:
         Symmetric non-negative weights, zero diagonal.
     degree : array of shape (n,), optional
         Row sums of ``adjacency`` (computed when omitted).
+    memo : bool, default=False
+        Keep the last product ``A F`` and reuse it while the same factor object
+        comes back (an update's edit and the objective after it share one
+        product). Only for callers that never modify a factor in place.
     """
 
     edits: ClassVar[frozenset[str]] = frozenset({"mu", "mu_den"})  # the graph couples rows
 
-    def __init__(self, weight: float, adjacency: Any, degree: Any = None) -> None:
+    def __init__(self, weight: float, adjacency: Any, degree: Any = None, *, memo: bool = False) -> None:
         self.weight = weight
         self.adjacency = adjacency
         self.degree = adjacency.sum(axis=1).ravel() if degree is None else degree
         if hasattr(self.degree, "A1"):  # np.matrix from a sparse sum
             self.degree = self.degree.A1
+        self.memo = memo
+        self._last: tuple[Any, Any] | None = None
 
     def to_backend(self, backend: Any, like: Any) -> GraphLaplacian:
         """This penalty with its graph on ``like``'s backend, device and dtype."""
         if backend.owns(self.adjacency):
             return self
         return GraphLaplacian(self.weight, backend.asarray(self.adjacency, like=like),
-                              backend.asarray(self.degree, like=like))
+                              backend.asarray(self.degree, like=like), memo=self.memo)
 
     def _AF(self, F: Any) -> Any:
+        if self._last is not None and self._last[0] is F:
+            return self._last[1]
         out = self.adjacency @ F
-        return out.toarray() if hasattr(out, "toarray") else out
+        out = out.toarray() if hasattr(out, "toarray") else out
+        if self.memo:
+            self._last = (F, out)
+        return out
 
     def value(self, F: Any, xp: Any) -> Any:
         return 0.5 * self.weight * xp.sum(F * (self.degree[:, None] * F - self._AF(F)))

@@ -1,11 +1,13 @@
 """Persistent NMF: topology against brute force, graphs, metrics by hand, the published circles embeddings."""
 
+import json
 import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from nmfkit.graphs import spread_indices
 from nmfkit.methods.persistent import (
     ScaleGraphs,
     death_times,
@@ -97,7 +99,7 @@ def test_scale_set_options():
     D = sample_distances(points(5, n=30))
     full = persistence_scales(D)
     assert len(persistence_scales(D, include_complete_graph=False)) == 29
-    few = persistence_scales(D, max_scales=6)
+    few = persistence_scales(D, max_scales=6, schedule="gaps")
     assert len(few) == 6 and few[0] == full[0] and few[-1] == full[-1]
     assert set(few).issubset(set(full))
     gaps = np.diff(full)
@@ -108,6 +110,60 @@ def test_scale_set_options():
     assert len(persistence_scales(sample_distances(X), dedupe=True)) < len(persistence_scales(sample_distances(X)))
     with pytest.raises(ValueError, match="max_scales"):
         persistence_scales(dup, max_scales=1)
+
+
+def test_spread_schedule_is_geometric_from_both_ends():
+    for T, m in [(80, 14), (700, 21), (10000, 54), (5, 3)]:
+        idx = spread_indices(T, m)
+        assert len(idx) == m and idx[0] == 0 and idx[-1] == T - 1 and np.all(np.diff(idx) > 0)
+    idx = spread_indices(10000, 29)
+    fine, coarse = idx[:6] + 1, 10000 - idx[-6:]  # scale number t near the finest, components near the coarsest
+    assert np.all(np.diff(np.log(fine)) < np.log(2.5)) and np.all(np.diff(np.log(coarse[::-1])) < np.log(2.5))
+    assert np.array_equal(spread_indices(10, 20), np.arange(10))
+    D = sample_distances(points(5, n=30))
+    full = persistence_scales(D)
+    np.testing.assert_array_equal(persistence_scales(D, max_scales=6), full[spread_indices(30, 6)])
+    with pytest.raises(ValueError, match="schedule"):
+        persistence_scales(D, max_scales=6, schedule="middle")
+
+
+def test_auto_scales_keep_every_scale_on_small_data_and_few_on_large():
+    from nmfkit.methods.persistent import AUTO_ALL_SCALES, auto_max_scales
+
+    assert auto_max_scales(80) is None and auto_max_scales(AUTO_ALL_SCALES) is None
+    assert auto_max_scales(AUTO_ALL_SCALES + 1) == 27 and auto_max_scales(10000) == 54
+    X = np.random.default_rng(0).random((120, 8))
+    res = persistent_nmf(X, 2, lambdas=(1.0, 1.0, 1.0), n_sweeps=1)
+    assert res.extras["n_scales"] == auto_max_scales(120) == 28
+    D = sample_distances(X)
+    full = persistence_scales(D)
+    np.testing.assert_array_equal(res.extras["eps"], full[spread_indices(120, 28)])
+    assert persistent_nmf(X, 2, lambdas=(1.0, 1.0, 1.0), n_sweeps=1, max_scales=None).extras["n_scales"] == 120
+    with pytest.raises(ValueError, match="max_scales"):
+        persistent_nmf(X, 2, max_scales=1)
+
+
+def dense(A):
+    return A.toarray() if sp.issparse(A) else A
+
+
+def test_graphs_from_distances_equal_the_edge_list_graphs():
+    """Beyond max_edge_list pairs the graphs are thresholded from D: the same graphs, dense and sparse."""
+    X = points(2, n=300)
+    D = sample_distances(X)
+    eps = persistence_scales(D)
+    listed = ScaleGraphs(D, eps)
+    direct = ScaleGraphs(D, eps, max_edge_list=0)
+    assert listed.d is not None and direct.d is None
+    for t in (0, 1, 150, 250, 298, 299):
+        A1, d1 = listed.adjacency(t)
+        A2, d2 = direct.adjacency(t)
+        assert sp.issparse(A1) == sp.issparse(A2)
+        np.testing.assert_array_equal(dense(A1), dense(A2))
+        np.testing.assert_allclose(d1, d2, rtol=1e-13)
+        assert listed.n_edges(t) == direct.n_edges(t)
+        assert direct.adjacency(t)[0] is A2  # the last graph is kept
+    assert [direct.n_components(t) for t in range(300)] == list(range(300, 0, -1))
 
 
 # -- metrics ---------------------------------------------------------------------------------------
@@ -303,6 +359,15 @@ def test_persistent_command(tmp_path):
     bad.write_text("a\nb\n")
     assert main(["persistent", str(path), "--labels", str(bad), "--out", str(tmp_path / "o3"), "--quiet"]) == 2
     assert not (tmp_path / "o3").exists()
+    assert main(["persistent", str(path), "--max-scales", "many", "--out", str(tmp_path / "o4"), "--quiet"]) == 2
+    assert main(["persistent", str(path), "--rank", "2", "--sweeps", "1", "--max-scales", "6", "--out",
+                 str(tmp_path / "o5"), "--quiet"]) == 0
+    assert np.load(tmp_path / "o5" / "embeddings.npz")["embeddings"].shape == (6, 24, 2)
+    assert "6 of the 24 scales" in (tmp_path / "o5" / "report.html").read_text()
+    summary = json.loads((out / "summary.json").read_text())
+    W, H = np.loadtxt(out / "W.tsv", skiprows=1, usecols=(1, 2)), np.loadtxt(out / "H.tsv", skiprows=1,
+                                                                             usecols=range(1, 13))
+    assert summary["relative_error"] == pytest.approx(np.linalg.norm(X - W @ H) / np.linalg.norm(X), rel=1e-6)
 
 
 def test_without_stored_bases_memory_variant_runs_and_separates():
@@ -485,3 +550,17 @@ def test_sparse_counts_stay_sparse_and_give_the_dense_result():
         rd = persistent_nmf(Pd, 3, lambdas=(1, 1, 1), n_sweeps=3)
     np.testing.assert_allclose(rs.extras["embeddings"], rd.extras["embeddings"], rtol=1e-9, atol=1e-12)
     assert rs.objective == pytest.approx(rd.objective, rel=1e-12)
+
+
+def test_zero_scale_joins_duplicates_with_weight_one_under_the_inclusive_threshold():
+    X = points(6, n=12, duplicates=2)
+    D = sample_distances(X)
+    eps = persistence_scales(D)
+    assert eps[0] == 0.0
+    for max_edge_list in (2**23, 0):
+        strict, _ = ScaleGraphs(D, eps, max_edge_list=max_edge_list).adjacency(0)
+        inclusive, degree = ScaleGraphs(D, eps, threshold="inclusive", max_edge_list=max_edge_list).adjacency(0)
+        assert not np.any(dense(strict))
+        expected = ((D == 0) & ~np.eye(12, dtype=bool)).astype(float)
+        np.testing.assert_array_equal(dense(inclusive), expected)
+        np.testing.assert_array_equal(degree, expected.sum(axis=1))

@@ -152,3 +152,17 @@ def test_proximity_with_a_mask_names_the_solvers_that_take_it():
     with pytest.raises(InvalidInputError, match=r"Proximity \(on W\) is not available with solver 'hals' with a mask"
                                                r".*solvers that take it: mu\."):
         nmf(X, K, solver="hals", mask=mask, penalties_W=[Proximity(1.0, np.ones((N, K)))], init="random")
+
+
+def test_graph_laplacian_memo_reuses_the_product_for_the_same_factor_only():
+    A = _graph()
+    F = np.random.default_rng(0).random((A.shape[0], 3))
+    pen = GraphLaplacian(0.4, A, memo=True)
+    first = pen.gradient(F, np)
+    AF = pen._AF(F)
+    assert pen._AF(F) is AF  # the same object: one product
+    G = F * 2.0
+    np.testing.assert_allclose(pen._AF(G), A @ G)  # a new factor: a new product
+    np.testing.assert_allclose(first, 0.4 * (A.sum(axis=1)[:, None] * F - A @ F))
+    plain = GraphLaplacian(0.4, A)
+    assert plain._AF(F) is not plain._AF(F)

@@ -12,13 +12,22 @@ Parts (``--parts``):
   Per-sweep time of nmfkit's default KL call and of scikit-learn's ``mu`` (20 sweeps each after a
   warm-up), and the peak of memory allocated during a 20-sweep fit (tracemalloc; the input excluded).
 
+- ``persistent``: persistent NMF's default call (``max_scales="auto"``: every scale up to 100 samples,
+  ``ceil(4 log2 N)`` beyond) on planted single-cell counts (``benchmarks/persistent/run.py``'s
+  ``planted_counts``, 4 cell types, preprocessed: log10(1 + x), unit-norm cells, kept sparse),
+  N x 500 genes, rank 4, N = 200 ... 10 000, and the issue's target size 10 000 cells x 2000 genes,
+  rank 10; beside it the reference schedule (``max_scales=None``, one scale per death time) where it
+  fits in ``--faithful-limit`` samples. Each fit runs in a fresh process: wall time, peak RSS, scales,
+  inner iterations, and the ARI of k-means on the finest embedding against the planted types.
+
 Every part writes its log-log slope (least squares of log time on log n) and one plot.
 One process, one BLAS thread (set ``OMP_NUM_THREADS=1``); results in
 ``benchmarks/perf/results/growth.{json,md,png}``.
 
 Usage::
 
-    OMP_NUM_THREADS=1 python benchmarks/perf/growth.py                 # both parts, about 10 minutes
+    OMP_NUM_THREADS=1 python benchmarks/perf/growth.py                 # every part, about 40 minutes
+    OMP_NUM_THREADS=2 python benchmarks/perf/growth.py --parts persistent   # 2 cores, as issue 24 targets
     OMP_NUM_THREADS=1 python benchmarks/perf/growth.py --parts dense --sizes 1000 4000
 """
 
@@ -151,6 +160,56 @@ def part_sparse_kl(sizes: list[int]) -> dict:
             if len(rows) > 1 else {}}
 
 
+PERSISTENT_CHILD = """
+import json, resource, sys, time
+sys.path.insert(0, {bench!r})
+from run import planted_counts
+from nmfkit.methods import persistent_nmf, preprocess_counts
+from nmfkit.metrics import kmeans_scores
+C, y = planted_counts({n}, {m})
+X = preprocess_counts(C)
+t0 = time.perf_counter()
+r = persistent_nmf(X, {k}, max_scales={scales!r})
+sec = time.perf_counter() - t0
+print(json.dumps({{"seconds": sec, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "scales": r.extras["n_scales"], "inner_iterations": int(r.extras["inner_iterations"].sum()),
+                  "ari_t1": kmeans_scores(r.W, y)["ari"], "genes": X.shape[1], "density": X.nnz / X.size}}))
+"""
+
+
+def persistent_fit(n: int, m: int, k: int, scales) -> dict:
+    import os
+    import subprocess
+
+    code = PERSISTENT_CHILD.format(bench=str(HERE.parent / "persistent"), n=n, m=m, k=k, scales=scales)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def part_persistent(sizes: list[int], faithful_limit: int) -> dict:
+    rows = []
+    for n, m, k in [(n, 500, 4) for n in sizes] + [(10000, 2000, 10)]:
+        row = {"n": n, "genes_asked": m, "k": k, "default": persistent_fit(n, m, k, "auto")}
+        if n <= faithful_limit:
+            row["every_scale"] = persistent_fit(n, m, k, None)
+        rows.append(row)
+        d = row["default"]
+        ref = row.get("every_scale")
+        print(f"[persistent] N={n} x {m}, k={k}: default {d['seconds']:.1f} s, {d['peak_mb']:.0f} MB, "
+              f"{d['scales']} scales, ARI {d['ari_t1']:.3f}" + (f"; every scale {ref['seconds']:.1f} s, "
+              f"{ref['peak_mb']:.0f} MB, ARI {ref['ari_t1']:.3f}" if ref else ""), flush=True)
+    base = [r for r in rows if r["genes_asked"] == 500]
+    slopes = {"default_seconds": slope([r["n"] for r in base], [r["default"]["seconds"] for r in base])}
+    full = [r for r in base if "every_scale" in r]
+    if len(full) > 1:
+        slopes["every_scale_seconds"] = slope([r["n"] for r in full], [r["every_scale"]["seconds"] for r in full])
+    import os
+
+    return {"rows": rows, "slopes": slopes, "blas_threads": os.environ.get("OMP_NUM_THREADS", "unset"),
+            "command": "OMP_NUM_THREADS={} python benchmarks/perf/growth.py {}".format(
+                os.environ.get("OMP_NUM_THREADS", ""), " ".join(sys.argv[1:]))}
+
+
 def markdown(rep: dict) -> str:
     lines = ["# How cost grows with size", "", f"Command: `{rep['command']}` (one process, one BLAS thread)", ""]
     if "dense" in rep:
@@ -176,6 +235,19 @@ def markdown(rep: dict) -> str:
                          f"{r['speedup_per_sweep']:.2f}x | {r['nmfkit_peak_mb']:.0f} | {r['sklearn_peak_mb']:.0f} | "
                          f"{r['input_mb']:.0f} | {r['factors_mb']:.1f} |")
         lines += ["", "Log-log slopes: " + ", ".join(f"{k} {v:.2f}" for k, v in d["slopes"].items()), ""]
+    if "persistent" in rep:
+        d = rep["persistent"]
+        lines += ["## Persistent NMF on planted single-cell counts (10 sweeps, sparse input)", "",
+                  f"Command: `{d['command']}` (BLAS threads: {d['blas_threads']}; each fit in a fresh process)", "",
+                  "| cells | genes | k | scales | seconds | peak RSS MB | inner iterations | ARI (t = 1) | "
+                  "every scale: seconds | peak MB | ARI |", "|---" * 11 + "|"]
+        for r in d["rows"]:
+            a, b = r["default"], r.get("every_scale")
+            full = (f"{b['seconds']:.1f} | {b['peak_mb']:.0f} | {b['ari_t1']:.3f}" if b else "- | - | -")
+            lines.append(f"| {r['n']} | {a['genes']} | {r['k']} | {a['scales']} | {a['seconds']:.1f} | "
+                         f"{a['peak_mb']:.0f} | {a['inner_iterations']} | {a['ari_t1']:.3f} | {full} |")
+        lines += ["", "Log-log slopes of seconds against cells (500 genes): " + ", ".join(
+            f"{k} {v:.2f}" for k, v in d["slopes"].items()), ""]
     return "\n".join(lines) + "\n"
 
 
@@ -185,10 +257,21 @@ def plot(rep: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    parts = [p for p in ("dense", "sparse_kl") if p in rep]
+    parts = [p for p in ("dense", "sparse_kl", "persistent") if p in rep]
     fig, axes = plt.subplots(1, len(parts), figsize=(5 * len(parts), 3.8), layout="constrained", squeeze=False)
     for ax, part in zip(axes[0], parts, strict=True):
         rows = rep[part]["rows"]
+        if part == "persistent":
+            base = [r for r in rows if r["genes_asked"] == 500]
+            ax.loglog([r["n"] for r in base], [r["default"]["seconds"] for r in base], "o-", label="default")
+            full = [r for r in base if "every_scale" in r]
+            ax.loglog([r["n"] for r in full], [r["every_scale"]["seconds"] for r in full], "s--",
+                      label="every scale")
+            ax.set_xlabel("cells (500 genes, k = 4)")
+            ax.set_ylabel("seconds, 10 sweeps")
+            ax.set_title(part, fontsize=9)
+            ax.legend(fontsize=8)
+            continue
         ns = [r["n"] for r in rows]
         keys = ("floor_ms", "nmfkit_ms", "sklearn_cd_ms") if part == "dense" else ("nmfkit_ms", "sklearn_mu_ms")
         for key in keys:
@@ -202,7 +285,10 @@ def plot(rep: dict, path: Path) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--parts", nargs="+", default=["dense", "sparse_kl"], choices=["dense", "sparse_kl"])
+    p.add_argument("--parts", nargs="+", default=["dense", "sparse_kl", "persistent"],
+                   choices=["dense", "sparse_kl", "persistent"])
+    p.add_argument("--faithful-limit", type=int, default=800,
+                   help="persistent: also fit every scale up to this many cells (default 800)")
     p.add_argument("--sizes", nargs="+", type=int, default=None, help="override the sizes of the parts run")
     p.add_argument("--out", default=str(RESULTS / "growth"))
     args = p.parse_args()
@@ -215,6 +301,9 @@ def main() -> None:
         write_results(stem, rep, markdown(rep))
     if "sparse_kl" in args.parts:
         rep["sparse_kl"] = part_sparse_kl(args.sizes or [10000, 40000, 160000])
+        write_results(stem, rep, markdown(rep))
+    if "persistent" in args.parts:
+        rep["persistent"] = part_persistent(args.sizes or [200, 400, 800, 1600, 3200, 10000], args.faithful_limit)
         write_results(stem, rep, markdown(rep))
     plot(rep, stem.with_suffix(".png"))
     print(markdown(rep))

@@ -113,7 +113,7 @@ def part_singlecell(results: Path) -> dict:
         N = Xp.shape[0]
         k = math.ceil(math.sqrt(N))
         t0 = time.perf_counter()
-        res = persistent_nmf(Xp, k, lambdas=(1.0, 1.0, 1.0))
+        res = persistent_nmf(Xp, k, lambdas=(1.0, 1.0, 1.0), max_scales=None)  # every scale, as the paper
         t_p = time.perf_counter() - t0
         scores = [kmeans_scores(E, labels) for E in res.extras["embeddings"]]
         best = int(np.argmax([s["average"] for s in scores]))
@@ -200,7 +200,8 @@ def part_compare(seeds_by_set: dict, save, done: dict | None = None) -> dict:
                 emb[m] = gnmf(Xp, k, graph=A, lam=lam, W=W0, H=H0).W
             emb["PCA"] = PCA(n_components=k, random_state=seed).fit_transform(Xp)
             t0 = time.perf_counter()
-            res = persistent_nmf(Xp, k, lambdas=(1.0, 1.0, 1.0), start="nndsvdar", random_state=seed)
+            res = persistent_nmf(Xp, k, lambdas=(1.0, 1.0, 1.0), start="nndsvdar", random_state=seed,
+                                 max_scales=None)  # every scale, as the paper
             t_p = time.perf_counter() - t0
             E = res.extras["embeddings"]
             curve = [kmeans_scores(W, labels, random_state=seed) for W in E]
@@ -252,7 +253,7 @@ def part_features(n_cells: int, genes: list[int]) -> dict:
 
     def timed(X, label, M):
         t0 = time.perf_counter()
-        r = persistent_nmf(X, lambdas=(1.0, 1.0, 1.0))
+        r = persistent_nmf(X, lambdas=(1.0, 1.0, 1.0), max_scales=None)
         sec = time.perf_counter() - t0
         rows.append({"data": label, "cells": X.shape[0], "genes": M, "sparse": bool(sp.issparse(X)),
                      "density": float(X.nnz / (X.shape[0] * X.shape[1])) if sp.issparse(X) else
@@ -297,7 +298,7 @@ sys.path.insert(0, {here!r})
 from run import scaled_circles
 if {impl!r} == "nmfkit":
     from nmfkit.methods import persistent_nmf
-    fit = lambda X: persistent_nmf(X, 2).extras["H_paper"]
+    fit = lambda X: persistent_nmf(X, 2, max_scales=None).extras["H_paper"]
 else:
     from dense_port import pnmf
     fit = lambda X: pnmf(X.T, 2)

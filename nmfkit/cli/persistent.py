@@ -8,8 +8,10 @@ from typing import Any
 
 import numpy as np
 
+from nmfkit.backend import get_backend
 from nmfkit.cli import shared
 from nmfkit.cli._pipeline import fit_to_folder
+from nmfkit.losses import BetaDivergence
 from nmfkit.methods.persistent import persistent_nmf, preprocess_counts
 
 
@@ -20,7 +22,10 @@ def _persistent_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lambdas", default="100,100,1",
                    help="geometric, cross-scale and ridge weights (default 100,100,1)")
     p.add_argument("--sweeps", dest="n_sweeps", type=int, default=10, help="outer sweeps over the scales")
-    p.add_argument("--max-scales", type=int, default=None, help="keep at most S scales (default: every death time)")
+    p.add_argument("--max-scales", default="auto",
+                   help="scales to keep: S (at most S, spread from both ends of the filtration), 'all' (every death "
+                        "time, the reference algorithm) or 'auto' (default: every scale up to 100 samples, "
+                        "ceil(4 log2 N) beyond)")
     p.add_argument("--start", choices=("nndsvda", "nndsvdar", "random"), default="nndsvda",
                    help="first factors: the reference NNDSVDa (default, no randomness), NNDSVDar or random")
     p.add_argument("--seed", "--random-state", dest="random_state", type=int, default=0,
@@ -61,6 +66,13 @@ def persistent_command(args: argparse.Namespace) -> int:
     lam = [lam] if isinstance(lam, float) else lam
     if lam is None or len(lam) != 3:
         raise shared.UsageError(f"--lambdas needs three numbers (geometric, cross-scale, ridge); got {args.lambdas!r}.")
+    max_scales: Any = {"auto": "auto", "all": None}.get(args.max_scales)
+    if max_scales is None and args.max_scales != "all":
+        try:
+            max_scales = int(args.max_scales)
+        except ValueError:
+            msg = f"--max-scales must be 'auto', 'all' or a whole number; got {args.max_scales!r}."
+            raise shared.UsageError(msg) from None
     matrix = shared.read_input(args)
     labels = _read_labels(args.labels, matrix.shape[0]) if args.labels else None
     out = shared.out_folder(args, "_persistent")
@@ -70,9 +82,10 @@ def persistent_command(args: argparse.Namespace) -> int:
         Xf = preprocess_counts(X) if args.preprocess else X
         data["X"] = Xf
         result = persistent_nmf(Xf, args.n_components, lambdas=lam, n_sweeps=args.n_sweeps,
-                                max_scales=args.max_scales, start=args.start, random_state=args.random_state,
+                                max_scales=max_scales, start=args.start, random_state=args.random_state,
                                 callback=progress)
-        result.extras.update(loss_value=0.5 * float(np.sum((np.asarray(Xf) - result.W @ result.H) ** 2)),
+        loss = BetaDivergence(2.0).value(Xf, result.W, result.H, backend=get_backend(result.W))
+        result.extras.update(loss_value=float(loss),
                              beta_loss=2.0, loss="frobenius", solver="persistent NMF (Lin MU blocks)",
                              init="NNDSVDa + coarse-to-fine GNMF chain")
         return result
@@ -80,7 +93,10 @@ def persistent_command(args: argparse.Namespace) -> int:
     def sections(report: Any, folder: Any, result: Any) -> None:
         ex = result.extras
         T = ex["n_scales"]
-        report.section("Persistent NMF", f"{T} scales from the 0-dimensional persistence of the samples (death "
+        N = result.W.shape[0]
+        which = (f"{T} scales" if T == N else f"{T} of the {N} scales (spread geometrically from both ends; "
+                 "--max-scales all keeps every one)")
+        report.section("Persistent NMF", f"{which} from the 0-dimensional persistence of the samples (death "
                        "times of the minimum spanning tree, plus the complete graph); one graph-regularized "
                        "embedding per scale, coupled across neighbouring scales (Zhang, Miao & Li). Scale 1 is the "
                        "finest (no edges); the last is the complete graph.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -44,10 +45,13 @@ class Problem:
     @property
     def T(self) -> Problem:
         """The transposed problem ``X.T ~ H.T @ W.T`` (its left factor is ``H.T``)."""
+        back = self._cache.get("T_of")  # the problem this one is the transpose of, held weakly: no cycle, so a
+        if back is not None and back() is not None:  # problem and its graphs are freed when the last user drops it
+            return back()
         if "T" not in self._cache:
             t = Problem(self.XT, self.X, self.loss, self.backend, self.penalties_right,
                         self.penalties_left, self.maskT, self.mask)
-            t._cache["T"] = self
+            t._cache["T_of"] = weakref.ref(self)
             self._cache["T"] = t
         return self._cache["T"]
 

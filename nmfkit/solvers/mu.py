@@ -133,4 +133,6 @@ class LinMU(Solver):
         den_b = Wb @ HHt
         for p in problem.penalties_left:
             den_b = p.edit_mu_den(den_b, Wb)
-        return W - Wb / (den_b + self.delta) * G
+        # non-negative in exact arithmetic (W (num + delta) / (den + delta) where G >= 0); round-off can leave
+        # a denormal below zero
+        return xp.maximum(W - Wb / (den_b + self.delta) * G, 0.0)
