@@ -368,6 +368,14 @@ def test_persistent_command(tmp_path):
     W, H = np.loadtxt(out / "W.tsv", skiprows=1, usecols=(1, 2)), np.loadtxt(out / "H.tsv", skiprows=1,
                                                                              usecols=range(1, 13))
     assert summary["relative_error"] == pytest.approx(np.linalg.norm(X - W @ H) / np.linalg.norm(X), rel=1e-6)
+    # with --preprocess the error is that of the preprocessed data the fit factorized
+    assert main(["persistent", str(path), "--rank", "2", "--sweeps", "1", "--preprocess", "--out",
+                 str(tmp_path / "o6"), "--quiet"]) == 0
+    W = np.loadtxt(tmp_path / "o6" / "W.tsv", skiprows=1, usecols=(1, 2))
+    H = np.loadtxt(tmp_path / "o6" / "H.tsv", skiprows=1, usecols=range(1, 13))
+    Xp = preprocess_counts(X)
+    assert json.loads((tmp_path / "o6" / "summary.json").read_text())["relative_error"] == pytest.approx(
+        np.linalg.norm(Xp - W @ H) / np.linalg.norm(Xp), rel=1e-6)
 
 
 def test_without_stored_bases_memory_variant_runs_and_separates():

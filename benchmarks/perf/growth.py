@@ -75,7 +75,7 @@ def per_sweep_nmfkit(X, k: int, beta: str, sweeps: int = 20) -> float:
 def per_sweep_sklearn(X, k: int, solver: str, beta: str, sweeps: int = 20) -> float:
     from sklearn.decomposition import NMF
 
-    W0, H0 = np.full((X.shape[0], k), 0.5), np.full((k, X.shape[1]), 0.5)
+    W0, H0 = np.full((X.shape[0], k), 0.5, dtype=X.dtype), np.full((k, X.shape[1]), 0.5, dtype=X.dtype)
     NMF(k, init="custom", solver=solver, beta_loss=beta, max_iter=2, tol=0).fit_transform(X, W=W0.copy(), H=H0.copy())
     t0 = time.perf_counter()
     NMF(k, init="custom", solver=solver, beta_loss=beta, max_iter=sweeps, tol=0).fit_transform(X, W=W0.copy(),

@@ -184,7 +184,7 @@ def floor_ms(X, k: int, device: str, backend_name: str) -> float:
         H = torch.as_tensor(rng.random((k, m)), dtype=X.dtype, device=X.device)
     else:
         be = get_backend(X)
-        W, H = rng.random((n, k)), rng.random((k, m))
+        W, H = rng.random((n, k)).astype(X.dtype), rng.random((k, m)).astype(X.dtype)
     XT = be.transpose(X)
     Ht = H.T
 

@@ -66,6 +66,8 @@ class Backend(Protocol):
 
     def to_host(self, a: Any) -> Any: ...
 
+    # optional: ``nonneg_(a)``, ``max(a, 0)`` in place on a temporary (HALS passes use it when present)
+
 
 def draw(shape: tuple[int, ...], rng: np.random.Generator, distribution: str = "normal") -> np.ndarray:
     """Host random numbers from the fit's Generator (every backend draws here, so seeds agree)."""

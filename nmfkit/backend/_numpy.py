@@ -53,6 +53,10 @@ class NumpyBackend:
         """The array itself (NumPy and scipy.sparse already live on the host)."""
         return a
 
+    def nonneg_(self, a: Any) -> Any:
+        """``max(a, 0)`` written into ``a`` (a temporary the caller owns); returns ``a``."""
+        return np.maximum(a, 0.0, out=a)
+
     # -- products ------------------------------------------------------------------
     def matmul(self, A: Any, B: Any) -> Any:
         out = A @ B

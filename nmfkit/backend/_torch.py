@@ -92,6 +92,12 @@ class TorchBackend:
         return sp.csr_matrix((a.values().numpy(), a.col_indices().numpy(), a.crow_indices().numpy()),
                              shape=tuple(a.shape))
 
+    def nonneg_(self, a: Any) -> Any:
+        """``max(a, 0)`` written into ``a`` (a temporary the caller owns); returns ``a``. Native
+        ``clamp_``: no array-API wrapper, which costs a scalar-to-tensor conversion and a promotion
+        check per call (half of a HALS pass at n = 1000 on the CPU)."""
+        return a.clamp_(min=0)
+
     # -- products ------------------------------------------------------------------
     def matmul(self, A: Any, B: Any) -> Any:
         return A @ B

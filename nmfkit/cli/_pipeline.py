@@ -82,7 +82,8 @@ def fit_to_folder(matrix: Any, out: Path, *, n_components: int, beta_loss: Any =
     Everything is written into a temporary folder that replaces ``out`` only at the end.
     Other methods reuse this with ``fit(X, callback) -> FitResult``, their ``method``
     name, ``sections(report, folder, result)`` adding report sections and files, and
-    ``extra_summary`` entries.
+    ``extra_summary`` entries. A ``fit`` that transforms the data first puts what it
+    factorized in ``result.extras["fitted_data"]``: the relative error is measured on it.
 
     Returns
     -------
@@ -121,6 +122,7 @@ def fit_to_folder(matrix: Any, out: Path, *, n_components: int, beta_loss: Any =
                 print(f"nmfkit: {note}", file=sys.stderr)
         seconds = time.perf_counter() - started
         W, H = np.asarray(result.W), np.asarray(result.H)
+        fitted = result.extras.pop("fitted_data", X)  # what the fit factorized (after its own preprocessing)
         comp = [f"component_{i + 1}" for i in range(W.shape[1])]
         write_table(tmp / "W.tsv", W, matrix.row_names, comp, corner="sample")
         write_table(tmp / "H.tsv", H, comp, matrix.col_names, corner="component")
@@ -141,7 +143,7 @@ def fit_to_folder(matrix: Any, out: Path, *, n_components: int, beta_loss: Any =
             "converged": result.converged,
             "stop_reason": result.stop_reason,
             "objective": result.objective,
-            "relative_error": relative_error(X, W, H),
+            "relative_error": relative_error(fitted, W, H),
             "seconds": seconds,
             "warnings": caught,
             "notes": notes,

@@ -85,7 +85,7 @@ def persistent_command(args: argparse.Namespace) -> int:
                                 max_scales=max_scales, start=args.start, random_state=args.random_state,
                                 callback=progress)
         loss = BetaDivergence(2.0).value(Xf, result.W, result.H, backend=get_backend(result.W))
-        result.extras.update(loss_value=float(loss),
+        result.extras.update(loss_value=float(loss), fitted_data=Xf,
                              beta_loss=2.0, loss="frobenius", solver="persistent NMF (Lin MU blocks)",
                              init="NNDSVDa + coarse-to-fine GNMF chain")
         return result

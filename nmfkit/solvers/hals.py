@@ -84,12 +84,13 @@ class HALS(QuadraticSolver):
         inv_d = self.inverse_diagonal(G, xp)
         Wt = xp.asarray(_row_major(W.T, xp), copy=True)
         At = _row_major(A.T, xp)
+        nonneg = getattr(backend, "nonneg_", None)
         if passes == 1:
-            self.row_pass(Wt, At, G, inv_d, xp, track=False)
+            self.row_pass(Wt, At, G, inv_d, xp, track=False, nonneg=nonneg)
             return Wt.T
         first = None
         for p in range(passes):
-            change = self.row_pass(Wt, At, G, inv_d, xp, track=True)
+            change = self.row_pass(Wt, At, G, inv_d, xp, track=True, nonneg=nonneg)
             if p == 0:
                 first = change
             elif backend.to_float(change) <= self.delta**2 * backend.to_float(first):
@@ -97,11 +98,18 @@ class HALS(QuadraticSolver):
         return Wt.T
 
     @staticmethod
-    def row_pass(Wt: Any, At: Any, G: Any, inv_d: Any, xp: Any, track: bool) -> Any:
-        """:meth:`column_pass` on the transposes: ``Wt`` (k, n) and ``At`` (k, n), rows contiguous; in place."""
+    def row_pass(Wt: Any, At: Any, G: Any, inv_d: Any, xp: Any, track: bool, nonneg: Any = None) -> Any:
+        """:meth:`column_pass` on the transposes: ``Wt`` (k, n) and ``At`` (k, n), rows contiguous; in place.
+
+        ``nonneg``: the backend's in-place ``max(a, 0)`` on a temporary (``Backend.nonneg_``), if any.
+        """
         before = xp.asarray(Wt, copy=True) if track else None
-        for t in range(Wt.shape[0]):
-            Wt[t] = xp.maximum(Wt[t] - (G[t] @ Wt - At[t]) * inv_d[t], 0.0)
+        if nonneg is None:
+            for t in range(Wt.shape[0]):
+                Wt[t] = xp.maximum(Wt[t] - (G[t] @ Wt - At[t]) * inv_d[t], 0.0)
+        else:
+            for t in range(Wt.shape[0]):
+                Wt[t] = nonneg(Wt[t] - (G[t] @ Wt - At[t]) * inv_d[t])
         if not track:
             return None
         step = Wt - before
