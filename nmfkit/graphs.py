@@ -416,11 +416,19 @@ class ScaleGraphs:
     def _inside(self, block: np.ndarray, t: int) -> np.ndarray:
         return block < self.eps[t] if self.threshold == "strict" else block <= self.eps[t]
 
+    def _weights(self, d: np.ndarray, t: int) -> np.ndarray:
+        """Kernel weights of pairs at distances ``d`` inside scale ``t`` (at scale 0, only duplicates: the limit 1)."""
+        return np.exp(-(d * d) / self.eps[t] ** self.power) if self.eps[t] > 0 else np.ones(len(d))
+
+    def _count(self, inside: np.ndarray, t: int) -> int:
+        """Edges of the N x N mask ``inside`` of scale ``t``: its pairs, the diagonal (distance 0) left out."""
+        return (int(np.count_nonzero(inside)) - self.N * int(self._inside(np.zeros(1), t)[0])) // 2
+
     def n_edges(self, t: int) -> int:
         """Edges (unordered pairs) of the graph at scale ``t``."""
         if self.d is not None:
             return int(np.searchsorted(self.d, self.eps[t], side=self.side))
-        return (int(np.count_nonzero(self._inside(self.D, t))) - self.N * bool(self._inside(np.zeros(1), t)[0])) // 2
+        return self._count(self._inside(self.D, t), t)
 
     def adjacency(self, t: int) -> tuple[Any, np.ndarray]:
         """``(A_t, degree_t)`` for the 0-based scale index ``t`` (``t = 0`` is the finest)."""
@@ -430,13 +438,13 @@ class ScaleGraphs:
         self._last = (t, A, degree)
         return A, degree
 
-    def _dense(self, t: int) -> tuple[np.ndarray, np.ndarray]:
-        """The graph as an N x N array, from ``D`` in a few in-place passes."""
+    def _dense(self, t: int, inside: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The graph as an N x N array, from ``D`` (and its mask ``inside`` when at hand) in a few in-place passes."""
         D, N = self.D, self.N
         A = self._buffer if self._buffer is not None else np.empty((N, N))
         if self.reuse_buffer:
             self._buffer = A
-        inside = np.less(D, self.eps[t]) if self.threshold == "strict" else np.less_equal(D, self.eps[t])
+        inside = self._inside(D, t) if inside is None else inside
         if self.eps[t] > 0:
             np.multiply(D, D, out=A)
             A /= -(self.eps[t] ** self.power)  # (d d) / (-s) = -(d d) / s exactly, as on the edge list
@@ -452,28 +460,26 @@ class ScaleGraphs:
         N = self.N
         if 2 * c > N * N // 4 or N <= 200:  # dense: mostly full, or small enough that sparse overhead dominates
             return self._dense(t)
-        d = self.d[:c]  # type: ignore[index]
-        w = np.exp(-(d * d) / self.eps[t] ** self.power) if self.eps[t] > 0 else np.ones(c)
+        w = self._weights(self.d[:c], t)  # type: ignore[index]
         i, j = self.i[:c], self.j[:c]
         A = sp.csr_matrix((np.concatenate([w, w]), (np.concatenate([i, j]), np.concatenate([j, i]))), shape=(N, N))
         degree = np.bincount(i, weights=w, minlength=N) + np.bincount(j, weights=w, minlength=N)
         return A, degree
 
     def _from_distances(self, t: int) -> tuple[Any, np.ndarray]:
-        N, D, scale = self.N, self.D, self.eps[t] ** self.power
-        if 2 * self.n_edges(t) > N * N // 4:
-            return self._dense(t)
+        N, D = self.N, self.D
+        inside = self._inside(D, t)  # one threshold pass serves the count and the graph
+        if 2 * self._count(inside, t) > N * N // 4:
+            return self._dense(t, inside)
+        np.fill_diagonal(inside, False)
         step = max(1, 2**22 // N)  # row blocks of about 4 M entries
         cols, vals, counts = [], [], []
         for r0 in range(0, N, step):
-            block = D[r0:r0 + step]
-            inside = self._inside(block, t)
-            inside[np.arange(block.shape[0]), np.arange(r0, r0 + block.shape[0])] = False
-            r, c = np.nonzero(inside)
-            d = block[r, c]
+            block, mask = D[r0:r0 + step], inside[r0:r0 + step]
+            r, c = np.nonzero(mask)
             cols.append(c.astype(np.int32))
-            vals.append(np.exp(-(d * d) / scale) if scale > 0 else np.ones(len(d)))
-            counts.append(np.count_nonzero(inside, axis=1))
+            vals.append(self._weights(block[r, c], t))
+            counts.append(np.count_nonzero(mask, axis=1))
         indptr = np.concatenate([[0], np.cumsum(np.concatenate(counts))])
         A = sp.csr_matrix((np.concatenate(vals), np.concatenate(cols), indptr), shape=(N, N))
         return A, np.asarray(A.sum(axis=1)).ravel()

@@ -76,11 +76,9 @@ def persistent_command(args: argparse.Namespace) -> int:
     matrix = shared.read_input(args)
     labels = _read_labels(args.labels, matrix.shape[0]) if args.labels else None
     out = shared.out_folder(args, "_persistent")
-    data = {}
 
     def fit(X: Any, progress: Any) -> Any:
         Xf = preprocess_counts(X) if args.preprocess else X
-        data["X"] = Xf
         result = persistent_nmf(Xf, args.n_components, lambdas=lam, n_sweeps=args.n_sweeps,
                                 max_scales=max_scales, start=args.start, random_state=args.random_state,
                                 callback=progress)

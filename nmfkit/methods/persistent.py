@@ -97,6 +97,10 @@ class _Block:
         self.cache = (H, XHt)
         return (W, H)
 
+    def product_of(self, H: Any) -> Any:
+        """The last step's ``X H^T`` when it is that of ``H``, else None."""
+        return self.cache[1] if self.cache is not None and self.cache[0] is H else None
+
     def objective(self, state: tuple) -> Any:
         W, H = state
         if self.memo is not None and self.memo[0] is W and self.memo[1] is H:
@@ -106,7 +110,9 @@ class _Block:
         if self.sq_norm is None:
             self.sq_norm = backend.sq_norm(self.problem.X)
         # X H^T from the last step, or one product (cheaper than forming X - W H)
-        XHt = self.cache[1] if self.cache is not None and self.cache[0] is H else backend.matmul(self.problem.X, H.T)
+        XHt = self.product_of(H)
+        if XHt is None:
+            XHt = backend.matmul(self.problem.X, H.T)
         total = _sq_residual(self.sq_norm, W, H, XHt, xp)
         for p in self.problem.penalties_left:
             total = total + 2.0 * p.value(W, xp)
@@ -130,14 +136,13 @@ def _inner(problem: Problem, solver: Any, W: Any, H: Any, *, tol: float, max_ite
     if start is not None:  # F_prev starts at `start` (1e9 in the reference code): equal within tol -> no update
         f0 = backend.to_float(method.objective((W, H)))
         if abs(start - f0) / start <= tol:
-            return W, H, 0, True, method.cache[1] if method.cache is not None and method.cache[0] is H else None
+            return W, H, 0, True, method.product_of(H)
     with warnings.catch_warnings():
         from sklearn.exceptions import ConvergenceWarning  # loaded when needed
         warnings.simplefilter("ignore", ConvergenceWarning)
         (W, H), info = run(method, (W, H), stop=AnyOf(RelativeObjectiveChange(tol, every=1, absolute=True),
                                                       MaxIter(max_iter)), backend=backend, record_every=1)
-    XHt = method.cache[1] if method.cache is not None and method.cache[0] is H else None
-    return W, H, info["n_iter"], info["converged"], XHt
+    return W, H, info["n_iter"], info["converged"], method.product_of(H)
 
 
 class _Sweeps:

@@ -104,12 +104,9 @@ class HALS(QuadraticSolver):
         ``nonneg``: the backend's in-place ``max(a, 0)`` on a temporary (``Backend.nonneg_``), if any.
         """
         before = xp.asarray(Wt, copy=True) if track else None
-        if nonneg is None:
-            for t in range(Wt.shape[0]):
-                Wt[t] = xp.maximum(Wt[t] - (G[t] @ Wt - At[t]) * inv_d[t], 0.0)
-        else:
-            for t in range(Wt.shape[0]):
-                Wt[t] = nonneg(Wt[t] - (G[t] @ Wt - At[t]) * inv_d[t])
+        project = nonneg if nonneg is not None else (lambda a: xp.maximum(a, 0.0))
+        for t in range(Wt.shape[0]):
+            Wt[t] = project(Wt[t] - (G[t] @ Wt - At[t]) * inv_d[t])
         if not track:
             return None
         step = Wt - before
